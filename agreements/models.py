@@ -1,0 +1,355 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from people.models import Person
+from registry.dates import PartialDate, precision_constraint, precision_field, truncate
+from registry.models import FocusArea, Institution
+from registry.text import normalise_name
+
+
+class AgreementType(models.Model):
+    """The editable vocabulary of agreement types, each with the synonyms importers accept."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    synonyms = models.CharField(
+        max_length=300, blank=True, help_text=_("Other names for this type, separated by commas.")
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def all_names(self):
+        return [self.name] + [s.strip() for s in self.synonyms.split(",") if s.strip()]
+
+    @classmethod
+    def by_normalised_name(cls):
+        return {
+            normalise_name(name): kind for kind in cls.objects.all() for name in kind.all_names()
+        }
+
+
+class AgreementQuerySet(models.QuerySet):
+    def published(self):
+        """What the public may see. Every public page, API answer, search, facet, chart and
+        export starts here."""
+        return self.filter(status=Agreement.Status.PUBLISHED)
+
+
+class Agreement(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        PUBLISHED = "published", _("published")
+
+    slug = models.SlugField(
+        _("key"),
+        max_length=100,
+        unique=True,
+        help_text=_("Stable identifier, used in addresses and as the key in import files."),
+    )
+    title = models.CharField(max_length=300)
+    agreement_type = models.ForeignKey(
+        AgreementType, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("type")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    signed_on = models.DateField(_("date signed"), null=True, blank=True)
+    signed_on_precision = precision_field()
+    place = models.CharField(max_length=300, blank=True)
+    summary = models.TextField(blank=True)
+    starts_on = models.DateField(_("term starts"), null=True, blank=True)
+    starts_on_precision = precision_field()
+    ends_on = models.DateField(_("term ends"), null=True, blank=True)
+    ends_on_precision = precision_field()
+    term_years = models.PositiveSmallIntegerField(_("term in years"), null=True, blank=True)
+    focus_areas = models.ManyToManyField(FocusArea, blank=True, related_name="agreements")
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AgreementQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[focus_areas])
+
+    class Meta:
+        ordering = [F("signed_on").desc(nulls_last=True), "title"]
+        permissions = [("publish_agreement", "Can publish and withdraw agreements")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]), name="agreement_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="agreement_published_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True)
+                | Q(ends_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
+                name="agreement_term_ends_after_start",
+                violation_error_message=_("The term cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(term_years__isnull=True) | Q(term_years__gte=1),
+                name="agreement_term_years_positive",
+            ),
+            precision_constraint("signed_on", "agreement"),
+            precision_constraint("starts_on", "agreement"),
+            precision_constraint("ends_on", "agreement"),
+        ]
+        indexes = [
+            # The public list: published agreements, newest first.
+            models.Index(fields=["status", "signed_on"], name="agreement_status_signed_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def signed(self):
+        return PartialDate.from_fields(self.signed_on, self.signed_on_precision)
+
+    @property
+    def starts(self):
+        return PartialDate.from_fields(self.starts_on, self.starts_on_precision)
+
+    @property
+    def ends(self):
+        return PartialDate.from_fields(self.ends_on, self.ends_on_precision)
+
+    def clean(self):
+        for field in ("signed_on", "starts_on", "ends_on"):
+            date, precision = getattr(self, field), f"{field}_precision"
+            if date and not getattr(self, precision):
+                setattr(self, precision, "day")
+            if not date:
+                setattr(self, precision, "")
+            setattr(self, field, truncate(date, getattr(self, precision)))
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The term cannot end before it starts.")})
+
+    def publish(self, *, by):
+        self.status = self.Status.PUBLISHED
+        self.published_at = timezone.now()
+        self.published_by = by
+        self.save(update_fields=["status", "published_at", "published_by", "updated_at"])
+
+    def withdraw(self):
+        self.status = self.Status.DRAFT
+        self.save(update_fields=["status", "updated_at"])
+
+
+class Party(models.Model):
+    """An institution that is party to an agreement, and the unit of it that actually signed
+    (a branch, a college, a business group), if the source names one."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="parties")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="parties")
+    unit = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parties_as_unit",
+        help_text=_("The part of the institution that signed, if the source names one."),
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "institution"], name="party_institution_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(unit=F("institution")), name="party_unit_not_institution"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.institution} ({self.unit})" if self.unit_id else str(self.institution)
+
+    def clean(self):
+        if self.unit_id and self.institution_id and self.institution not in self.unit.ancestors():
+            raise ValidationError(
+                {
+                    "unit": _("%(unit)s is not part of %(institution)s.")
+                    % {"unit": self.unit, "institution": self.institution}
+                }
+            )
+
+
+class Role(models.TextChoices):
+    SIGNATORY = "signatory", _("signatory")
+    WITNESS = "witness", _("witness")
+    ATTENDEE = "attendee", _("attendee")
+
+
+class Participation(models.Model):
+    """A person's role in one agreement, with the title and organisation they had then."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="participations"
+    )
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="participations")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    title = models.CharField(
+        max_length=300, blank=True, help_text=_("The title the person held at the time.")
+    )
+    organisation = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="participations",
+        help_text=_("Where the person worked at the time; need not be a party."),
+    )
+    party = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatories",
+        verbose_name=_("signed on behalf of"),
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "person", "role"], name="participation_once_per_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="participation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(role=Role.SIGNATORY) | Q(party__isnull=True),
+                name="participation_party_only_for_signatory",
+            ),
+            # That a signatory's party belongs to the same agreement spans two tables; a
+            # trigger enforces it (migration 0002).
+        ]
+
+    def __str__(self):
+        return f"{self.person} ({self.get_role_display()})"
+
+    def clean(self):
+        if self.party_id and self.role != Role.SIGNATORY:
+            raise ValidationError({"party": _("Only a signatory signs on behalf of a party.")})
+        if self.party_id and self.agreement_id and self.party.agreement_id != self.agreement_id:
+            raise ValidationError({"party": _("That party belongs to another agreement.")})
+
+
+class Source(models.Model):
+    """An article that reports the agreement. Sources may disagree; each is kept as it is."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="sources")
+    url = models.URLField(_("address"), max_length=500, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    published_on_precision = precision_field()
+    note = models.TextField(
+        blank=True, help_text=_("What this source says that others do not, or contradicts.")
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "url"], condition=~Q(url=""), name="source_url_once"
+            ),
+            precision_constraint("published_on", "source"),
+        ]
+
+    def __str__(self):
+        return self.title or self.url or self.publisher
+
+    @property
+    def published(self):
+        return PartialDate.from_fields(self.published_on, self.published_on_precision)
+
+
+class Photo(models.Model):
+    """An image of the agreement: the signing ceremony, a site visit."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="photos/", blank=True)
+    thumbnail = models.ImageField(upload_to="photos/thumbnails/", blank=True, editable=False)
+    image_url = models.CharField(
+        _("original address"),
+        max_length=500,
+        blank=True,
+        help_text=_("Where the image was found, as given by the source or import file."),
+    )
+    caption = models.CharField(max_length=500, blank=True)
+    credit = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.caption or self.image_url or f"Photo {self.pk}"
+
+
+class RelationType(models.TextChoices):
+    FOLLOWS = "follows", _("follows")
+    RENEWS = "renews", _("renews")
+    AMENDS = "amends", _("amends")
+    SUPERSEDES = "supersedes", _("supersedes")
+    IMPLEMENTS = "implements", _("implements")
+
+
+class AgreementRelation(models.Model):
+    """`source` follows / renews / amends / supersedes / implements `target`."""
+
+    source = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="relations")
+    target = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="incoming_relations"
+    )
+    type = models.CharField(max_length=12, choices=RelationType.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["type", "target__slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "target", "type"], name="agreement_relation_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=F("target")), name="agreement_relation_not_to_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=RelationType.values), name="agreement_relation_type_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.get_type_display()} {self.target}"

@@ -1,0 +1,93 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from agreements.models import Agreement
+from registry.dates import PartialDate, precision_constraint, precision_field
+from registry.models import FocusArea, Institution
+
+
+class Lab(models.Model):
+    """A joint lab, centre or academy, founded, planned or extended under agreements."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        ESTABLISHED = "established", _("established")
+        CLOSED = "closed", _("closed")
+
+    name = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    established_on = models.DateField(null=True, blank=True)
+    established_on_precision = precision_field()
+    description = models.TextField(blank=True)
+    hosts = models.ManyToManyField(Institution, through="LabHost", related_name="labs", blank=True)
+    focus_areas = models.ManyToManyField(FocusArea, blank=True, related_name="labs")
+    agreements = models.ManyToManyField(
+        Agreement, through="LabAgreement", related_name="labs", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[focus_areas])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["proposed", "established", "closed"]),
+                name="lab_status_valid",
+            ),
+            precision_constraint("established_on", "lab"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def established(self):
+        return PartialDate.from_fields(self.established_on, self.established_on_precision)
+
+
+class LabHost(models.Model):
+    """An institution that hosts a lab. Its own model so that deleting a host is refused."""
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lab", "institution"], name="lab_host_once"),
+        ]
+
+    def __str__(self):
+        return str(self.institution)
+
+
+class LabAgreement(models.Model):
+    """What an agreement did for a lab: planned it, founded it, or extended one that existed."""
+
+    class Outcome(models.TextChoices):
+        PROPOSED = "proposed", _("planned under this agreement")
+        FOUNDED = "founded", _("founded under this agreement")
+        EXTENDED = "extended", _("extended under this agreement")
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE)
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lab", "agreement"], name="lab_agreement_once"),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["proposed", "founded", "extended"]),
+                name="lab_agreement_outcome_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.lab}: {self.get_outcome_display()}"

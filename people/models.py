@@ -1,0 +1,51 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Person(models.Model):
+    """Someone who signed, witnessed or attended an agreement. Titles are not kept here: a
+    person's title belongs to each agreement (see Participation), because titles change."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=80,
+        unique=True,
+        allow_unicode=True,
+        help_text=_("Also the person's key in import files: it tells apart namesakes."),
+    )
+    native_name = models.CharField(_("native-script name"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self):
+        return f"{self.name} ({self.native_name})" if self.native_name else self.name
+
+    def all_names(self):
+        names = [self.name, self.native_name] + [alias.name for alias in self.aliases.all()]
+        return [name for name in dict.fromkeys(names) if name]
+
+
+class PersonAlias(models.Model):
+    """The same person reported under another name ("Zhang Yong" and "Daniel Zhang")."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "person aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["person", "name"], name="person_alias_unique"),
+        ]
+
+    def __str__(self):
+        return self.name

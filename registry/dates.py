@@ -1,0 +1,89 @@
+"""Dates known to the day, the month or only the year.
+
+Press releases often omit the day or the year. A partial date is stored as two columns: the
+first day of the period it names, and its precision; it is never shown or exported with a day
+or month that nobody reported.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Q
+from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext_lazy as _
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("day")
+    MONTH = "month", _("month")
+    YEAR = "year", _("year")
+
+
+ISO_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DISPLAY_FORMATS = {DatePrecision.DAY: "j F Y", DatePrecision.MONTH: "F Y", DatePrecision.YEAR: "Y"}
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    date: datetime.date
+    precision: str
+
+    @classmethod
+    def parse(cls, text):
+        """Read `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; raise ValueError saying what is wrong."""
+        match = ISO_PATTERN.match(text.strip()) if isinstance(text, str) else None
+        if not match:
+            raise ValueError(f"{text!r} is not a date of the form YYYY-MM-DD, YYYY-MM or YYYY")
+        year, month, day = match.groups()
+        precision = (
+            DatePrecision.DAY if day else DatePrecision.MONTH if month else DatePrecision.YEAR
+        )
+        try:
+            date = datetime.date(int(year), int(month or 1), int(day or 1))
+        except ValueError as error:
+            raise ValueError(f"{text!r} is not a real date: {error}") from None
+        return cls(date, precision)
+
+    @classmethod
+    def from_fields(cls, date, precision):
+        return cls(date, precision or DatePrecision.DAY) if date else None
+
+    def isoformat(self):
+        length = {DatePrecision.DAY: 10, DatePrecision.MONTH: 7, DatePrecision.YEAR: 4}
+        return self.date.isoformat()[: length[self.precision]]
+
+    def __str__(self):
+        return format_date(self.date, DISPLAY_FORMATS[self.precision])
+
+
+def truncate(date, precision):
+    """The first day of the period a date names at a precision: what is stored."""
+    if date is None:
+        return None
+    if precision == DatePrecision.YEAR:
+        return date.replace(month=1, day=1)
+    if precision == DatePrecision.MONTH:
+        return date.replace(day=1)
+    return date
+
+
+def precision_constraint(field, model_name):
+    """A date and its precision are given together or not at all."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True, f"{field}_precision": ""})
+        | (Q(**{f"{field}__isnull": False}) & ~Q(**{f"{field}_precision": ""})),
+        name=f"{model_name}_{field}_has_precision",
+        violation_error_message=_("Give a date together with its precision, or neither."),
+    )
+
+
+def precision_field():
+    return models.CharField(
+        _("precision"),
+        max_length=5,
+        choices=DatePrecision.choices,
+        blank=True,
+        help_text=_("How much of the date is known; the day (and month) are ignored otherwise."),
+    )

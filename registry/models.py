@@ -1,0 +1,142 @@
+"""The shared vocabulary every app points at: institutions and focus areas."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+
+class InstitutionKind(models.TextChoices):
+    UNIVERSITY = "university", _("university")
+    COMPANY = "company", _("company")
+    GOVERNMENT = "government", _("government body")
+    RESEARCH_INSTITUTE = "research_institute", _("research institute")
+    OTHER = "other", _("other")
+
+
+class Institution(models.Model):
+    """A university, company, government body or institute, or a unit of one (a branch, a
+    college, a business group), which points to the larger institution as its parent."""
+
+    name = models.CharField(_("official name"), max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, allow_unicode=True)
+    native_name = models.CharField(
+        _("native-script name"), max_length=200, blank=True, help_text=_("华东师范大学")
+    )
+    acronym = models.CharField(max_length=30, blank=True, help_text=_("ECNU"))
+    kind = models.CharField(max_length=20, choices=InstitutionKind.choices)
+    country = CountryField(blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    website = models.URLField(blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        help_text=_("The larger institution this one is part of."),
+    )
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    logo_thumbnail = models.ImageField(upload_to="logos/thumbnails/", blank=True, editable=False)
+    ror = models.CharField(
+        _("ROR id"), max_length=30, blank=True, help_text=_("Research Organization Registry id")
+    )
+    wikidata = models.CharField(_("Wikidata id"), max_length=30, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ror"], condition=~Q(ror=""), name="institution_ror_unique"
+            ),
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="institution_not_own_parent"),
+        ]
+        indexes = [
+            # The "institution" filter of the search widens a parent to its units.
+            models.Index(fields=["parent"], name="institution_parent_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk and self.pk is not None:
+                raise ValidationError({"parent": _("An institution cannot be part of itself.")})
+            ancestor = ancestor.parent
+
+    def ancestors(self):
+        node, chain = self.parent, []
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    def all_names(self):
+        """Every name this institution is known by, the official one first."""
+        names = [self.name, self.native_name, self.acronym]
+        names += [alias.name for alias in self.aliases.all()]
+        return [name for name in dict.fromkeys(names) if name]
+
+
+class InstitutionAlias(models.Model):
+    """Another name: a former name, a transliteration, a name in another script."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "institution aliases"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "name"], name="institution_alias_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class FocusAreaGroup(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class FocusArea(models.Model):
+    """A technology or field (5G, artificial intelligence, smart city): one vocabulary shared
+    by agreements and labs."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    group = models.ForeignKey(
+        FocusAreaGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="areas"
+    )
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="focus_area_name_unique_ci"),
+        ]
+
+    def __str__(self):
+        return self.name
