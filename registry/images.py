@@ -1,0 +1,71 @@
+"""Uploaded images (photos, logos) pass through here: only real JPEG, PNG or WebP files within
+the size and pixel limits are accepted; each is re-encoded (which drops metadata such as GPS
+positions and anything hidden after the image data), stored under a random name, and given a
+thumbnail."""
+
+import io
+import uuid
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+@dataclass
+class ProcessedImage:
+    image: ContentFile
+    thumbnail: ContentFile
+
+
+def process_image(upload):
+    """Validate and re-encode an uploaded file (any file-like object with `read`).
+    Raises ValidationError with a message a person can act on."""
+    upload.seek(0)
+    data = upload.read(settings.IMAGE_MAX_BYTES + 1)
+    if len(data) > settings.IMAGE_MAX_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(limit)d MB.")
+            % {"limit": settings.IMAGE_MAX_BYTES // (1024 * 1024)}
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            image_format = probe.format
+            width, height = probe.size
+            if image_format not in ACCEPTED_FORMATS:
+                raise ValidationError(_("Only JPEG, PNG and WebP images are accepted."))
+            if width * height > settings.IMAGE_MAX_PIXELS:
+                raise ValidationError(
+                    _("The image has %(pixels)s pixels; the limit is %(limit)s.")
+                    % {"pixels": f"{width * height:,}", "limit": f"{settings.IMAGE_MAX_PIXELS:,}"}
+                )
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return ProcessedImage(
+                image=_encode(image, image_format, settings.IMAGE_MAX_SIDE),
+                thumbnail=_encode(image, image_format, settings.THUMBNAIL_SIDE),
+            )
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(_("The image has too many pixels.")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise ValidationError(_("The file is not a readable JPEG, PNG or WebP image.")) from None
+
+
+def _encode(image, image_format, max_side):
+    copy = image.copy()
+    copy.thumbnail((max_side, max_side))
+    if image_format == "JPEG" and copy.mode not in ("RGB", "L"):
+        copy = copy.convert("RGB")
+    buffer = io.BytesIO()
+    copy.save(buffer, format=image_format)  # no exif= or info: metadata stays behind
+    return ContentFile(
+        buffer.getvalue(), name=f"{uuid.uuid4().hex}.{ACCEPTED_FORMATS[image_format]}"
+    )
