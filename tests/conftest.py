@@ -55,3 +55,24 @@ def pytest_report_header(config):
     if not shutil.which(CHROMIUM):
         return f"Chromium not found at {CHROMIUM}: browser tests will be skipped"
     return None
+
+
+def pytest_collection_modifyitems(config, items):
+    config.browser_skips = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and item.get_closest_marker("browser"):
+        item.config.browser_skips.append(item.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    skipped = getattr(session.config, "browser_skips", [])
+    if REQUIRE_BROWSER and skipped:
+        print(f"\nREQUIRE_BROWSER=1 but {len(skipped)} browser test(s) were skipped:")
+        for nodeid in skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,204 @@
+"""What a filtered view of agreements means. The search page, its facets, its downloads and
+the API all read their parameters through this one FilterSet."""
+
+import datetime
+
+import django_filters as filters
+from django import forms
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from agreements.models import Agreement, AgreementType, Participation, Party
+from people.models import Person
+from registry.models import FocusArea, Institution, InstitutionKind
+
+SORTS = {
+    "-signed": _("newest first"),
+    "signed": _("oldest first"),
+    "title": _("title"),
+    "relevance": _("relevance"),
+}
+
+
+def units_of(institutions):
+    """The ids of these institutions and of all their units, at any depth."""
+    found = set(institution.pk for institution in institutions)
+    frontier = found
+    while frontier:
+        frontier = (
+            set(Institution.objects.filter(parent__in=frontier).values_list("pk", flat=True))
+            - found
+        )
+        found |= frontier
+    return found
+
+
+def search_terms(text):
+    return [term for term in text.split() if term][:10]
+
+
+def matching_term(term):
+    """Agreements one search term finds: in titles, summaries and places; in every stored
+    name of a party or its unit, of a participant, of a lab; in focus areas."""
+    institutions = Institution.objects.filter(
+        Q(name__icontains=term)
+        | Q(native_name__icontains=term)
+        | Q(acronym__icontains=term)
+        | Q(aliases__name__icontains=term)
+    ).values("pk")
+    people = Person.objects.filter(
+        Q(name__icontains=term) | Q(native_name__icontains=term) | Q(aliases__name__icontains=term)
+    ).values("pk")
+    lab_links = Agreement.labs.through.objects.filter(lab__name__icontains=term)
+    focus_links = Agreement.focus_areas.through.objects.filter(focusarea__name__icontains=term)
+    return (
+        Q(title__icontains=term)
+        | Q(summary__icontains=term)
+        | Q(place__icontains=term)
+        | Q(
+            pk__in=Party.objects.filter(
+                Q(institution__in=institutions) | Q(unit__in=institutions)
+            ).values("agreement")
+        )
+        | Q(pk__in=Participation.objects.filter(person__in=people).values("agreement"))
+        | Q(pk__in=lab_links.values("agreement"))
+        | Q(pk__in=focus_links.values("agreement"))
+    )
+
+
+class YearField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1000, max_value=9999, **kwargs)
+
+
+class YearFilter(filters.Filter):
+    field_class = YearField
+
+
+class AgreementFilter(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
+    institution = filters.ModelMultipleChoiceFilter(
+        queryset=Institution.objects.all(),
+        to_field_name="slug",
+        method="filter_institution",
+        label=_("Institution"),
+    )
+    kind = filters.MultipleChoiceFilter(
+        choices=InstitutionKind.choices, method="filter_kind", label=_("Kind of partner")
+    )
+    country = filters.MultipleChoiceFilter(
+        choices=list(countries), method="filter_country", label=_("Country")
+    )
+    focus_area = filters.ModelMultipleChoiceFilter(
+        queryset=FocusArea.objects.all(),
+        to_field_name="slug",
+        method="filter_focus_area",
+        label=_("Technology"),
+    )
+    type = filters.ModelMultipleChoiceFilter(
+        queryset=AgreementType.objects.all(),
+        to_field_name="slug",
+        method="filter_type",
+        label=_("Type"),
+    )
+    signed_from = YearFilter(method="filter_signed_from", label=_("Signed from (year)"))
+    signed_to = YearFilter(method="filter_signed_to", label=_("Signed to (year)"))
+    has_lab = filters.ChoiceFilter(
+        choices=[("true", _("yes")), ("false", _("no"))],
+        method="filter_has_lab",
+        label=_("Has a joint lab"),
+    )
+    sort = filters.ChoiceFilter(
+        choices=list(SORTS.items()), method="filter_sort", label=_("Sort"), empty_label=None
+    )
+
+    class Meta:
+        model = Agreement
+        fields = []
+
+    # Each filter of one parameter ORs its values; the FilterSet ANDs the parameters.
+
+    def filter_q(self, queryset, name, value):
+        for term in search_terms(value):
+            queryset = queryset.filter(matching_term(term))
+        return queryset
+
+    def filter_institution(self, queryset, name, value):
+        if not value:
+            return queryset
+        ids = units_of(value)
+        parties = Party.objects.filter(Q(institution__in=ids) | Q(unit__in=ids))
+        return queryset.filter(pk__in=parties.values("agreement"))
+
+    def filter_kind(self, queryset, name, value):
+        if not value:
+            return queryset
+        parties = Party.objects.filter(institution__kind__in=value)
+        return queryset.filter(pk__in=parties.values("agreement"))
+
+    def filter_country(self, queryset, name, value):
+        if not value:
+            return queryset
+        parties = Party.objects.filter(institution__country__in=value)
+        return queryset.filter(pk__in=parties.values("agreement"))
+
+    def filter_focus_area(self, queryset, name, value):
+        if not value:
+            return queryset
+        links = Agreement.focus_areas.through.objects.filter(focusarea__in=value)
+        return queryset.filter(pk__in=links.values("agreement"))
+
+    def filter_type(self, queryset, name, value):
+        return queryset.filter(agreement_type__in=value) if value else queryset
+
+    def filter_signed_from(self, queryset, name, value):
+        return queryset.filter(signed_on__gte=datetime.date(value, 1, 1))
+
+    def filter_signed_to(self, queryset, name, value):
+        return queryset.filter(signed_on__lt=datetime.date(value + 1, 1, 1))
+
+    def filter_has_lab(self, queryset, name, value):
+        with_lab = Agreement.labs.through.objects.values("agreement")
+        if value == "true":
+            return queryset.filter(pk__in=with_lab)
+        return queryset.exclude(pk__in=with_lab)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied last, by `sorted`, so that it sees the search text
+
+    def sorted(self, queryset):
+        sort = self.form.cleaned_data.get("sort") if self.is_valid() else None
+        terms = search_terms(self.form.cleaned_data.get("q") or "") if self.is_valid() else []
+        if sort == "relevance" or (not sort and terms):
+            if terms:
+                return queryset.annotate(relevance=relevance(terms)).order_by(
+                    "-relevance", *Agreement._meta.ordering
+                )
+            sort = "-signed"
+        if sort == "signed":
+            return queryset.order_by("signed_on", "title")
+        if sort == "title":
+            return queryset.order_by("title")
+        return queryset.order_by(*Agreement._meta.ordering)
+
+    def queryset_without(self, name):
+        """The results under every active filter but `name`: what a facet of `name` counts."""
+        queryset = self.queryset
+        for other, value in self.form.cleaned_data.items():
+            if other != name and not (name == "year" and other in ("signed_from", "signed_to")):
+                queryset = self.filters[other].filter(queryset, value)
+        return queryset
+
+
+def relevance(terms):
+    """Title matches first, then summaries; every agreement here matched all terms somewhere."""
+    score = Value(0)
+    for term in terms:
+        score = score + Case(
+            When(title__icontains=term, then=Value(3)),
+            When(summary__icontains=term, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    return score

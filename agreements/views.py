@@ -1,0 +1,127 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from agreements.exports import csv_lines, xlsx_bytes
+from agreements.facets import build_facets, toggle_url
+from agreements.filters import SORTS, AgreementFilter
+from agreements.models import Agreement, Party
+from agreements.search import suggest
+
+PAGE_SIZE = 20
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILTER_PARAMETERS = (
+    "q",
+    "institution",
+    "kind",
+    "country",
+    "focus_area",
+    "type",
+    "signed_from",
+    "signed_to",
+    "has_lab",
+    "sort",
+)
+
+
+def filtered_agreements(request):
+    """The one reading of a search's parameters, shared by the page and its downloads."""
+    filterset = AgreementFilter(request.GET, queryset=Agreement.objects.published())
+    filterset.is_valid()
+    return filterset, filterset.sorted(filterset.qs)
+
+
+def listed(agreements):
+    """What a list of agreements shows, in a fixed number of queries."""
+    return agreements.select_related("agreement_type").prefetch_related(
+        Prefetch("parties", Party.objects.select_related("institution", "unit")),
+        "focus_areas",
+    )
+
+
+def search(request):
+    filterset, agreements = filtered_agreements(request)
+    for name, errors in filterset.errors.items():
+        label = filterset.filters[name].label if name in filterset.filters else name
+        messages.error(request, f"{label}: {' '.join(errors)}")
+    page = page_of(request, listed(agreements))
+    facets = build_facets(filterset, request.GET)
+    query = request.GET.copy()
+    query.pop("page", None)
+    text = filterset.form.cleaned_data.get("q", "")
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "facets": facets,
+        "active": active_filters(filterset, facets, request.GET),
+        "query": query.urlencode(),
+        "kept": [
+            (k, v)
+            for k in FILTER_PARAMETERS
+            if k not in ("q", "sort")
+            for v in request.GET.getlist(k)
+        ],
+        "sorts": SORTS,
+        "text": text,
+        "suggestion": suggest(text, Agreement.objects.published())
+        if text and not page.paginator.count
+        else None,
+    }
+    return render(request, "agreements/search.html", context)
+
+
+def page_of(request, agreements):
+    paginator = Paginator(agreements, PAGE_SIZE)
+    number = request.GET.get("page", "1")
+    if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
+        messages.error(
+            request, _("There is no page %(page)s; this is page 1.") % {"page": number[:20]}
+        )
+        number = 1
+    return paginator.page(number)
+
+
+def active_filters(filterset, facets, query):
+    """Each active filter with the address that removes it."""
+    active = [
+        (facet.label, value.label, value.url)
+        for facet in facets
+        for value in facet.values
+        if value.active
+    ]
+    data = filterset.form.cleaned_data
+    if data.get("q"):
+        active.insert(0, (_("Search"), data["q"], toggle_url(query, "q", query.get("q"))))
+    start, end = data.get("signed_from"), data.get("signed_to")
+    if (start or end) and start != end:
+        remove = query.copy()
+        for name in ("signed_from", "signed_to", "page"):
+            remove.pop(name, None)
+        span = f"{start or '…'}–{end or '…'}"
+        active.append((_("Year signed"), span, f"?{remove.urlencode()}"))
+    return active
+
+
+def export(request, format):
+    """The search's agreements, exactly as on screen (every page of them), as a file."""
+    _filterset, agreements = filtered_agreements(request)
+
+    def absolute_url(agreement):
+        return request.build_absolute_uri(reverse("agreements:detail", args=[agreement.slug]))
+
+    if format == "csv":
+        response = StreamingHttpResponse(
+            csv_lines(agreements, absolute_url=absolute_url), content_type="text/csv; charset=utf-8"
+        )
+    elif format == "xlsx":
+        response = HttpResponse(
+            xlsx_bytes(agreements, absolute_url=absolute_url), content_type=XLSX_TYPE
+        )
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="agreements.{format}"'
+    return response

@@ -1,0 +1,37 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+
+ACCOUNTS = [
+    ("admin", None, "superuser: everything"),
+    ("editor", "Editors", "enters and corrects agreements; cannot publish"),
+    ("publisher", "Publishers", "also publishes and withdraws"),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or reset) the demo staff accounts admin, editor and publisher with fresh "
+        "random passwords, and print them. For a local demo only."
+    )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("demo_accounts resets passwords; it runs only with DEBUG=1.")
+        lines = []
+        for username, group, what in ACCOUNTS:
+            user, _ = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+            password = secrets.token_urlsafe(9)
+            user.set_password(password)
+            user.is_staff = True
+            user.is_superuser = group is None
+            user.save()
+            if group:
+                user.groups.set([Group.objects.get(name=group)])
+            lines.append(f"  {username:<10} {password:<14} {what}")
+        self.stdout.write(
+            "Demo accounts for http://127.0.0.1:8000/admin/ (new passwords each run):"
+        )
+        self.stdout.write("\n".join(lines))

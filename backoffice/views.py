@@ -1,0 +1,5 @@
+from django.http import Http404
+
+
+def agreements_jsonl(request):
+    raise Http404

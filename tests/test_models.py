@@ -1,0 +1,262 @@
+"""The rules of DESIGN.md that the database itself enforces, and the real cases the model
+must hold without hacks."""
+
+import datetime
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from agreements.models import Agreement, Participation
+from registry.dates import PartialDate
+from registry.text import normalise_name
+from tests.factories import (
+    AgreementFactory,
+    FocusAreaFactory,
+    InstitutionAliasFactory,
+    InstitutionFactory,
+    LabAgreementFactory,
+    LabFactory,
+    LabHostFactory,
+    ParticipationFactory,
+    PartyFactory,
+    PersonAliasFactory,
+    PersonFactory,
+    RelationFactory,
+    SourceFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def refused(callable_, error=IntegrityError):
+    with pytest.raises(error), transaction.atomic():
+        callable_()
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [InstitutionFactory, PersonFactory, AgreementFactory, FocusAreaFactory, LabFactory],
+)
+def test_slugs_are_unique(factory):
+    factory(slug="same")
+    refused(lambda: factory(slug="same"))
+
+
+def test_focus_area_names_are_unique_ignoring_case():
+    FocusAreaFactory(name="Big Data")
+    refused(lambda: FocusAreaFactory(name="big data"))
+
+
+def test_ror_is_unique_but_may_be_empty_for_many():
+    InstitutionFactory(ror="")
+    InstitutionFactory(ror="")
+    InstitutionFactory(ror="02n96ep67")
+    refused(lambda: InstitutionFactory(ror="02n96ep67"))
+
+
+def test_institution_cannot_be_its_own_parent():
+    institution = InstitutionFactory()
+    institution.parent = institution
+    refused(institution.save)
+
+
+def test_one_participation_per_person_role_and_agreement():
+    first = ParticipationFactory(role="witness")
+    refused(lambda: ParticipationFactory(agreement=first.agreement, person=first.person))
+    # The same person may hold another role in the same agreement.
+    ParticipationFactory(agreement=first.agreement, person=first.person, role="attendee")
+
+
+def test_signatory_party_must_belong_to_the_same_agreement():
+    party_elsewhere = PartyFactory()
+    agreement = AgreementFactory()
+    refused(
+        lambda: ParticipationFactory(agreement=agreement, role="signatory", party=party_elsewhere)
+    )
+
+
+def test_signatory_cannot_be_moved_to_a_party_of_another_agreement():
+    own_party = PartyFactory()
+    signatory = ParticipationFactory(
+        agreement=own_party.agreement, role="signatory", party=own_party
+    )
+    signatory.party = PartyFactory()
+    refused(signatory.save)
+
+
+def test_party_with_signatories_cannot_move_to_another_agreement():
+    party = PartyFactory()
+    ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
+    party.agreement = AgreementFactory()
+    refused(party.save)
+
+
+def test_only_signatories_sign_for_a_party():
+    party = PartyFactory()
+    refused(lambda: ParticipationFactory(agreement=party.agreement, role="witness", party=party))
+
+
+def test_an_institution_is_a_party_once_per_agreement():
+    party = PartyFactory()
+    refused(lambda: PartyFactory(agreement=party.agreement, institution=party.institution))
+
+
+def test_a_party_unit_is_not_the_institution_itself():
+    institution = InstitutionFactory()
+    refused(lambda: PartyFactory(institution=institution, unit=institution))
+
+
+def test_term_cannot_end_before_it_starts():
+    refused(
+        lambda: AgreementFactory(
+            starts_on=datetime.date(2020, 1, 1),
+            starts_on_precision="day",
+            ends_on=datetime.date(2019, 1, 1),
+            ends_on_precision="day",
+        )
+    )
+
+
+def test_term_in_years_is_positive():
+    refused(lambda: AgreementFactory(term_years=0))
+
+
+def test_a_date_needs_its_precision():
+    refused(lambda: AgreementFactory(signed_on=datetime.date(2019, 7, 1), signed_on_precision=""))
+    refused(lambda: AgreementFactory(signed_on=None, signed_on_precision="month"))
+
+
+def test_a_published_agreement_records_when():
+    refused(lambda: AgreementFactory(status="published", published_at=None))
+
+
+def test_status_must_be_draft_or_published():
+    refused(lambda: AgreementFactory(status="archived"))
+
+
+def test_an_agreement_does_not_relate_to_itself():
+    agreement = AgreementFactory()
+    refused(lambda: RelationFactory(source=agreement, target=agreement))
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        lambda institution: PartyFactory(institution=institution),
+        lambda institution: PartyFactory(unit=institution, institution=InstitutionFactory()),
+        lambda institution: ParticipationFactory(organisation=institution),
+        lambda institution: InstitutionFactory(parent=institution),
+        lambda institution: LabHostFactory(institution=institution),
+    ],
+    ids=["party", "unit", "organisation", "parent", "lab-host"],
+)
+def test_deleting_a_referenced_institution_is_refused(reference):
+    institution = InstitutionFactory()
+    reference(institution)
+    refused(institution.delete, ProtectedError)
+
+
+def test_deleting_a_referenced_person_is_refused():
+    participation = ParticipationFactory()
+    refused(participation.person.delete, ProtectedError)
+
+
+def test_deleting_a_party_a_signatory_signed_for_is_refused():
+    party = PartyFactory()
+    ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
+    refused(party.delete, ProtectedError)
+
+
+def test_published_hides_drafts():
+    published = AgreementFactory(status="published")
+    AgreementFactory(status="draft")
+    assert list(Agreement.objects.published()) == [published]
+
+
+def test_the_model_holds_the_real_cases():
+    """Each case from the issue, built the plain way: no field is bent to fit."""
+    huawei = InstitutionFactory(name="Huawei Technologies", native_name="华为技术有限公司")
+    InstitutionAliasFactory(institution=huawei, name="华为")
+    ecnu = InstitutionFactory(
+        name="East China Normal University", native_name="华东师范大学", acronym="ECNU"
+    )
+    InstitutionAliasFactory(institution=ecnu, name="Huadong Shifan Daxue")
+    telecom = InstitutionFactory(name="China Telecom", kind="company")
+    branch = InstitutionFactory(name="China Telecom Tianjin Branch", parent=telecom)
+    government = InstitutionFactory(name="Tianjin Municipal Government", kind="government")
+
+    # Known to the month only; ten-year term; three parties, one signing through a unit.
+    first = AgreementFactory(
+        signed_on=datetime.date(2019, 7, 1), signed_on_precision="month", term_years=10
+    )
+    ecnu_party = PartyFactory(agreement=first, institution=ecnu)
+    PartyFactory(agreement=first, institution=huawei)
+    telecom_party = PartyFactory(agreement=first, institution=telecom, unit=branch)
+    # Two signatories for one party; a witness from an institution that is not a party.
+    for person in PersonFactory.create_batch(2):
+        ParticipationFactory(agreement=first, person=person, role="signatory", party=ecnu_party)
+    ParticipationFactory(agreement=first, role="witness", organisation=government)
+    # A person whose title differs between two agreements, known by two names.
+    person = PersonFactory(name="Zhang Yong")
+    PersonAliasFactory(person=person, name="Daniel Zhang")
+    second = AgreementFactory(signed_on=datetime.date(2021, 1, 1), signed_on_precision="year")
+    ParticipationFactory(agreement=first, person=person, title="Vice President")
+    ParticipationFactory(agreement=second, person=person, title="President")
+    # The "2.0" agreement follows the first; two sources disagree about it.
+    RelationFactory(source=second, target=first, type="follows")
+    SourceFactory(agreement=second, note="Dates the signing to 2021.")
+    SourceFactory(agreement=second, note="Dates the signing to December 2020.")
+    # A lab only proposed, one founded, one that existed and was extended.
+    for outcome in ("proposed", "founded", "extended"):
+        LabAgreementFactory(agreement=first, outcome=outcome)
+
+    assert str(first.signed) == "July 2019"
+    assert second.signed.isoformat() == "2021"
+    assert first.parties.count() == 3
+    assert telecom_party.unit.parent == telecom
+    assert ecnu_party.signatories.count() == 2
+    assert sorted(Participation.objects.filter(person=person).values_list("title", flat=True)) == [
+        "President",
+        "Vice President",
+    ]
+    assert set(person.all_names()) == {"Zhang Yong", "Daniel Zhang"}
+    assert set(ecnu.all_names()) == {
+        "East China Normal University",
+        "华东师范大学",
+        "ECNU",
+        "Huadong Shifan Daxue",
+    }
+    assert second.relations.get().target == first
+    assert second.sources.count() == 2
+    assert sorted(first.labs.values_list("labagreement__outcome", flat=True)) == [
+        "extended",
+        "founded",
+        "proposed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "iso", "shown"),
+    [
+        ("2019-07-03", "2019-07-03", "3 July 2019"),
+        ("2019-07", "2019-07", "July 2019"),
+        ("2019", "2019", "2019"),
+    ],
+)
+def test_partial_dates_keep_their_precision(text, iso, shown):
+    date = PartialDate.parse(text)
+    assert (date.isoformat(), str(date)) == (iso, shown)
+
+
+@pytest.mark.parametrize("text", ["2019-13", "2019-02-30", "19", "July 2019", "2019-7-3"])
+def test_partial_dates_refuse_what_is_not_a_date(text):
+    with pytest.raises(ValueError, match="date"):
+        PartialDate.parse(text)
+
+
+def test_names_match_across_case_accents_and_widths():
+    assert normalise_name("  Ｈｕａｗｅｉ  Technologies ") == normalise_name("huawei technologies")
+    assert normalise_name("Zürich") == normalise_name("ZURICH")
+    assert normalise_name("华东师范大学") == "华东师范大学"
+    assert normalise_name("が") != normalise_name("か")

@@ -1,0 +1,212 @@
+"""The public search: what people type finds the right agreements, facets count what a click
+would show, downloads hold exactly what is on screen, and drafts never show."""
+
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.factories import AgreementFactory, FocusAreaFactory, PartyFactory
+from tests.search_data import DRAFT_TOKEN, build
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeds():
+    return build()
+
+
+def result_slugs(response):
+    return re.findall(r'<h3><a href="/agreements/([^/]+)/">', response.content.decode())
+
+
+def search(client, query):
+    response = client.get(f"/agreements/?{query}")
+    assert response.status_code == 200
+    return response
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Huawei", {"ecnu-huawei-2019", "tju-china-telecom-huawei-2020"}),
+        ("华为", {"ecnu-huawei-2019", "tju-china-telecom-huawei-2020"}),
+        ("ECNU", {"ecnu-huawei-2019", "iflytek-2021"}),
+        ("east china normal", {"ecnu-huawei-2019", "iflytek-2021"}),
+        ("smart city", {"tju-china-telecom-huawei-2020"}),
+        ("Sun Zhenrong", {"ecnu-huawei-2019"}),
+        ("讯飞", {"iflytek-2021"}),
+        ("Smart Campus Innovation", {"ecnu-huawei-2019"}),
+        ("Bantian", {"ecnu-huawei-2019"}),
+        ("huawei shanghai", {"ecnu-huawei-2019"}),
+    ],
+)
+def test_search_finds_what_people_type(client, seeds, query, expected):
+    assert set(result_slugs(search(client, f"q={query}"))) == expected
+
+
+def test_searching_huawei_then_filtering_5g_leaves_tianjin(client, seeds):
+    response = search(client, "q=Huawei&focus_area=5g")
+    assert result_slugs(response) == ["tju-china-telecom-huawei-2020"]
+    assert "1 agreement" in response.content.decode()
+
+
+def test_every_facet_count_is_what_its_link_shows(client, seeds):
+    """Click each facet value of a filtered view: the results number its count."""
+    page = search(client, "q=Huawei")
+    facet_links = re.findall(
+        r'<a href="(\?[^"]+)" rel="nofollow"(?: aria-current="true")?>\s*'
+        r'<span>[^<]*</span> <span class="count">(\d+)</span>',
+        page.content.decode(),
+    )
+    assert len(facet_links) > 8
+    for link, count in facet_links:
+        toggled = search(client, link[1:].replace("&amp;", "&"))
+        assert len(result_slugs(toggled)) == int(count), link
+
+
+def test_institution_filter_includes_its_units(client, seeds):
+    # ECNU–Huawei names Huawei Shanghai as the unit that signed for Huawei.
+    assert set(result_slugs(search(client, "institution=huawei-shanghai"))) == {"ecnu-huawei-2019"}
+    assert set(result_slugs(search(client, "institution=huawei"))) == {
+        "ecnu-huawei-2019",
+        "tju-china-telecom-huawei-2020",
+    }
+
+
+def test_values_of_one_filter_or_and_filters_and(client, seeds):
+    both = search(client, "focus_area=5g&focus_area=cloud-computing")
+    assert set(result_slugs(both)) == {"ecnu-huawei-2019", "tju-china-telecom-huawei-2020"}
+    narrowed = search(client, "focus_area=5g&focus_area=cloud-computing&institution=ecnu")
+    assert result_slugs(narrowed) == ["ecnu-huawei-2019"]
+
+
+def test_year_kind_type_and_lab_filters(client, seeds):
+    assert result_slugs(search(client, "signed_from=2020&signed_to=2020")) == [
+        "tju-china-telecom-huawei-2020"
+    ]
+    assert set(result_slugs(search(client, "signed_from=2020"))) == {
+        "tju-china-telecom-huawei-2020",
+        "iflytek-2021",
+    }
+    assert result_slugs(search(client, "type=strategic-partnership")) == ["ecnu-huawei-2019"]
+    assert result_slugs(search(client, "has_lab=false")) == ["iflytek-2021"]
+    assert set(result_slugs(search(client, "kind=company&has_lab=true"))) == {
+        "ecnu-huawei-2019",
+        "tju-china-telecom-huawei-2020",
+    }
+
+
+def test_sorting(client, seeds):
+    assert result_slugs(search(client, "sort=signed")) == [
+        "ecnu-huawei-2019",
+        "tju-china-telecom-huawei-2020",
+        "iflytek-2021",
+    ]
+    assert result_slugs(search(client, "sort=-signed"))[0] == "iflytek-2021"
+    # Relevance puts title matches first.
+    assert result_slugs(search(client, "q=ECNU&sort=relevance"))[0] == "ecnu-huawei-2019"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("signed_from=abc", "Signed from (year)"),
+        ("signed_to=99999", "Signed to (year)"),
+        ("institution=no-such-place", "Institution"),
+        ("focus_area=%00", "Technology"),
+        ("has_lab=maybe", "Has a joint lab"),
+        ("sort=sideways", "Sort"),
+        ("page=zz", "There is no page zz"),
+        ("page=999", "There is no page 999"),
+    ],
+)
+def test_invalid_parameters_give_a_clear_message(client, seeds, query, message):
+    response = search(client, query)
+    assert message in response.content.decode()
+    assert 'class="messages"' in response.content.decode()
+
+
+def test_a_near_miss_offers_the_right_spelling(client, seeds):
+    response = search(client, "q=Huawai")
+    assert result_slugs(response) == []
+    assert "Did you mean" in response.content.decode()
+    assert ">Huawei</a>" in response.content.decode()
+
+
+def test_suggestions_never_come_from_drafts(client, seeds):
+    response = search(client, f"q={DRAFT_TOKEN[:-1]}x")
+    assert DRAFT_TOKEN not in response.content.decode()
+
+
+def test_csv_download_has_exactly_the_rows_shown(client, seeds):
+    shown = result_slugs(search(client, "q=Huawei&focus_area=5g"))
+    response = client.get("/agreements/export.csv?q=Huawei&focus_area=5g")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row["key"] for row in rows] == shown
+    assert rows[0]["parties"] == "Tianjin University; China Telecom; Huawei Technologies"
+
+
+def test_xlsx_download_has_exactly_the_rows_shown(client, seeds):
+    shown = result_slugs(search(client, "q=huawei"))
+    response = client.get("/agreements/export.xlsx?q=huawei")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    keys = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert keys == shown
+
+
+def test_downloads_neutralise_formulas(client, seeds):
+    evil = AgreementFactory(title='=HYPERLINK("http://evil")', status="published")
+    PartyFactory(agreement=evil)
+    body = b"".join(client.get("/agreements/export.csv").streaming_content).decode()
+    assert "'=HYPERLINK" in body
+    sheet = load_workbook(io.BytesIO(client.get("/agreements/export.xlsx").content)).active
+    titles = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert '\'=HYPERLINK("http://evil")' in titles
+
+
+def test_a_draft_is_in_no_search_result_facet_or_download(client, seeds):
+    # Searching for a prefix of the token finds the draft if anything leaks, without the
+    # page echoing the whole token back.
+    for query in [
+        "",
+        "q=Huawei",
+        "q=5G",
+        f"q={DRAFT_TOKEN[:-3]}",
+        "focus_area=5g",
+        "institution=huawei",
+        "signed_from=2018&signed_to=2018",
+    ]:
+        page = search(client, query).content.decode()
+        assert DRAFT_TOKEN not in page and DRAFT_TOKEN.lower() not in page, query
+        csv_body = b"".join(client.get(f"/agreements/export.csv?{query}").streaming_content)
+        assert DRAFT_TOKEN.encode() not in csv_body
+        assert DRAFT_TOKEN.lower().encode() not in csv_body
+    # The draft is Huawei's and on 5G, and signed in 2018: no count includes it.
+    page = search(client, "").content.decode()
+    assert "2018" not in page
+    assert re.search(r"<span>5G</span> <span class=\"count\">1</span>", page)
+
+
+def test_search_page_uses_a_fixed_number_of_queries(client, seeds, django_assert_num_queries):
+    def count_queries():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            search(client, "q=Huawei&kind=company")
+            search(client, "")
+        return len(captured)
+
+    before = count_queries()
+    area = FocusAreaFactory()
+    for _ in range(15):
+        agreement = AgreementFactory(status="published", title="Huawei again")
+        PartyFactory(agreement=agreement, institution__kind="company")
+        PartyFactory(agreement=agreement)
+        agreement.focus_areas.add(area)
+    assert count_queries() == before
