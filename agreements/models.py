@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -119,6 +120,9 @@ class Agreement(models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self):
+        return reverse("agreements:detail", args=[self.slug])
+
     @property
     def signed(self):
         return PartialDate.from_fields(self.signed_on, self.signed_on_precision)
@@ -221,9 +225,11 @@ class Participation(models.Model):
         related_name="participations",
         help_text=_("Where the person worked at the time; need not be a party."),
     )
+    # RESTRICT, not PROTECT: deleting a party a signatory signed for is refused, but deleting
+    # the whole agreement takes its parties and participations with it.
     party = models.ForeignKey(
         Party,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="signatories",

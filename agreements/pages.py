@@ -1,27 +1,234 @@
-"""The public pages of single records: an agreement, an institution, a person, a technology."""
+"""The public pages of single records (an agreement, an institution, a person, a technology) and
+the lists of institutions and technologies.
 
+Every query starts from `Agreement.objects.published()`: a draft is a 404, and an institution,
+person or technology known only from drafts is a 404 too. Each page runs a fixed number of
+queries, whatever the number of related rows."""
+
+from collections import Counter, defaultdict
+from urllib.parse import urlencode
+
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
+
+from agreements.charts import agreements_per_year, count_per_year, partnership_network
+from agreements.models import (
+    Agreement,
+    AgreementRelation,
+    Participation,
+    Party,
+    RelationType,
+    Role,
+)
+from agreements.public import InstitutionTree, agreement_counts, focus_area_counts, public_lab_ids
+from people.models import Person
+from registry.models import FocusArea, Institution, InstitutionKind
+
+# How a relation reads from the other end: B follows A, so A "is followed by" B.
+INVERSE_RELATIONS = {
+    RelationType.FOLLOWS: _("is followed by"),
+    RelationType.RENEWS: _("is renewed by"),
+    RelationType.AMENDS: _("is amended by"),
+    RelationType.SUPERSEDES: _("is superseded by"),
+    RelationType.IMPLEMENTS: _("is implemented by"),
+}
+NEWEST_FIRST = [F("agreement__signed_on").desc(nulls_last=True), "agreement__title"]
+
+
+def later_app_model(model, relation):
+    """The model at the other end of `relation`, which a later app (labs) adds to `model`:
+    reached through the ORM, so that this app imports nothing from an app to its right."""
+    return model._meta.get_field(relation).related_model
+
+
+def with_parties(agreements):
+    return agreements.select_related("agreement_type").prefetch_related(
+        Prefetch("parties", queryset=Party.objects.select_related("institution", "unit"))
+    )
 
 
 def agreement_detail(request, slug):
-    raise Http404
+    published = Agreement.objects.published()
+    lab_agreements = later_app_model(Agreement, "labagreement").objects.select_related("lab")
+    agreement = get_object_or_404(
+        with_parties(published).prefetch_related(
+            "focus_areas",
+            Prefetch(
+                "participations",
+                queryset=Participation.objects.select_related("person", "organisation"),
+            ),
+            "sources",
+            "photos",
+            Prefetch("labagreement_set", queryset=lab_agreements.order_by("lab__name")),
+            Prefetch(
+                "relations",
+                queryset=AgreementRelation.objects.filter(target__in=published).select_related(
+                    "target"
+                ),
+            ),
+            Prefetch(
+                "incoming_relations",
+                queryset=AgreementRelation.objects.filter(source__in=published).select_related(
+                    "source"
+                ),
+            ),
+        ),
+        slug=slug,
+    )
+    participations = list(agreement.participations.all())
+    signatories = defaultdict(list)
+    for participation in participations:
+        if participation.role == Role.SIGNATORY:
+            signatories[participation.party_id].append(participation)
+    relations = [(r.get_type_display(), r.target) for r in agreement.relations.all()]
+    relations += [(INVERSE_RELATIONS[r.type], r.source) for r in agreement.incoming_relations.all()]
+    return render(
+        request,
+        "agreements/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "parties": [(party, signatories[party.pk]) for party in agreement.parties.all()],
+            "signatories_without_party": signatories[None],
+            "witnesses": [p for p in participations if p.role == Role.WITNESS],
+            "attendees": [p for p in participations if p.role == Role.ATTENDEE],
+            "relations": relations,
+        },
+    )
 
 
 def institution_list(request):
-    raise Http404
+    institutions = {i.pk: i for i in Institution.objects.select_related("parent")}
+    tree = InstitutionTree((pk, i.parent_id) for pk, i in institutions.items())
+    counts = agreement_counts(tree)
+
+    def place(institution):
+        """Units right after their parent: the names from the top of the tree down."""
+        chain = reversed(tree.with_ancestors(institution.pk))
+        return [(institutions[pk].name.casefold(), pk) for pk in chain]
+
+    listed = sorted((i for pk, i in institutions.items() if pk in counts), key=place)
+    for institution in listed:
+        institution.agreement_count = counts[institution.pk]
+    kind = request.GET.get("kind", "")
+    if kind not in InstitutionKind.values:
+        kind = ""
+    kinds = [
+        (value, label, sum(1 for i in listed if i.kind == value))
+        for value, label in InstitutionKind.choices
+    ]
+    groups = [
+        (label, [i for i in listed if i.kind == value])
+        for value, label, number in kinds
+        if number and (not kind or kind == value)
+    ]
+    return render(
+        request,
+        "agreements/institution_list.html",
+        {"groups": groups, "kinds": kinds, "kind": kind, "total": len(listed)},
+    )
 
 
 def institution_detail(request, slug):
-    raise Http404
+    institution = get_object_or_404(
+        Institution.objects.select_related("parent").prefetch_related("aliases"), slug=slug
+    )
+    tree = InstitutionTree()
+    family = tree.with_descendants(institution.pk)
+    published = Agreement.objects.published()
+    agreements_qs = published.filter(
+        pk__in=Party.objects.filter(Q(institution__in=family) | Q(unit__in=family)).values(
+            "agreement"
+        )
+    )
+    agreements = list(with_parties(agreements_qs))
+    participations = list(
+        Participation.objects.filter(agreement__in=published, organisation__in=family)
+        .select_related("person", "organisation", "agreement")
+        .order_by("person__name", "person__pk", *NEWEST_FIRST)
+    )
+    lab_model = later_app_model(Institution, "labs")
+    labs = list(
+        lab_model.objects.filter(hosts__in=family, pk__in=public_lab_ids())
+        .distinct()
+        .prefetch_related("hosts")
+    )
+    if not (agreements or participations or labs):
+        raise Http404("No published agreement names this institution.")
+
+    involved = {p.organisation_id for p in participations}
+    involved |= {host.pk for lab in labs for host in lab.hosts.all()}
+    partners = Counter()
+    for agreement in agreements:
+        for party in agreement.parties.all():
+            if party.institution_id in family or party.unit_id in family:
+                involved |= {party.institution_id, party.unit_id}
+            else:
+                partners[party.institution] += 1
+    units = [u for u in institution.units.all() if tree.with_descendants(u.pk) & involved]
+    people = defaultdict(list)
+    for participation in participations:
+        people[participation.person].append(participation)
+    return render(
+        request,
+        "agreements/institution_detail.html",
+        {
+            "institution": institution,
+            "units": units,
+            "agreements": agreements,
+            "partners": sorted(partners.items(), key=lambda item: (-item[1], item[0].name)),
+            "people": list(people.items()),
+            "labs": labs,
+            "per_year": agreements_per_year(agreements_qs),
+            "network": partnership_network(agreements_qs),
+            "search_query": urlencode({"institution": institution.slug}),
+        },
+    )
 
 
 def person_detail(request, slug):
-    raise Http404
+    person = get_object_or_404(Person.objects.prefetch_related("aliases"), slug=slug)
+    participations = list(
+        Participation.objects.filter(person=person, agreement__in=Agreement.objects.published())
+        .select_related("agreement", "organisation", "party__institution", "party__unit")
+        .order_by(*NEWEST_FIRST, "role")
+    )
+    if not participations:
+        raise Http404("No published agreement names this person.")
+    return render(
+        request,
+        "agreements/person_detail.html",
+        {"person": person, "participations": participations},
+    )
 
 
 def focus_area_list(request):
-    raise Http404
+    areas = focus_area_counts()
+    return render(request, "agreements/focus_area_list.html", {"areas": areas})
 
 
 def focus_area_detail(request, slug):
-    raise Http404
+    area = get_object_or_404(FocusArea.objects.select_related("group"), slug=slug)
+    agreements_qs = Agreement.objects.published().filter(focus_areas=area)
+    agreements = list(with_parties(agreements_qs))
+    labs_qs = area.labs.filter(pk__in=public_lab_ids())
+    labs = list(labs_qs.prefetch_related("hosts"))
+    if not (agreements or labs):
+        raise Http404("No published agreement or public lab has this focus area.")
+    institutions = Counter(
+        party.institution for agreement in agreements for party in agreement.parties.all()
+    )
+    return render(
+        request,
+        "agreements/focus_area_detail.html",
+        {
+            "area": area,
+            "agreements": agreements,
+            "labs": labs,
+            "institutions": sorted(institutions.items(), key=lambda i: (-i[1], i[0].name)),
+            "per_year": agreements_per_year(agreements_qs),
+            "labs_per_year": count_per_year(labs_qs, "established_on"),
+            "search_query": urlencode({"focus_area": area.slug}),
+        },
+    )

@@ -1,4 +1,5 @@
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -26,6 +27,9 @@ class Person(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.native_name})" if self.native_name else self.name
+
+    def get_absolute_url(self):
+        return reverse("agreements:person-detail", args=[self.slug])
 
     def all_names(self):
         names = [self.name, self.native_name] + [alias.name for alias in self.aliases.all()]

@@ -68,16 +68,18 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "django_countries",
     "django_filters",
     "django_htmx",
     "simple_history",
-    # Dependencies point one way: registry <- people <- agreements <- labs <- backoffice.
+    # Dependencies point one way: registry <- people <- agreements <- labs <- backoffice <- api.
     "registry",
     "people",
     "agreements",
     "labs",
     "backoffice",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -25,9 +25,19 @@ def browser():
     # Playwright's sync API runs an event loop in this thread; the Django ORM calls made by
     # the test itself are still synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Under Playwright's sync API, Django hands out new connection objects; those lack the
+    # database contents saved at set-up, which serialized_rollback restores between tests.
+    saved = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, contents in saved.items():
+            connections[alias]._test_serialized_contents = contents
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[

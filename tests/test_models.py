@@ -5,9 +5,9 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 
-from agreements.models import Agreement, Participation
+from agreements.models import Agreement, Participation, Party
 from registry.dates import PartialDate
 from registry.text import normalise_name
 from tests.factories import (
@@ -165,7 +165,14 @@ def test_deleting_a_referenced_person_is_refused():
 def test_deleting_a_party_a_signatory_signed_for_is_refused():
     party = PartyFactory()
     ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
-    refused(party.delete, ProtectedError)
+    refused(party.delete, RestrictedError)
+
+
+def test_deleting_an_agreement_takes_its_parties_and_signatories():
+    party = PartyFactory()
+    ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
+    party.agreement.delete()
+    assert not Party.objects.exists() and not Participation.objects.exists()
 
 
 def test_published_hides_drafts():

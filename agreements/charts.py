@@ -1,0 +1,256 @@
+"""The numbers behind the pictures, and where to draw them.
+
+The data functions take any queryset of agreements (pass a published one: they do not filter)
+and run a fixed number of queries whatever its size. The layout functions are pure Python and
+give the coordinates that templates/components/bar_chart.html and network.html draw as inline
+SVG, so that a chart needs no JavaScript.
+"""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+
+from django.db.models import Count
+from django.db.models.functions import ExtractYear
+
+from agreements.models import Party
+from registry.models import Institution
+
+
+def count_per_year(queryset, date_field):
+    """[(year, count), ...] for every year from the first to the last date in `date_field`,
+    zeros included, so that gaps show; rows without a date are left out. One query."""
+    rows = (
+        queryset.model._default_manager.filter(pk__in=queryset.values("pk"))
+        .filter(**{f"{date_field}__isnull": False})
+        .annotate(year=ExtractYear(date_field))
+        .values("year")
+        .annotate(count=Count("pk"))
+        .order_by("year")
+    )
+    counts = {row["year"]: row["count"] for row in rows}
+    if not counts:
+        return []
+    return [(year, counts.get(year, 0)) for year in range(min(counts), max(counts) + 1)]
+
+
+def agreements_per_year(agreements):
+    """[(year, count), ...] of the agreements by the year they were signed, every year from
+    the first to the last (zeros included); agreements with no known date are left out.
+    One query, whatever the queryset (filtered, sliced, distinct)."""
+    return count_per_year(agreements, "signed_on")
+
+
+@dataclass(frozen=True)
+class NetworkNode:
+    institution: Institution
+    agreements: int
+
+
+@dataclass(frozen=True)
+class NetworkEdge:
+    source: Institution
+    target: Institution
+    agreements: int
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: list  # NetworkNode, most agreements first
+    edges: list  # NetworkEdge between two nodes, most shared agreements first
+
+
+def partnership_network(agreements, *, limit=40):
+    """Who signs with whom among `agreements`: the `limit` institutions that are party to the
+    most of them (nodes, each with its number of agreements) and, for every two of those that
+    are parties to the same agreements, an edge with the number they share. Institutions are
+    the parties themselves, not the signing units. Two queries."""
+    members = defaultdict(set)
+    parties = Party.objects.filter(agreement__in=agreements.values("pk")).values_list(
+        "agreement_id", "institution_id"
+    )
+    for agreement_id, institution_id in parties:
+        members[agreement_id].add(institution_id)
+    node_counts, edge_counts = Counter(), Counter()
+    for institutions in members.values():
+        node_counts.update(institutions)
+        edge_counts.update(combinations(sorted(institutions), 2))
+    kept = sorted(node_counts, key=lambda pk: (-node_counts[pk], pk))[:limit]
+    institutions = Institution.objects.in_bulk(kept) if kept else {}
+    nodes = sorted(
+        (NetworkNode(institutions[pk], node_counts[pk]) for pk in kept),
+        key=lambda node: (-node.agreements, node.institution.name, node.institution.pk),
+    )
+    edges = sorted(
+        (
+            NetworkEdge(institutions[a], institutions[b], count)
+            for (a, b), count in edge_counts.items()
+            if a in institutions and b in institutions
+        ),
+        key=lambda edge: (-edge.agreements, edge.source.name, edge.target.name),
+    )
+    return Network(nodes=nodes, edges=edges)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: object
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+    centre: float
+    value_y: float
+    show_label: bool
+
+
+@dataclass(frozen=True)
+class BarChart:
+    bars: list
+    width: int
+    height: int
+    baseline: float
+    label_y: float
+    maximum: int
+
+
+def bar_chart_layout(rows, *, bar_step=32, min_width=160, height=200, max_labels=24):
+    """Vertical bars for [(label, value), ...], `bar_step` apart (so that text keeps its size
+    wherever the drawing is not scaled down), with room above each bar for its value and
+    below for its label; when there are more than `max_labels` bars only every n-th label is
+    shown (the table beside the chart has them all)."""
+    top, bottom = 18, 24
+    width = max(min_width, bar_step * len(rows))
+    baseline = height - bottom
+    maximum = max((value for _, value in rows), default=0)
+    step = width / len(rows) if rows else width
+    every = math.ceil(len(rows) / max_labels) if rows else 1
+    bars = []
+    bar_width = min(step * 0.7, bar_step * 0.7)
+    for index, (label, value) in enumerate(rows):
+        bar_height = (baseline - top) * value / maximum if maximum else 0
+        bars.append(
+            Bar(
+                label=label,
+                value=value,
+                x=round(index * step + (step - bar_width) / 2, 1),
+                y=round(baseline - bar_height, 1),
+                width=round(bar_width, 1),
+                height=round(bar_height, 1),
+                centre=round(index * step + step / 2, 1),
+                value_y=round(baseline - bar_height - 4, 1),
+                show_label=(len(rows) - 1 - index) % every == 0,
+            )
+        )
+    return BarChart(
+        bars=bars,
+        width=width,
+        height=height,
+        baseline=baseline,
+        label_y=baseline + 16,
+        maximum=maximum,
+    )
+
+
+@dataclass(frozen=True)
+class PlacedNode:
+    institution: Institution
+    agreements: int
+    x: float
+    y: float
+    r: float
+    label: str
+    label_x: float
+    label_y: float
+    label_rotation: float
+    label_anchor: str
+    is_centre: bool
+
+
+@dataclass(frozen=True)
+class PlacedEdge:
+    source: Institution
+    target: Institution
+    agreements: int
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    width: float
+
+
+@dataclass(frozen=True)
+class NetworkLayout:
+    nodes: list
+    edges: list
+    size: int
+
+
+def network_label(institution, length=22):
+    name = institution.acronym or institution.name
+    return name if len(name) <= length else name[: length - 1] + "…"
+
+
+def network_layout(network, *, centre=None, size=640):
+    """A deterministic circular layout of a `Network`: the `centre` institution (if it is a
+    node) in the middle, the other nodes on a circle in their order (most agreements first)
+    clockwise from the top, labels turned outwards along their radius. Node areas grow with
+    agreements, edge widths with shared agreements."""
+    middle = size / 2
+    radius = size / 2 - 130
+    most = max((node.agreements for node in network.nodes), default=1)
+    is_centre = [centre is not None and node.institution.pk == centre.pk for node in network.nodes]
+    ring_size = len(network.nodes) - sum(is_centre)
+    positions, placed, ring_index = {}, [], 0
+    for node, in_middle in zip(network.nodes, is_centre, strict=True):
+        node_radius = round(4 + 10 * math.sqrt(node.agreements / most), 1)
+        if in_middle:
+            x = y = middle
+            label_x, label_y, rotation, anchor = middle, middle + node_radius + 14, 0, "middle"
+        else:
+            angle = 2 * math.pi * ring_index / ring_size - math.pi / 2
+            ring_index += 1
+            x, y = middle + radius * math.cos(angle), middle + radius * math.sin(angle)
+            distance = radius + node_radius + 6
+            label_x = middle + distance * math.cos(angle)
+            label_y = middle + distance * math.sin(angle)
+            # Text on the left half would read upside down: turn it half a circle.
+            if math.cos(angle) < -1e-9:
+                rotation, anchor = math.degrees(angle) - 180, "end"
+            else:
+                rotation, anchor = math.degrees(angle), "start"
+        positions[node.institution.pk] = (x, y)
+        placed.append(
+            PlacedNode(
+                institution=node.institution,
+                agreements=node.agreements,
+                x=round(x, 1),
+                y=round(y, 1),
+                r=node_radius,
+                label=network_label(node.institution),
+                label_x=round(label_x, 1),
+                label_y=round(label_y, 1),
+                label_rotation=round(rotation, 1),
+                label_anchor=anchor,
+                is_centre=in_middle,
+            )
+        )
+    strongest = max((edge.agreements for edge in network.edges), default=1)
+    edges = []
+    for edge in network.edges:
+        (x1, y1), (x2, y2) = positions[edge.source.pk], positions[edge.target.pk]
+        edges.append(
+            PlacedEdge(
+                source=edge.source,
+                target=edge.target,
+                agreements=edge.agreements,
+                x1=round(x1, 1),
+                y1=round(y1, 1),
+                x2=round(x2, 1),
+                y2=round(y2, 1),
+                width=round(1 + 4 * edge.agreements / strongest, 1),
+            )
+        )
+    return NetworkLayout(nodes=placed, edges=edges, size=size)

@@ -1,0 +1,73 @@
+"""Tags of the public pages: names in every script they are known in, and the charts of
+agreements/charts.py drawn by the components in templates/components/."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from agreements.charts import bar_chart_layout, network_layout
+
+register = template.Library()
+
+
+@register.filter
+def institution_name(institution):
+    """East China Normal University 华东师范大学 (ECNU)."""
+    html = format_html("{}", institution.name)
+    if institution.native_name and institution.native_name != institution.name:
+        html = format_html('{} <span class="native">{}</span>', html, institution.native_name)
+    if institution.acronym and institution.acronym != institution.name:
+        html = format_html("{} ({})", html, institution.acronym)
+    return html
+
+
+@register.filter
+def person_name(person):
+    """Sun Zhenrong 孙真荣."""
+    if person.native_name and person.native_name != person.name:
+        return format_html('{} <span class="native">{}</span>', person.name, person.native_name)
+    return person.name
+
+
+@register.inclusion_tag("components/bar_chart.html")
+def bar_chart(rows, caption, value_label, search_query=None):
+    """`rows` as from agreements_per_year: [(year, count), ...]. Given a `search_query` (a
+    URL-encoded query string such as "institution=ecnu", or "" for all agreements), each year
+    in the table of numbers links to the search for the agreements signed that year."""
+    chart = bar_chart_layout(rows)
+    if rows:
+        peak_label, peak = max(rows, key=lambda row: row[1])
+        summary = _("%(caption)s, %(first)s to %(last)s; the most, %(peak)s, in %(peak_label)s.")
+        summary %= {
+            "caption": caption,
+            "first": rows[0][0],
+            "last": rows[-1][0],
+            "peak": peak,
+            "peak_label": peak_label,
+        }
+    else:
+        summary = ""
+    return {
+        "chart": chart,
+        "caption": caption,
+        "value_label": value_label,
+        "summary": summary,
+        "search_query": search_query,
+    }
+
+
+@register.inclusion_tag("components/network.html")
+def network_chart(network, caption, centre=None):
+    """`network` as from partnership_network; `centre`, an institution drawn in the middle."""
+    layout = network_layout(network, centre=centre)
+    institutions = ngettext(
+        "%(count)d institution", "%(count)d institutions", len(network.nodes)
+    ) % {"count": len(network.nodes)}
+    partnerships = ngettext(
+        "%(count)d partnership between them",
+        "%(count)d partnerships between them",
+        len(network.edges),
+    ) % {"count": len(network.edges)}
+    summary = f"{caption}: {institutions}, {partnerships}."
+    return {"layout": layout, "network": network, "caption": caption, "summary": summary}

@@ -1,0 +1,207 @@
+"""The OpenAPI description of the API. The agreement list's parameters are read from the
+FilterSet itself, so the description cannot drift from what the search accepts."""
+
+import django_filters as filters
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from agreements.filters import AgreementFilter, YearFilter
+
+
+def parameter(name, filter_):
+    field = filter_.field
+    if isinstance(filter_, YearFilter):
+        schema = {"type": "integer", "minimum": 1000, "maximum": 9999}
+    elif isinstance(filter_, filters.ModelMultipleChoiceFilter):
+        schema = {"type": "array", "items": {"type": "string", "description": "slug"}}
+    elif isinstance(filter_, filters.MultipleChoiceFilter):
+        choices = [value for value, _ in field.choices]
+        schema = {"type": "array", "items": {"type": "string", "enum": choices}}
+    elif isinstance(filter_, filters.ChoiceFilter):
+        schema = {"type": "string", "enum": [value for value, _ in field.choices if value]}
+    else:
+        schema = {"type": "string"}
+    spec = {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": str(filter_.label),
+        "schema": schema,
+    }
+    if schema["type"] == "array":
+        spec.update(style="form", explode=True)
+    return spec
+
+
+PAGE = {
+    "name": "page",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1},
+}
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+ERRORS = {
+    "description": "What is wrong, by parameter",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+}
+
+
+def page_of(item):
+    return {
+        "type": "object",
+        "required": ["count", "next", "previous", "results"],
+        "properties": {
+            "count": {"type": "integer"},
+            "next": {"type": ["string", "null"], "format": "uri"},
+            "previous": {"type": ["string", "null"], "format": "uri"},
+            "results": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+        },
+    }
+
+
+def json_response(schema):
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
+
+
+def endpoint(path, item, summary, parameters=()):
+    ref = {"$ref": f"#/components/schemas/{item}"}
+    return {
+        f"/api/{path}/": {
+            "get": {
+                "summary": f"Public {summary}, 50 a page",
+                "parameters": [*parameters, PAGE],
+                "responses": {"200": json_response(page_of(item)), "400": ERRORS},
+            }
+        },
+        f"/api/{path}/{{slug}}/": {
+            "get": {
+                "summary": f"One of the public {summary}",
+                "parameters": [SLUG],
+                "responses": {"200": json_response(ref), "404": ERRORS},
+            }
+        },
+    }
+
+
+def text(*names):
+    return {name: {"type": "string"} for name in names}
+
+
+def count(*names):
+    return {name: {"type": "integer"} for name in names}
+
+
+URL = {"url": {"type": "string", "format": "uri", "description": "the public page"}}
+SCHEMAS = {
+    "Errors": {
+        "type": "object",
+        "properties": {
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            }
+        },
+    },
+    "Agreement": {
+        "type": "object",
+        "description": "An agreement in the interchange format (see interchange.md), plus url.",
+        "properties": {
+            **text("key", "title", "agreement_type", "status", "place", "summary"),
+            "signed_on": {"type": ["string", "null"], "description": "YYYY-MM-DD, YYYY-MM or YYYY"},
+            "term": {"type": "object"},
+            "parties": {"type": "array", "items": {"type": "object"}},
+            "participants": {"type": "array", "items": {"type": "object"}},
+            "focus_areas": {"type": "array", "items": {"type": "string"}},
+            "labs": {"type": "array", "items": {"type": "object"}},
+            "sources": {"type": "array", "items": {"type": "object"}},
+            "photos": {"type": "array", "items": {"type": "object"}},
+            "relations": {"type": "array", "items": {"type": "object"}},
+            **URL,
+        },
+    },
+    "Institution": {
+        "type": "object",
+        "properties": {
+            **text(
+                "slug",
+                "name",
+                "native_name",
+                "acronym",
+                "kind",
+                "country",
+                "city",
+                "website",
+                "ror",
+                "wikidata",
+            ),
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "parent": {"type": ["string", "null"], "description": "slug"},
+            **count("agreement_count"),
+            **URL,
+        },
+    },
+    "Person": {
+        "type": "object",
+        "properties": {
+            **text("slug", "name", "native_name"),
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "roles": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": text("agreement", "role", "title", "organisation"),
+                },
+            },
+            **URL,
+        },
+    },
+    "Lab": {
+        "type": "object",
+        "properties": {
+            **text("slug", "name", "status", "description"),
+            "established_on": {"type": ["string", "null"]},
+            "hosts": {"type": "array", "items": {"type": "string"}},
+            "focus_areas": {"type": "array", "items": {"type": "string"}},
+            "agreements": {
+                "type": "array",
+                "items": {"type": "object", "properties": text("key", "outcome")},
+            },
+            **URL,
+        },
+    },
+    "FocusArea": {
+        "type": "object",
+        "properties": {**text("slug", "name"), **count("agreement_count", "lab_count"), **URL},
+    },
+}
+
+
+def document():
+    agreement_parameters = [
+        parameter(name, filter_) for name, filter_ in AgreementFilter.base_filters.items()
+    ]
+    kind = parameter("kind", AgreementFilter.base_filters["kind"])
+    kind["schema"] = kind["schema"]["items"]
+    kind.pop("style")
+    kind.pop("explode")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Partnership Registry API",
+            "version": "1",
+            "description": "Read-only. Only published agreements, and what they make public.",
+        },
+        "paths": {
+            **endpoint("agreements", "Agreement", "agreements", agreement_parameters),
+            **endpoint("institutions", "Institution", "institutions", [kind]),
+            **endpoint("people", "Person", "people"),
+            **endpoint("labs", "Lab", "joint labs"),
+            **endpoint("focus-areas", "FocusArea", "focus areas"),
+        },
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+@require_GET
+def schema(request):
+    return JsonResponse(document(), json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,283 @@
+"""The read-only JSON API. Lists answer `{"count", "next", "previous", "results"}`; the
+agreement list reads the same parameters as the search page, through the same FilterSet, and
+gives each agreement in the interchange format plus its `url`."""
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from agreements.filters import AgreementFilter
+from agreements.models import Agreement, Participation
+from agreements.public import agreement_counts, focus_area_counts, public_lab_ids
+from backoffice.public import public_records, with_related
+from labs.models import Lab, LabAgreement
+from people.models import Person
+from registry.models import Institution, InstitutionKind
+
+PAGE_SIZE = 50
+UNICODE = {"ensure_ascii": False}
+
+
+def error(status, errors):
+    return JsonResponse({"errors": errors}, status=status)
+
+
+def page_link(request, number):
+    if number is None:
+        return None
+    query = request.GET.copy()
+    query["page"] = str(number)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+def paginated(request, items, serialize_page):
+    """One page of `items` (a queryset or list), or a 400 naming what is wrong."""
+    paginator = Paginator(items, PAGE_SIZE)
+    number = request.GET.get("page", "1")
+    if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
+        return error(400, {"page": [f"There is no page {number[:20]}."]})
+    page = paginator.page(number)
+    return JsonResponse(
+        {
+            "count": paginator.count,
+            "next": page_link(request, page.next_page_number() if page.has_next() else None),
+            "previous": page_link(
+                request, page.previous_page_number() if page.has_previous() else None
+            ),
+            "results": serialize_page(request, list(page.object_list)),
+        },
+        json_dumps_params=UNICODE,
+    )
+
+
+def detail(request, queryset, slug, serialize):
+    """One public record, or a JSON 404 (a draft's records are not public, so not found)."""
+    found = queryset.filter(slug=slug).first()
+    if found is None:
+        return error(404, {"slug": [f"Nothing public is called {slug[:100]!r}."]})
+    return JsonResponse(serialize(request, [found])[0], json_dumps_params=UNICODE)
+
+
+def absolute(request, record):
+    return request.build_absolute_uri(record.get_absolute_url())
+
+
+@require_GET
+def index(request):
+    names = ["agreements", "institutions", "people", "labs", "focus-areas"]
+    links = {name: request.build_absolute_uri(reverse(f"api:{name}")) for name in names}
+    links["openapi"] = request.build_absolute_uri(reverse("api:openapi"))
+    return JsonResponse(links)
+
+
+# Agreements
+
+
+def serialize_agreements(request, agreements):
+    return public_records(agreements, request=request)
+
+
+@require_GET
+def agreements(request):
+    filterset = AgreementFilter(request.GET, queryset=Agreement.objects.published())
+    if not filterset.is_valid():
+        return error(400, {name: list(errors) for name, errors in filterset.errors.items()})
+    return paginated(request, with_related(filterset.sorted(filterset.qs)), serialize_agreements)
+
+
+@require_GET
+def agreement(request, slug):
+    return detail(request, with_related(Agreement.objects.published()), slug, serialize_agreements)
+
+
+# Institutions
+
+
+def serialize_institutions(request, institutions, counts):
+    return [
+        {
+            "slug": institution.slug,
+            "name": institution.name,
+            "native_name": institution.native_name,
+            "acronym": institution.acronym,
+            "aliases": [alias.name for alias in institution.aliases.all()],
+            "kind": institution.kind,
+            "country": institution.country.code,
+            "city": institution.city,
+            "website": institution.website,
+            "parent": institution.parent.slug if institution.parent else None,
+            "ror": institution.ror,
+            "wikidata": institution.wikidata,
+            "agreement_count": counts.get(institution.pk, 0),
+            "url": absolute(request, institution),
+        }
+        for institution in institutions
+    ]
+
+
+def public_institutions(counts):
+    return (
+        Institution.objects.filter(pk__in=counts)
+        .select_related("parent")
+        .prefetch_related("aliases")
+        .order_by("name", "pk")
+    )
+
+
+@require_GET
+def institutions(request):
+    counts = agreement_counts()
+    found = public_institutions(counts)
+    kind = request.GET.get("kind")
+    if kind:
+        if kind not in InstitutionKind.values:
+            return error(400, {"kind": [f"Choose one of {', '.join(InstitutionKind.values)}."]})
+        found = found.filter(kind=kind)
+    return paginated(request, found, lambda r, page: serialize_institutions(r, page, counts))
+
+
+@require_GET
+def institution(request, slug):
+    counts = agreement_counts()
+    return detail(
+        request,
+        public_institutions(counts),
+        slug,
+        lambda r, found: serialize_institutions(r, found, counts),
+    )
+
+
+# People
+
+
+def public_participations():
+    return Participation.objects.filter(agreement__in=Agreement.objects.published())
+
+
+def serialize_people(request, people):
+    return [
+        {
+            "slug": person.slug,
+            "name": person.name,
+            "native_name": person.native_name,
+            "aliases": [alias.name for alias in person.aliases.all()],
+            "roles": [
+                {
+                    "agreement": participation.agreement.slug,
+                    "role": participation.role,
+                    "title": participation.title,
+                    "organisation": participation.organisation.name
+                    if participation.organisation
+                    else None,
+                }
+                for participation in person.public_participations
+            ],
+            "url": absolute(request, person),
+        }
+        for person in people
+    ]
+
+
+def public_people():
+    return (
+        Person.objects.filter(pk__in=public_participations().values("person"))
+        .prefetch_related(
+            "aliases",
+            Prefetch(
+                "participations",
+                public_participations()
+                .select_related("agreement", "organisation")
+                .order_by("agreement__signed_on", "agreement__slug", "role"),
+                to_attr="public_participations",
+            ),
+        )
+        .order_by("name", "pk")
+    )
+
+
+@require_GET
+def people(request):
+    return paginated(request, public_people(), serialize_people)
+
+
+@require_GET
+def person(request, slug):
+    return detail(request, public_people(), slug, serialize_people)
+
+
+# Labs
+
+
+def public_labs():
+    published_links = LabAgreement.objects.filter(
+        agreement__in=Agreement.objects.published()
+    ).select_related("agreement")
+    return (
+        Lab.objects.filter(pk__in=public_lab_ids())
+        .prefetch_related(
+            "hosts",
+            "focus_areas",
+            Prefetch("labagreement_set", published_links, to_attr="public_links"),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def serialize_labs(request, labs):
+    return [
+        {
+            "slug": lab.slug,
+            "name": lab.name,
+            "status": lab.status,
+            "established_on": lab.established.isoformat() if lab.established else None,
+            "description": lab.description,
+            "hosts": [host.name for host in lab.hosts.all()],
+            "focus_areas": sorted(area.name for area in lab.focus_areas.all()),
+            "agreements": [
+                {"key": link.agreement.slug, "outcome": link.outcome} for link in lab.public_links
+            ],
+            "url": absolute(request, lab),
+        }
+        for lab in labs
+    ]
+
+
+@require_GET
+def labs(request):
+    return paginated(request, public_labs(), serialize_labs)
+
+
+@require_GET
+def lab(request, slug):
+    return detail(request, public_labs(), slug, serialize_labs)
+
+
+# Focus areas
+
+
+def serialize_focus_areas(request, areas):
+    return [
+        {
+            "slug": area.slug,
+            "name": area.name,
+            "agreement_count": area.agreement_count,
+            "lab_count": area.lab_count,
+            "url": absolute(request, area),
+        }
+        for area in areas
+    ]
+
+
+@require_GET
+def focus_areas(request):
+    return paginated(request, focus_area_counts(), serialize_focus_areas)
+
+
+@require_GET
+def focus_area(request, slug):
+    found = [area for area in focus_area_counts() if area.slug == slug]
+    if not found:
+        return error(404, {"slug": [f"No public focus area {slug!r}."]})
+    return JsonResponse(serialize_focus_areas(request, found)[0], json_dumps_params=UNICODE)

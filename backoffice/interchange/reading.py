@@ -1,0 +1,417 @@
+"""Reading one interchange line into checked values: its keys, texts, dates and choices.
+
+Nothing here touches the database; references to stored records are resolved later. A bad value
+is reported and left out, and reading goes on, so that one pass finds every problem of a line.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from agreements.models import (
+    Agreement,
+    AgreementType,
+    Participation,
+    Photo,
+    RelationType,
+    Role,
+    Source,
+)
+from labs.models import Lab, LabAgreement
+from people.models import Person
+from registry.dates import PartialDate
+from registry.models import FocusArea, Institution, InstitutionKind
+
+AGREEMENT_KEYS = {
+    "key", "title", "agreement_type", "status", "signed_on", "place", "term", "summary",
+    "parties", "participants", "focus_areas", "labs", "sources", "photos", "relations",
+}  # fmt: skip
+TERM_KEYS = {"starts_on", "ends_on", "years"}
+PARTY_KEYS = {"institution", "unit"}
+INSTITUTION_KEYS = {
+    "name", "native_name", "acronym", "aliases", "kind", "country", "city", "website",
+    "parent", "ror", "wikidata",
+}  # fmt: skip
+PARTICIPANT_KEYS = {"person", "role", "title", "organisation", "on_behalf_of"}
+PERSON_KEYS = {"key", "name", "native_name", "aliases"}
+LAB_KEYS = {"name", "status", "established_on", "hosts", "focus_areas", "description", "outcome"}
+SOURCE_KEYS = {"url", "title", "publisher", "published_on", "note"}
+PHOTO_KEYS = {"caption", "image_url", "credit"}
+RELATION_KEYS = {"type", "key"}
+
+# What an institution object may say about an institution besides its names.
+INSTITUTION_DETAILS = ("country", "city", "website", "ror", "wikidata")
+
+
+@dataclass
+class InstitutionRef:
+    """A bare name, which only finds a stored institution, or an object, which may also add
+    one or fill in what a stored one lacks."""
+
+    path: str
+    name: str
+    is_object: bool = False
+    native_name: str = ""
+    acronym: str = ""
+    aliases: list = field(default_factory=list)
+    details: dict = field(default_factory=dict)  # kind and INSTITUTION_DETAILS, those given
+    parent: "InstitutionRef | None" = None
+
+    def names(self):
+        """What an object is matched by; not its acronym, which institutions may share."""
+        return [name for name in (self.name, self.native_name, *self.aliases) if name]
+
+
+@dataclass
+class PersonRef:
+    path: str
+    key: str
+    name: str
+    native_name: str
+    aliases: list
+
+    def names(self):
+        return [name for name in (self.name, self.native_name, *self.aliases) if name]
+
+
+@dataclass
+class PartyData:
+    institution: InstitutionRef | None
+    unit: InstitutionRef | None
+
+
+@dataclass
+class ParticipantData:
+    path: str
+    person: PersonRef
+    role: str
+    title: str
+    organisation: InstitutionRef | None
+    on_behalf_of: InstitutionRef | None
+
+
+@dataclass
+class LabData:
+    path: str
+    name: str
+    status: str  # "" when the line does not say
+    established: PartialDate | None
+    hosts: list  # of InstitutionRef
+    focus_areas: list  # of (path, name)
+    description: str
+    outcome: str  # "" when the line does not say
+
+
+@dataclass
+class PhotoData:
+    path: str
+    caption: str
+    image_url: str
+    credit: str
+
+
+@dataclass
+class RelationData:
+    path: str
+    type: str
+    key: str
+
+
+@dataclass
+class AgreementData:
+    line: "Line"
+    key: str
+    agreement_type: str
+    fields: dict  # Agreement field values, ready to assign
+    parties: list
+    participants: list
+    focus_areas: list  # of (path, name)
+    labs: list
+    sources: list  # of dicts of Source field values
+    photos: list
+    relations: list
+
+
+class Line:
+    """One line of an import file, and the problems found in it."""
+
+    def __init__(self, number):
+        self.number = number
+        self.errors = []
+
+    def error(self, path, message):
+        self.errors.append(f"line {self.number}: {path}: {message}")
+
+    def object(self, value, path, keys, required=()):
+        if not isinstance(value, dict):
+            self.error(path, "expected an object")
+            return None
+        for key in sorted(value.keys() - keys):
+            self.error(at(path, key), "unknown key")
+        for key in required:
+            if value.get(key) in (None, ""):
+                self.error(at(path, key), "is required")
+        return value
+
+    def text(self, data, key, path, model, field_name=None):
+        """A stripped text checked against the model field it goes to; "" if absent or bad."""
+        return self.check_text(data.get(key), at(path, key), model, field_name or key)
+
+    def check_text(self, value, path, model, field_name):
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.error(path, "expected text")
+            return ""
+        value = value.strip()
+        if value:
+            try:
+                model._meta.get_field(field_name).clean(value, None)
+            except ValidationError as error:
+                self.error(path, " ".join(error.messages))
+                return ""
+        return value
+
+    def choice(self, data, key, path, choices, default=""):
+        value = data.get(key)
+        if value is None:
+            return default
+        if value not in choices:
+            self.error(at(path, key), f"{value!r} is not one of: {', '.join(choices)}")
+            return default
+        return value
+
+    def date(self, data, key, path):
+        value = data.get(key)
+        if value is None:
+            return None
+        try:
+            return PartialDate.parse(value)
+        except ValueError as error:
+            self.error(at(path, key), str(error))
+            return None
+
+    def items(self, data, key, path):
+        """The (path, value) of each item of a list."""
+        value, path = data.get(key), at(path, key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(path, "expected a list")
+            return []
+        return [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+
+    def names(self, data, key, path, model):
+        """A list of names, such as aliases or focus areas, as (path, name)."""
+        names = []
+        for item_path, item in self.items(data, key, path):
+            if isinstance(item, str) and not item.strip():
+                self.error(item_path, "is empty")
+            elif name := self.check_text(item, item_path, model, "name"):
+                names.append((item_path, name))
+        return names
+
+
+def at(path, key):
+    return f"{path}.{key}" if path else key
+
+
+def read_line(number, text):
+    """The line's problems, and the agreement it describes (None when there is none to read)."""
+    line = Line(number)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        line.error("agreement", f"not valid JSON: {error}")
+        return line, None
+    if not isinstance(value, dict):
+        line.error("agreement", "expected a JSON object")
+        return line, None
+    data = line.object(value, "", AGREEMENT_KEYS, required=["title", "agreement_type"])
+    if not data.get("parties"):
+        line.error("parties", "needs at least one party")
+    return line, read_agreement(line, data)
+
+
+def read_agreement(line, data):
+    term = {} if data.get("term") is None else line.object(data["term"], "term", TERM_KEYS) or {}
+    fields = {
+        "title": line.text(data, "title", "", Agreement),
+        "status": line.choice(data, "status", "", Agreement.Status.values, Agreement.Status.DRAFT),
+        "place": line.text(data, "place", "", Agreement),
+        "summary": line.text(data, "summary", "", Agreement),
+        "term_years": read_years(line, term),
+    }
+    dates = {
+        "signed_on": line.date(data, "signed_on", ""),
+        "starts_on": line.date(term, "starts_on", "term"),
+        "ends_on": line.date(term, "ends_on", "term"),
+    }
+    for name, partial in dates.items():
+        fields[name] = partial.date if partial else None
+        fields[f"{name}_precision"] = partial.precision if partial else ""
+    if dates["starts_on"] and dates["ends_on"] and dates["ends_on"].date < dates["starts_on"].date:
+        line.error("term.ends_on", "the term cannot end before it starts")
+    return AgreementData(
+        line=line,
+        key=line.text(data, "key", "", Agreement, "slug"),
+        agreement_type=line.text(data, "agreement_type", "", AgreementType, "name"),
+        fields=fields,
+        parties=read_list(line, data, "parties", read_party),
+        participants=read_list(line, data, "participants", read_participant),
+        focus_areas=line.names(data, "focus_areas", "", FocusArea),
+        labs=read_list(line, data, "labs", read_lab),
+        sources=read_list(line, data, "sources", read_source),
+        photos=read_list(line, data, "photos", read_photo),
+        relations=read_list(line, data, "relations", read_relation),
+    )
+
+
+def read_list(line, data, key, read):
+    """The items of a list that could be read; the others have been reported."""
+    items = (read(line, value, path) for path, value in line.items(data, key, ""))
+    return [item for item in items if item is not None]
+
+
+def read_years(line, term):
+    years = term.get("years")
+    if years is None:
+        return None
+    # bool is an int in Python, but `true` is no number of years.
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 32767:
+        line.error("term.years", "expected a whole number of years, at least 1")
+        return None
+    return years
+
+
+def read_institution(line, value, path):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.strip():
+            line.error(path, "is empty")
+        name = line.check_text(value, path, Institution, "name")
+        return InstitutionRef(path, name) if name else None
+    data = line.object(value, path, INSTITUTION_KEYS, required=["name"])
+    name = line.text(data, "name", path, Institution) if data else ""
+    if not name:
+        return None
+    details = {key: line.text(data, key, path, Institution) for key in INSTITUTION_DETAILS}
+    details["kind"] = line.choice(data, "kind", path, InstitutionKind.values)
+    return InstitutionRef(
+        path,
+        name,
+        is_object=True,
+        native_name=line.text(data, "native_name", path, Institution),
+        acronym=line.text(data, "acronym", path, Institution),
+        aliases=[alias for _, alias in line.names(data, "aliases", path, Institution)],
+        details={key: value for key, value in details.items() if value},
+        parent=read_institution(line, data.get("parent"), at(path, "parent")),
+    )
+
+
+def read_party(line, value, path):
+    data = line.object(value, path, PARTY_KEYS, required=["institution"])
+    if data is None:
+        return None
+    return PartyData(
+        institution=read_institution(line, data.get("institution"), at(path, "institution")),
+        unit=read_institution(line, data.get("unit"), at(path, "unit")),
+    )
+
+
+def read_person(line, value, path):
+    data = line.object(value, path, PERSON_KEYS, required=["name"])
+    name = line.text(data, "name", path, Person) if data else ""
+    if not name:
+        return None
+    return PersonRef(
+        path,
+        key=line.text(data, "key", path, Person, "slug"),
+        name=name,
+        native_name=line.text(data, "native_name", path, Person),
+        aliases=[alias for _, alias in line.names(data, "aliases", path, Person)],
+    )
+
+
+def read_participant(line, value, path):
+    data = line.object(value, path, PARTICIPANT_KEYS, required=["person", "role"])
+    if data is None:
+        return None
+    role = line.choice(data, "role", path, Role.values)
+    on_behalf_of = read_institution(line, data.get("on_behalf_of"), at(path, "on_behalf_of"))
+    if on_behalf_of and role and role != Role.SIGNATORY:
+        line.error(at(path, "on_behalf_of"), "only a signatory signs on behalf of a party")
+        on_behalf_of = None
+    person = read_person(line, data["person"], at(path, "person")) if data.get("person") else None
+    if person is None or not role:
+        return None
+    return ParticipantData(
+        path,
+        person=person,
+        role=role,
+        title=line.text(data, "title", path, Participation),
+        organisation=read_institution(line, data.get("organisation"), at(path, "organisation")),
+        on_behalf_of=on_behalf_of,
+    )
+
+
+def read_lab(line, value, path):
+    data = line.object(value, path, LAB_KEYS, required=["name"])
+    name = line.text(data, "name", path, Lab) if data else ""
+    if not name:
+        return None
+    hosts = [
+        read_institution(line, host, host_path)
+        for host_path, host in line.items(data, "hosts", path)
+    ]
+    return LabData(
+        path,
+        name=name,
+        status=line.choice(data, "status", path, Lab.Status.values),
+        established=line.date(data, "established_on", path),
+        hosts=[host for host in hosts if host],
+        focus_areas=line.names(data, "focus_areas", path, FocusArea),
+        description=line.text(data, "description", path, Lab),
+        outcome=line.choice(data, "outcome", path, LabAgreement.Outcome.values),
+    )
+
+
+def read_source(line, value, path):
+    data = line.object(value, path, SOURCE_KEYS)
+    if data is None:
+        return None
+    published = line.date(data, "published_on", path)
+    return {
+        "url": line.text(data, "url", path, Source),
+        "title": line.text(data, "title", path, Source),
+        "publisher": line.text(data, "publisher", path, Source),
+        "published_on": published.date if published else None,
+        "published_on_precision": published.precision if published else "",
+        "note": line.text(data, "note", path, Source),
+    }
+
+
+def read_photo(line, value, path):
+    data = line.object(value, path, PHOTO_KEYS)
+    if data is None:
+        return None
+    return PhotoData(
+        path,
+        caption=line.text(data, "caption", path, Photo),
+        image_url=line.text(data, "image_url", path, Photo),
+        credit=line.text(data, "credit", path, Photo),
+    )
+
+
+def read_relation(line, value, path):
+    data = line.object(value, path, RELATION_KEYS, required=["type", "key"])
+    if data is None:
+        return None
+    relation = RelationData(
+        path,
+        type=line.choice(data, "type", path, RelationType.values),
+        key=line.text(data, "key", path, Agreement, "slug"),
+    )
+    return relation if relation.type and relation.key else None

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+
+from agreements.models import Agreement
+from backoffice.interchange import export_lines
+
+
+class Command(BaseCommand):
+    help = (
+        "Export every agreement, drafts included, as an interchange file (JSON Lines, UTF-8, "
+        "one agreement per line, ordered by key) that imports into an empty database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", "-o", help="the file to write (default: standard output)")
+
+    def handle(self, *args, output, **options):
+        lines = export_lines(Agreement.objects.all())
+        if output is None:
+            for line in lines:
+                self.stdout.write(line, ending="")
+            return
+        with open(output, "w", encoding="utf-8", newline="\n") as file:
+            file.writelines(lines)

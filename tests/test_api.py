@@ -1,0 +1,172 @@
+"""The read-only JSON API and the JSON Lines download: the same parameters as the search,
+the interchange format, and nothing that is not published."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backoffice.interchange import import_lines
+from tests.factories import AgreementFactory, PartyFactory, RelationFactory
+from tests.search_data import DRAFT_TOKEN, build
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeds():
+    return build()
+
+
+def get_json(client, address, status=200):
+    response = client.get(address)
+    assert response.status_code == status, response.content
+    return response.json()
+
+
+def test_agreement_list_takes_the_search_parameters(client, seeds):
+    page = get_json(client, "/api/agreements/?q=Huawei&focus_area=5g")
+    assert page["count"] == 1
+    assert page["next"] is None and page["previous"] is None
+    [record] = page["results"]
+    assert record["key"] == "tju-china-telecom-huawei-2020"
+    assert record["url"] == "http://testserver/agreements/tju-china-telecom-huawei-2020/"
+    assert [p["institution"]["name"] for p in record["parties"]] == [
+        "Tianjin University",
+        "China Telecom",
+        "Huawei Technologies",
+    ]
+    assert record["signed_on"] == "2020-09-24"
+
+
+def test_agreement_list_pages_by_fifty(client, seeds):
+    for _ in range(52):
+        PartyFactory(agreement=AgreementFactory(status="published"))
+    first = get_json(client, "/api/agreements/?sort=title")
+    assert first["count"] == 55 and len(first["results"]) == 50
+    second = get_json(client, first["next"].removeprefix("http://testserver"))
+    assert len(second["results"]) == 5 and second["previous"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("signed_from=abc", "signed_from"),
+        ("institution=nowhere", "institution"),
+        ("page=0", "page"),
+        ("page=x", "page"),
+        ("has_lab=perhaps", "has_lab"),
+    ],
+)
+def test_bad_parameters_answer_400_naming_them(client, seeds, query, field):
+    assert field in get_json(client, f"/api/agreements/?{query}", status=400)["errors"]
+
+
+def test_detail_endpoints(client, seeds):
+    assert get_json(client, "/api/agreements/ecnu-huawei-2019/")["key"] == "ecnu-huawei-2019"
+    huawei = get_json(client, "/api/institutions/huawei/")
+    assert huawei["agreement_count"] == 2 and "华为" in huawei["aliases"]
+    person = get_json(client, f"/api/people/{_slug_of_sun()}/")
+    assert person["roles"][0]["title"] == "Vice President"
+    assert get_json(client, "/api/focus-areas/5g/")["agreement_count"] == 1
+    labs = get_json(client, "/api/labs/")["results"]
+    assert {lab["name"] for lab in labs} == {
+        "Smart Campus Innovation Lab",
+        "Joint Innovation Laboratory for Digital Government – Smart City",
+    }
+
+
+def _slug_of_sun():
+    from people.models import Person
+
+    return Person.objects.get(name="Sun Zhenrong").slug
+
+
+def test_a_draft_is_in_no_api_answer_or_download(client, seeds):
+    draft = seeds["draft"]
+    RelationFactory(source=seeds["ecnu_huawei"], target=draft, type="follows")
+    answers = [
+        client.get(address).content.decode()
+        for address in [
+            "/api/agreements/",
+            "/api/agreements/?q=Huawei",
+            f"/api/agreements/?q={DRAFT_TOKEN[:-3]}",
+            "/api/agreements/ecnu-huawei-2019/",
+            "/api/institutions/",
+            "/api/people/",
+            "/api/labs/",
+            "/api/focus-areas/",
+            "/api/openapi.json",
+            "/sitemap.xml",
+        ]
+    ]
+    answers.append(b"".join(client.get("/agreements/export.jsonl").streaming_content).decode())
+    for answer in answers:
+        assert DRAFT_TOKEN not in answer and DRAFT_TOKEN.lower() not in answer
+    for address in [
+        f"/api/agreements/{draft.slug}/",
+        "/api/institutions/secret/",
+        "/api/focus-areas/secret-area/",
+    ]:
+        get_json(client, address, status=404)
+
+
+def test_jsonl_download_is_exactly_the_search_and_imports_cleanly(client, seeds):
+    body = b"".join(
+        client.get("/agreements/export.jsonl?q=Huawei&sort=title").streaming_content
+    ).decode()
+    records = [json.loads(line) for line in body.splitlines()]
+    api = get_json(client, "/api/agreements/?q=Huawei&sort=title")["results"]
+    assert [r["key"] for r in records] == [r["key"] for r in api]
+    report = import_lines(body.splitlines(), dry_run=True)
+    assert report.errors == []
+
+
+def test_openapi_describes_every_endpoint_and_the_search_parameters(client, seeds):
+    document = get_json(client, "/api/openapi.json")
+    assert document["openapi"].startswith("3.")
+    for path in ["agreements", "institutions", "people", "labs", "focus-areas"]:
+        assert f"/api/{path}/" in document["paths"]
+        assert f"/api/{path}/{{slug}}/" in document["paths"]
+    names = {p["name"] for p in document["paths"]["/api/agreements/"]["get"]["parameters"]}
+    assert names == {
+        "q",
+        "institution",
+        "kind",
+        "country",
+        "focus_area",
+        "type",
+        "signed_from",
+        "signed_to",
+        "has_lab",
+        "sort",
+        "page",
+    }
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/api/agreements/",
+        "/api/institutions/",
+        "/api/people/",
+        "/api/labs/",
+        "/api/focus-areas/",
+        "/agreements/export.jsonl",
+    ],
+)
+def test_api_pages_use_a_fixed_number_of_queries(client, seeds, address):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(address)
+            if response.streaming:
+                b"".join(response.streaming_content)
+        return len(captured)
+
+    before = queries()
+    for _ in range(10):
+        agreement = AgreementFactory(status="published")
+        PartyFactory(agreement=agreement)
+        PartyFactory(agreement=agreement)
+    assert queries() == before

@@ -1,0 +1,183 @@
+"""The numbers behind the charts, their layout, and the SVG components that draw them."""
+
+import datetime
+import math
+import re
+
+import pytest
+from django.db import connection
+from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from agreements.charts import (
+    agreements_per_year,
+    bar_chart_layout,
+    network_layout,
+    partnership_network,
+)
+from agreements.models import Agreement
+from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def agreement(year=None, *parties, status="published"):
+    dated = {"signed_on": datetime.date(year, 6, 1), "signed_on_precision": "month"} if year else {}
+    made = AgreementFactory(status=status, **dated)
+    for institution in parties:
+        PartyFactory(agreement=made, institution=institution)
+    return made
+
+
+@pytest.fixture
+def three():
+    return [InstitutionFactory(name=name) for name in ("Alpha", "Beta", "Gamma")]
+
+
+def test_agreements_per_year_fills_the_gaps_with_zeros_and_leaves_out_undated():
+    agreement(2016), agreement(2016), agreement(2019), agreement(None)
+    assert agreements_per_year(Agreement.objects.all()) == [
+        (2016, 2), (2017, 0), (2018, 0), (2019, 1)
+    ]  # fmt: skip
+
+
+def test_agreements_per_year_counts_only_the_agreements_it_is_given():
+    agreement(2016), agreement(2017, status="draft")
+    assert agreements_per_year(Agreement.objects.published()) == [(2016, 1)]
+    assert agreements_per_year(Agreement.objects.none()) == []
+
+
+def test_agreements_per_year_counts_each_agreement_once_in_a_joined_queryset(three):
+    alpha, beta, _ = three
+    agreement(2020, alpha, beta)
+    joined = Agreement.objects.filter(parties__institution__in=[alpha, beta])
+    assert joined.count() == 2  # one row per matching party
+    assert agreements_per_year(joined) == [(2020, 1)]
+    assert agreements_per_year(joined.distinct()[:5]) == [(2020, 1)]
+
+
+def test_agreements_per_year_runs_one_query():
+    for year in range(2000, 2020):
+        agreement(year)
+    with CaptureQueriesContext(connection) as queries:
+        agreements_per_year(Agreement.objects.published())
+    assert len(queries) == 1
+
+
+def test_partnership_network_counts_agreements_and_the_pairs_that_share_them(three):
+    alpha, beta, gamma = three
+    agreement(2019, alpha, beta)
+    agreement(2020, alpha, beta, gamma)
+    agreement(2021, alpha)
+    agreement(2021, gamma, beta, status="draft")
+    network = partnership_network(Agreement.objects.published())
+    assert [(n.institution.name, n.agreements) for n in network.nodes] == [
+        ("Alpha", 3), ("Beta", 2), ("Gamma", 1)
+    ]  # fmt: skip
+    assert [(e.source.name, e.target.name, e.agreements) for e in network.edges] == [
+        ("Alpha", "Beta", 2), ("Alpha", "Gamma", 1), ("Beta", "Gamma", 1)
+    ]  # fmt: skip
+
+
+def test_partnership_network_keeps_the_most_active_institutions_and_their_edges(three):
+    alpha, beta, gamma = three
+    agreement(2019, alpha, beta)
+    agreement(2020, alpha, beta)
+    agreement(2021, alpha, gamma)
+    network = partnership_network(Agreement.objects.all(), limit=2)
+    assert [n.institution for n in network.nodes] == [alpha, beta]
+    assert [(e.source, e.target) for e in network.edges] == [(alpha, beta)]
+
+
+def test_partnership_network_runs_two_queries_whatever_its_size():
+    institutions = [InstitutionFactory() for _ in range(12)]
+    for index in range(15):
+        agreement(2000 + index, *institutions[index % 6 : index % 6 + 5])
+    with CaptureQueriesContext(connection) as queries:
+        network = partnership_network(Agreement.objects.all())
+        [node.institution.name for node in network.nodes]
+    assert len(queries) == 2
+    assert len(network.nodes) == 10
+
+
+def test_network_layout_puts_the_centre_in_the_middle_and_the_rest_on_a_circle(three):
+    alpha, beta, gamma = three
+    agreement(2019, alpha, beta)
+    agreement(2020, alpha, gamma)
+    network = partnership_network(Agreement.objects.all())
+    layout = network_layout(network, centre=alpha, size=640)
+    centre, *ring = layout.nodes
+    assert (centre.x, centre.y, centre.is_centre) == (320, 320, True)
+    for node in ring:
+        assert math.isclose(math.hypot(node.x - 320, node.y - 320), 190, abs_tol=0.2)
+    assert (ring[0].x, ring[0].y) == (320, 130)  # the first from the top
+    assert ring[1].label_anchor == "start"  # on the right half, reading outwards
+    assert layout == network_layout(network, centre=alpha, size=640)  # deterministic
+    assert [(e.x1, e.y1) for e in layout.edges] == [(320, 320), (320, 320)]
+
+
+def test_network_layout_turns_labels_on_the_left_so_they_read_outwards(three):
+    for institution in three:
+        agreement(2019, institution)
+    nodes = network_layout(partnership_network(Agreement.objects.all())).nodes
+    left = [node for node in nodes if node.x < 319]
+    assert left and all(node.label_anchor == "end" for node in left)
+    assert all(-90 <= node.label_rotation <= 90 for node in nodes)
+
+
+def test_bar_chart_layout_scales_bars_to_the_highest_and_thins_labels():
+    chart = bar_chart_layout([(2000 + n, n % 3) for n in range(40)], max_labels=10)
+    tallest = max(chart.bars, key=lambda bar: bar.height)
+    assert tallest.value == 2 and tallest.y == 18
+    assert all(bar.height == 0 for bar in chart.bars if bar.value == 0)
+    shown = [bar.label for bar in chart.bars if bar.show_label]
+    assert len(shown) <= 10 and shown[-1] == 2039
+
+
+def render(source, **context):
+    return Template("{% load public_pages %}" + source).render(Context(context))
+
+
+def test_bar_chart_component_draws_svg_with_a_table_of_the_same_numbers():
+    html = render(
+        "{% bar_chart rows 'Agreements per year' 'Agreements' '' %}",
+        rows=[(2019, 2), (2020, 0), (2021, 5)],
+    )
+    assert (
+        'role="img" aria-label="Agreements per year, 2019 to 2021; the most, 5, in 2021."' in html
+    )
+    assert "<table>" in html and '<td class="number">5</td>' in html
+    assert 'href="/agreements/?signed_from=2021&amp;signed_to=2021"' in html
+    assert ">2020</th>" in html  # a year with none has no link to an empty search
+    assert "style=" not in html and "<script" not in html
+
+
+def test_network_component_draws_svg_with_tables_of_the_same_facts(three):
+    alpha, beta, gamma = three
+    agreement(2019, alpha, beta)
+    agreement(2020, alpha, beta, gamma)
+    html = render(
+        "{% network_chart network 'Partnership network' centre=alpha %}",
+        network=partnership_network(Agreement.objects.all()),
+        alpha=alpha,
+    )
+    assert (
+        'role="img" aria-label="Partnership network: 3 institutions, '
+        '3 partnerships between them."' in html
+    )
+    assert html.count("<circle") == 3 and html.count("<line") == 3
+    assert "is-centre" in html and 'href="/institutions/' in html
+    assert "style=" not in html and "<script" not in html
+
+
+def test_svg_numbers_are_not_localised(three):
+    agreement(2019, *three)
+    with translation.override("de"):
+        html = render(
+            "{% bar_chart rows 'c' 'v' %}{% network_chart network 'n' %}",
+            rows=[(2019, 1), (2020, 3)],
+            network=partnership_network(Agreement.objects.all()),
+        )
+    svg = "".join(re.findall(r"<svg.*?</svg>", html, flags=re.S))
+    assert not re.search(r'"-?\d+,\d+"', svg)

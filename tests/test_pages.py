@@ -1,0 +1,642 @@
+"""The public pages of single records, the lists and the home page: what each shows, that
+nothing unpublished reaches any of them, and that each runs a fixed number of queries."""
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from labs.models import Lab, LabAgreement
+from registry.models import InstitutionKind
+from tests.factories import (
+    AgreementFactory,
+    FocusAreaFactory,
+    InstitutionAliasFactory,
+    InstitutionFactory,
+    LabAgreementFactory,
+    LabFactory,
+    LabHostFactory,
+    ParticipationFactory,
+    PartyFactory,
+    PersonAliasFactory,
+    PersonFactory,
+    PhotoFactory,
+    RelationFactory,
+    SourceFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+DRAFT = "ZZDRAFT"  # every record reachable only through the draft carries this in its name
+
+
+def published(**kwargs):
+    return AgreementFactory(status="published", **kwargs)
+
+
+def signed(year, month=1, day=1, precision="day"):
+    return {"signed_on": datetime.date(year, month, day), "signed_on_precision": precision}
+
+
+@pytest.fixture
+def data():
+    """The two seed articles, as the registry holds them, plus a follow-up agreement and a
+    draft that touches public records and brings records of its own."""
+    d = SimpleNamespace()
+    company, government = InstitutionKind.COMPANY, InstitutionKind.GOVERNMENT
+    d.ecnu = InstitutionFactory(
+        name="East China Normal University", native_name="华东师范大学", acronym="ECNU",
+        slug="ecnu", city="Shanghai",
+    )  # fmt: skip
+    InstitutionAliasFactory(institution=d.ecnu, name="Huashi Da")
+    d.huawei = InstitutionFactory(
+        name="Huawei Technologies", native_name="华为", slug="huawei", kind=company
+    )
+    d.huawei_sh = InstitutionFactory(
+        name="Huawei Shanghai", slug="huawei-shanghai", kind=company, parent=d.huawei
+    )
+    d.huawei_bg = InstitutionFactory(
+        name="Huawei Tianjin Cloud and AI BG", slug="huawei-tj-bg", kind=company, parent=d.huawei
+    )
+    d.tju = InstitutionFactory(
+        name="Tianjin University", native_name="天津大学", acronym="TJU", slug="tju"
+    )
+    d.college = InstitutionFactory(
+        name="College of Intelligence and Computing", slug="tju-cic", parent=d.tju
+    )
+    d.telecom = InstitutionFactory(
+        name="China Telecom", native_name="中国电信", slug="china-telecom", kind=company
+    )
+    d.telecom_tj = InstitutionFactory(
+        name="China Telecom Tianjin Branch", slug="china-telecom-tj", kind=company,
+        parent=d.telecom,
+    )  # fmt: skip
+    d.tianjin = InstitutionFactory(
+        name="Tianjin Municipal Government", slug="tianjin-gov", kind=government
+    )
+    d.unused_unit = InstitutionFactory(
+        name="Tianjin University Press", slug="tju-press", parent=d.tju
+    )
+    d.g5 = FocusAreaFactory(name="5G", slug="5g")
+    d.ai = FocusAreaFactory(name="artificial intelligence", slug="ai")
+    d.cloud = FocusAreaFactory(name="cloud computing", slug="cloud-computing")
+
+    d.sun = PersonFactory(name="Sun Zhenrong", native_name="孙真荣", slug="sun-zhenrong")
+    PersonAliasFactory(person=d.sun, name="Zhenrong Sun")
+    d.hao = PersonFactory(name="Hao Guoqiang", slug="hao-guoqiang")
+    d.peng = PersonFactory(name="Peng Bo", slug="peng-bo")
+    d.he = PersonFactory(name="He Jifeng", slug="he-jifeng")
+    d.hu = PersonFactory(name="Hu Qinghua", slug="hu-qinghua")
+    d.su = PersonFactory(name="Su Weifeng", slug="su-weifeng")
+    d.qi = PersonFactory(name="Qi Pingchuan", slug="qi-pingchuan")
+    d.zhu = PersonFactory(name="Zhu Yubing", slug="zhu-yubing")
+
+    # ECNU and Huawei, July 2019: the day was not reported.
+    d.ecnu_2019 = published(
+        slug="ecnu-huawei-2019", title="ECNU and Huawei strategic partnership agreement",
+        place="Bantian, Shenzhen", summary="Cooperation on research and the smart campus.",
+        term_years=5, **signed(2019, 7, precision="month"),
+    )  # fmt: skip
+    d.ecnu_2019.focus_areas.add(d.cloud, d.ai)
+    ecnu_party = PartyFactory(agreement=d.ecnu_2019, institution=d.ecnu, position=0)
+    huawei_party = PartyFactory(
+        agreement=d.ecnu_2019, institution=d.huawei, unit=d.huawei_sh, position=1
+    )
+    ParticipationFactory(
+        agreement=d.ecnu_2019, person=d.sun, role="signatory", party=ecnu_party,
+        title="Vice President", organisation=d.ecnu,
+    )  # fmt: skip
+    ParticipationFactory(
+        agreement=d.ecnu_2019, person=d.hao, role="signatory", party=huawei_party,
+        title="General Manager", organisation=d.huawei_sh,
+    )  # fmt: skip
+    ParticipationFactory(
+        agreement=d.ecnu_2019, person=d.peng, role="witness",
+        title="Vice President, Public and Government Affairs", organisation=d.huawei,
+    )  # fmt: skip
+    ParticipationFactory(
+        agreement=d.ecnu_2019, person=d.he, role="attendee",
+        title="Head of the School of Computer Science", organisation=d.ecnu,
+    )  # fmt: skip
+    d.smart_campus = LabFactory(name="Smart Campus Innovation Lab", slug="smart-campus")
+    d.smart_campus.focus_areas.add(d.cloud)
+    LabHostFactory(lab=d.smart_campus, institution=d.ecnu)
+    LabAgreementFactory(lab=d.smart_campus, agreement=d.ecnu_2019, outcome="proposed")
+    SourceFactory(
+        agreement=d.ecnu_2019, title="ECNU becomes a strategic partner of Huawei",
+        publisher="East China Normal University", note="Gives no day.",
+    )  # fmt: skip
+    PhotoFactory(agreement=d.ecnu_2019, caption="The signing ceremony.", credit="ECNU News")
+
+    # Its follow-up, where Sun Zhenrong signs with another title.
+    d.ecnu_2022 = published(
+        slug="ecnu-huawei-2022", title="ECNU and Huawei agreement 2.0", **signed(2022, 5, 10)
+    )
+    party = PartyFactory(agreement=d.ecnu_2022, institution=d.ecnu)
+    PartyFactory(agreement=d.ecnu_2022, institution=d.huawei)
+    ParticipationFactory(
+        agreement=d.ecnu_2022, person=d.sun, role="signatory", party=party,
+        title="President", organisation=d.ecnu,
+    )  # fmt: skip
+    RelationFactory(source=d.ecnu_2022, target=d.ecnu_2019, type="follows")
+
+    # Tianjin University, China Telecom and Huawei, 24 September 2020: three parties, each
+    # signing through a unit; a witness from a government that is not a party.
+    d.tju_2020 = published(
+        slug="tju-telecom-huawei-2020", title="TJU, China Telecom and Huawei cooperation",
+        **signed(2020, 9, 24),
+    )  # fmt: skip
+    d.tju_2020.focus_areas.add(d.g5, d.ai)
+    for institution, unit, person, title in [
+        (d.tju, d.college, d.hu, "Vice Dean"),
+        (d.telecom, d.telecom_tj, d.su, "Deputy General Manager"),
+        (d.huawei, d.huawei_bg, d.qi, "General Manager"),
+    ]:
+        party = PartyFactory(agreement=d.tju_2020, institution=institution, unit=unit)
+        ParticipationFactory(
+            agreement=d.tju_2020, person=person, role="signatory", party=party,
+            title=title, organisation=unit,
+        )  # fmt: skip
+    ParticipationFactory(
+        agreement=d.tju_2020, person=d.zhu, role="witness",
+        title="Deputy Secretary General", organisation=d.tianjin,
+    )  # fmt: skip
+    d.smart_city = LabFactory(
+        name="Joint Innovation Laboratory for Digital Government - Smart City",
+        slug="smart-city-lab", status=Lab.Status.ESTABLISHED,
+        established_on=datetime.date(2020, 9, 1), established_on_precision="month",
+        description="Unveiled at the signing.",
+    )  # fmt: skip
+    d.smart_city.focus_areas.add(d.g5)
+    LabHostFactory(lab=d.smart_city, institution=d.college)
+    LabAgreementFactory(lab=d.smart_city, agreement=d.tju_2020, outcome="founded")
+
+    # The draft: a party, a person, a lab and a technology known only from it, and public
+    # records (Huawei, Peng Bo, 5G, the 2019 agreement) that it must not leak into.
+    d.draft = AgreementFactory(
+        slug="draft-deal", title=f"Secret {DRAFT}TITLE agreement",
+        summary=f"{DRAFT}SUMMARY", place=f"{DRAFT}PLACE", **signed(2005, 3, 3),
+    )  # fmt: skip
+    d.draft_institution = InstitutionFactory(
+        name=f"Hidden Institute {DRAFT}INSTITUTION", slug="hidden-institute",
+        kind=InstitutionKind.RESEARCH_INSTITUTE,
+    )  # fmt: skip
+    d.draft_unit = InstitutionFactory(
+        name=f"Hidden unit {DRAFT}UNIT", slug="hidden-unit", kind=company, parent=d.huawei
+    )
+    d.draft_person = PersonFactory(name=f"Hidden Person {DRAFT}PERSON", slug="hidden-person")
+    d.draft_area = FocusAreaFactory(name=f"Quantum {DRAFT}AREA", slug="hidden-area")
+    d.draft.focus_areas.add(d.draft_area, d.g5)
+    hidden_party = PartyFactory(agreement=d.draft, institution=d.draft_institution)
+    PartyFactory(agreement=d.draft, institution=d.huawei, unit=d.draft_unit)
+    ParticipationFactory(
+        agreement=d.draft, person=d.draft_person, role="signatory", party=hidden_party,
+        title=f"{DRAFT}TITLE_HELD", organisation=d.draft_institution,
+    )  # fmt: skip
+    ParticipationFactory(
+        agreement=d.draft, person=d.peng, role="attendee", title=f"{DRAFT}PENG_TITLE",
+        organisation=d.huawei,
+    )  # fmt: skip
+    d.draft_lab = LabFactory(name=f"Hidden Lab {DRAFT}LAB", slug="hidden-lab")
+    d.draft_lab.focus_areas.add(d.draft_area, d.g5)
+    LabHostFactory(lab=d.draft_lab, institution=d.huawei)
+    LabAgreementFactory(lab=d.draft_lab, agreement=d.draft, outcome="founded")
+    # A public lab also touched by the draft keeps only its published agreement.
+    LabAgreementFactory(lab=d.smart_city, agreement=d.draft, outcome="extended")
+    SourceFactory(agreement=d.draft, title=f"{DRAFT}SOURCE")
+    PhotoFactory(agreement=d.draft, caption=f"{DRAFT}PHOTO")
+    RelationFactory(source=d.draft, target=d.ecnu_2019, type="supersedes")
+    RelationFactory(source=d.ecnu_2022, target=d.draft, type="amends")
+    return d
+
+
+def get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def section(html, start, end=None):
+    """The part of a page from the element with id `start` up to the one with id `end`."""
+    part = html.split(f'id="{start}"', 1)[1]
+    return part.split(f'id="{end}"', 1)[0] if end else part
+
+
+def public_urls(d):
+    return [
+        reverse("home"),
+        d.ecnu_2019.get_absolute_url(),
+        d.ecnu_2022.get_absolute_url(),
+        d.tju_2020.get_absolute_url(),
+        reverse("agreements:institution-list"),
+        *[f"{reverse('agreements:institution-list')}?kind={kind}" for kind in InstitutionKind],
+        d.ecnu.get_absolute_url(),
+        d.huawei.get_absolute_url(),
+        d.huawei_sh.get_absolute_url(),
+        d.tju.get_absolute_url(),
+        d.college.get_absolute_url(),
+        d.tianjin.get_absolute_url(),
+        d.sun.get_absolute_url(),
+        d.peng.get_absolute_url(),
+        reverse("agreements:focus-area-list"),
+        d.g5.get_absolute_url(),
+        d.cloud.get_absolute_url(),
+        reverse("labs:list"),
+        d.smart_campus.get_absolute_url(),
+        d.smart_city.get_absolute_url(),
+    ]
+
+
+# The agreement page
+
+
+def test_agreement_page_shows_the_agreement(client, data):
+    html = get(client, data.ecnu_2019.get_absolute_url())
+    assert "<title>ECNU and Huawei strategic partnership agreement · " in html
+    assert (
+        '<meta name="description" content="Cooperation on research and the smart campus.">' in html
+    )
+    assert "Cooperation agreement" in html
+    assert "Bantian, Shenzhen" in html
+    assert "5 years" in html
+    assert 'href="/technologies/cloud-computing/"' in html
+    assert "ECNU becomes a strategic partner of Huawei" in html
+    assert "Gives no day." in html
+    assert "The signing ceremony." in html and "ECNU News" in html
+
+
+def test_agreement_page_shows_a_month_precision_date_without_a_day(client, data):
+    html = get(client, data.ecnu_2019.get_absolute_url())
+    assert '<time datetime="2019-07">July 2019</time>' in html
+    assert "1 July 2019" not in html
+
+
+def test_agreement_page_groups_signatories_by_the_party_they_signed_for(client, data):
+    html = get(client, data.ecnu_2019.get_absolute_url())
+    ecnu_card, huawei_card = section(html, "parties", "witnesses").split('class="card"')[1:]
+    assert "East China Normal University" in ecnu_card and "华东师范大学" in ecnu_card
+    assert "Sun Zhenrong" in ecnu_card and "Vice President" in ecnu_card
+    assert "Hao Guoqiang" not in ecnu_card
+    assert "Huawei Technologies" in huawei_card and "Hao Guoqiang" in huawei_card
+    assert "Sun Zhenrong" not in huawei_card
+
+
+def test_agreement_page_shows_the_unit_that_signed_for_each_party(client, data):
+    html = get(client, data.tju_2020.get_absolute_url())
+    cards = section(html, "parties", "witnesses").split('class="card"')[1:]
+    assert len(cards) == 3
+    for card, unit, person in zip(
+        cards,
+        ["College of Intelligence and Computing", "China Telecom Tianjin Branch", "Huawei Tianjin"],
+        ["Hu Qinghua", "Su Weifeng", "Qi Pingchuan"],
+        strict=True,
+    ):
+        assert "Signed by its unit" in card and unit in card and person in card
+
+
+def test_agreement_page_shows_witnesses_and_attendees_with_titles_then(client, data):
+    html = get(client, data.ecnu_2019.get_absolute_url())
+    witnesses = section(html, "witnesses", "attendees")
+    assert "Peng Bo" in witnesses and "Vice President, Public and Government Affairs" in witnesses
+    attendees = section(html, "attendees", "labs")
+    assert "He Jifeng" in attendees and "Head of the School of Computer Science" in attendees
+    tju = get(client, data.tju_2020.get_absolute_url())
+    assert "Tianjin Municipal Government" in section(tju, "witnesses")
+
+
+def test_agreement_page_shows_each_lab_with_its_outcome_and_status(client, data):
+    html = section(get(client, data.tju_2020.get_absolute_url()), "labs", "photos")
+    assert "Joint Innovation Laboratory for Digital Government - Smart City" in html
+    assert "Founded under this agreement" in html
+    assert "established" in html and "September 2020" in html
+    ecnu = section(get(client, data.ecnu_2019.get_absolute_url()), "labs")
+    assert "Planned under this agreement" in ecnu and "proposed" in ecnu
+
+
+def test_agreement_page_shows_relations_in_both_directions(client, data):
+    earlier = section(get(client, data.ecnu_2019.get_absolute_url()), "related", "photos")
+    assert "is followed by" in earlier and "ECNU and Huawei agreement 2.0" in earlier
+    later = section(get(client, data.ecnu_2022.get_absolute_url()), "related")
+    assert "follows" in later and "ECNU and Huawei strategic partnership agreement" in later
+
+
+def test_agreement_page_shows_a_stored_photo_as_a_thumbnail_linking_to_the_image(client, data):
+    photo = PhotoFactory(agreement=data.tju_2020, caption="Unveiling the lab.", credit="TJU")
+    photo.image.save("ceremony.jpg", ContentFile(b"image"), save=False)
+    photo.thumbnail.save("ceremony-small.jpg", ContentFile(b"thumbnail"))
+    html = section(get(client, data.tju_2020.get_absolute_url()), "photos", "sources")
+    assert f'<a href="{photo.image.url}"><img src="{photo.thumbnail.url}"' in html
+    assert 'alt="Unveiling the lab."' in html and "Photo: TJU" in html
+
+
+def test_draft_agreement_page_is_404(client, data):
+    assert client.get(data.draft.get_absolute_url()).status_code == 404
+
+
+def test_withdrawn_agreement_page_is_404(client, data):
+    data.tju_2020.withdraw()
+    assert client.get(data.tju_2020.get_absolute_url()).status_code == 404
+
+
+# Institutions
+
+
+def test_institution_page_shows_every_name_and_fact(client, data):
+    html = get(client, data.ecnu.get_absolute_url())
+    assert "<title>East China Normal University 华东师范大学 (ECNU) · " in html
+    assert 'East China Normal University <span class="native">华东师范大学</span> (ECNU)' in html
+    assert "Huashi Da" in html and "Shanghai" in html and "China" in html
+
+
+def test_institution_page_includes_the_agreements_of_its_units(client, data):
+    response = client.get(data.huawei.get_absolute_url())
+    assert [a.slug for a in response.context["agreements"]] == [
+        "ecnu-huawei-2022", "tju-telecom-huawei-2020", "ecnu-huawei-2019"
+    ]  # fmt: skip
+    html = response.content.decode()
+    assert 'href="/institutions/huawei-shanghai/"' in html  # its units
+    assert 'href="/institutions/huawei-tj-bg/"' in html
+    # A unit's own page has only the agreements it signed.
+    unit = client.get(data.huawei_sh.get_absolute_url())
+    assert [a.slug for a in unit.context["agreements"]] == ["ecnu-huawei-2019"]
+    assert 'href="/institutions/huawei/"' in unit.content.decode()  # part of
+
+
+def test_institution_page_lists_units_only_once_they_are_public(client, data):
+    html = get(client, data.tju.get_absolute_url())
+    assert "College of Intelligence and Computing" in html
+    assert "Tianjin University Press" not in html
+    assert client.get(data.unused_unit.get_absolute_url()).status_code == 404
+
+
+def test_institution_page_lists_partners_with_shared_agreements(client, data):
+    response = client.get(data.huawei.get_absolute_url())
+    partners = [(p.slug, n) for p, n in response.context["partners"]]
+    assert partners == [("ecnu", 2), ("china-telecom", 1), ("tju", 1)]
+    # A unit's partners are the other parties, never its own parent.
+    college = client.get(data.college.get_absolute_url())
+    assert [p.slug for p, _ in college.context["partners"]] == ["china-telecom", "huawei"]
+
+
+def test_institution_page_lists_its_people_with_titles_then(client, data):
+    html = section(get(client, data.ecnu.get_absolute_url()), "people")
+    assert "Sun Zhenrong" in html and "Vice President" in html and "President" in html
+    assert "He Jifeng" in html
+    tju = section(get(client, data.tju.get_absolute_url()), "people")
+    assert "Hu Qinghua" in tju and "Vice Dean" in tju
+
+
+def test_institution_page_lists_labs_it_or_its_units_host(client, data):
+    html = section(get(client, data.tju.get_absolute_url()), "labs", "people")
+    assert "Smart City" in html and "Established" in html
+
+
+def test_institution_page_draws_its_agreements_per_year_and_network(client, data):
+    response = client.get(data.huawei.get_absolute_url())
+    assert response.context["per_year"] == [(2019, 1), (2020, 1), (2021, 0), (2022, 1)]
+    html = response.content.decode()
+    assert 'role="img" aria-label="Agreements per year, 2019 to 2022' in html
+    assert 'aria-label="Partnership network: 4 institutions, 4 partnerships between them."' in html
+    assert 'class="network-node kind-company is-centre"' in html
+    assert "/agreements/?institution=huawei&amp;signed_from=2019&amp;signed_to=2019" in html
+
+
+def test_a_witness_organisation_has_a_page_but_is_not_listed(client, data):
+    html = get(client, data.tianjin.get_absolute_url())
+    assert "Zhu Yubing" in html and "Deputy Secretary General" in html
+    listed = get(client, reverse("agreements:institution-list"))
+    assert "Tianjin Municipal Government" not in listed
+
+
+def test_institution_list_groups_by_kind_units_after_parents_with_agreement_counts(client, data):
+    response = client.get(reverse("agreements:institution-list"))
+    groups = {str(label): [(i.slug, i.agreement_count) for i in items]
+              for label, items in response.context["groups"]}  # fmt: skip
+    assert groups == {
+        "university": [("ecnu", 2), ("tju", 1), ("tju-cic", 1)],
+        "company": [
+            ("china-telecom", 1), ("china-telecom-tj", 1), ("huawei", 3),
+            ("huawei-shanghai", 1), ("huawei-tj-bg", 1),
+        ],
+    }  # fmt: skip
+
+
+def test_institution_list_filters_by_kind(client, data):
+    response = client.get(reverse("agreements:institution-list"), {"kind": "company"})
+    html = response.content.decode()
+    assert "China Telecom" in html and "East China Normal University" not in html
+    assert 'href="?kind=company" aria-current="page"' in html
+    everything = client.get(reverse("agreements:institution-list"), {"kind": "nonsense"})
+    assert len(everything.context["groups"]) == 2
+
+
+# People
+
+
+def test_person_page_shows_every_role_with_the_title_held_then(client, data):
+    html = get(client, data.sun.get_absolute_url())
+    assert "<title>Sun Zhenrong 孙真荣 · " in html
+    assert "Zhenrong Sun" in html
+    rows = section(html, "roles").split("<tr>")[2:]
+    assert "ECNU and Huawei agreement 2.0" in rows[0] and "President" in rows[0]
+    assert "Vice President" not in rows[0]
+    assert "strategic partnership agreement" in rows[1] and "Vice President" in rows[1]
+    assert "July 2019" in rows[1] and "Signatory for East China Normal University" in rows[1]
+
+
+def test_person_only_in_drafts_is_404(client, data):
+    assert client.get(data.draft_person.get_absolute_url()).status_code == 404
+
+
+# Technologies and labs
+
+
+def test_focus_area_page_shows_its_agreements_labs_and_years(client, data):
+    response = client.get(data.g5.get_absolute_url())
+    assert [a.slug for a in response.context["agreements"]] == ["tju-telecom-huawei-2020"]
+    assert [lab.slug for lab in response.context["labs"]] == ["smart-city-lab"]
+    assert response.context["per_year"] == [(2020, 1)]
+    assert response.context["labs_per_year"] == [(2020, 1)]
+    html = response.content.decode()
+    assert 'href="/agreements/?focus_area=5g"' in html
+    assert "Tianjin University" in section(html, "institutions")
+
+
+def test_focus_area_list_counts_published_agreements_and_public_labs(client, data):
+    response = client.get(reverse("agreements:focus-area-list"))
+    counts = {a.slug: (a.agreement_count, a.lab_count) for a in response.context["areas"]}
+    assert counts == {"5g": (1, 1), "ai": (2, 0), "cloud-computing": (1, 1)}
+
+
+def test_lab_page_shows_status_hosts_areas_and_published_agreements(client, data):
+    response = client.get(data.smart_city.get_absolute_url())
+    html = response.content.decode()
+    assert "Established" in html and "September 2020" in html
+    assert "College of Intelligence and Computing" in html and 'href="/technologies/5g/"' in html
+    assert "Unveiled at the signing." in html
+    links = response.context["lab"].labagreement_set.all()
+    assert [(link.agreement.slug, link.outcome) for link in links] == [
+        ("tju-telecom-huawei-2020", "founded")
+    ]
+    assert "Founded under this agreement" in html
+
+
+def test_lab_list_shows_public_labs_with_agreement_counts(client, data):
+    response = client.get(reverse("labs:list"))
+    assert [(lab.slug, lab.agreement_count) for lab in response.context["labs"]] == [
+        ("smart-city-lab", 1), ("smart-campus", 1)
+    ]  # fmt: skip
+    established = client.get(reverse("labs:list"), {"status": "established"})
+    assert [lab.slug for lab in established.context["labs"]] == ["smart-city-lab"]
+
+
+# Home
+
+
+def test_home_counts_only_what_published_agreements_make_public(client, data):
+    response = client.get(reverse("home"))
+    context = response.context
+    assert context["agreement_count"] == 3
+    # ECNU, TJU and its college, China Telecom and its branch, Huawei and two of its units.
+    assert context["institution_count"] == 8
+    assert context["lab_count"] == 2
+    assert context["focus_area_count"] == 3
+    assert context["per_year"] == [(2019, 1), (2020, 1), (2021, 0), (2022, 1)]
+    assert [a.slug for a in context["latest"]] == [
+        "ecnu-huawei-2022", "tju-telecom-huawei-2020", "ecnu-huawei-2019"
+    ]  # fmt: skip
+    universities, companies = (items for _, items in context["most_active"])
+    assert [(i.slug, i.agreement_count) for i in universities] == [("ecnu", 2), ("tju", 1)]
+    assert [(i.slug, i.agreement_count) for i in companies] == [("huawei", 3), ("china-telecom", 1)]
+    assert [a.slug for a in context["top_areas"]] == ["ai", "5g", "cloud-computing"]
+    html = response.content.decode()
+    assert 'action="/agreements/"' in html and 'name="q"' in html
+
+
+def test_home_page_works_on_an_empty_registry(client, db):
+    html = get(client, reverse("home"))
+    assert "No dated records yet." in html
+
+
+# Nothing unpublished reaches a public page
+
+
+def test_draft_and_its_own_records_appear_on_no_page(client, data):
+    for url in public_urls(data):
+        html = get(client, url)
+        assert DRAFT not in html, url
+        assert ">2005<" not in html, url  # the draft's year, in no chart or table
+        assert "draft-deal" not in html, url
+        assert "hidden-" not in html, url
+
+
+def test_records_known_only_from_drafts_are_404(client, data):
+    for record in (data.draft_institution, data.draft_unit, data.draft_person, data.draft_lab,
+                   data.draft_area):  # fmt: skip
+        assert client.get(record.get_absolute_url()).status_code == 404, record
+
+
+def test_counts_and_charts_leave_drafts_out(client, data):
+    huawei = client.get(data.huawei.get_absolute_url()).context
+    assert len(huawei["agreements"]) == 3
+    assert all(node.institution != data.draft_institution for node in huawei["network"].nodes)
+    assert [lab.slug for lab in huawei["labs"]] == []  # it hosts only the draft's lab
+    g5 = client.get(data.g5.get_absolute_url()).context
+    assert g5["per_year"] == [(2020, 1)] and len(g5["labs"]) == 1
+    smart_city = client.get(data.smart_city.get_absolute_url()).context["lab"]
+    assert len(smart_city.labagreement_set.all()) == 1
+    peng = client.get(data.peng.get_absolute_url()).context
+    assert [p.agreement.slug for p in peng["participations"]] == ["ecnu-huawei-2019"]
+
+
+def test_an_agreement_becomes_public_only_when_published(client, data, django_user_model):
+    publisher = django_user_model.objects.create(username="publisher")
+    data.draft.publish(by=publisher)
+    assert DRAFT in get(client, data.draft.get_absolute_url())
+    assert get(client, data.draft_person.get_absolute_url())
+    assert get(client, data.draft_lab.get_absolute_url())
+    assert ">2005<" in get(client, reverse("home"))
+
+
+# A fixed number of queries, whatever the number of related rows
+
+
+def grow(d):
+    """More of everything around the records of `data`, so that any query per row shows."""
+    for n in range(4):
+        agreement = published(**signed(2015 + n))
+        agreement.focus_areas.add(d.g5, d.ai, FocusAreaFactory())
+        for institution in (d.tju, d.huawei, d.ecnu, InstitutionFactory(parent=d.telecom)):
+            party = PartyFactory(agreement=agreement, institution=institution, unit=None)
+            ParticipationFactory(
+                agreement=agreement, party=party, role="signatory", organisation=institution
+            )
+        ParticipationFactory(agreement=agreement, person=d.sun, organisation=d.ecnu)
+        ParticipationFactory(agreement=agreement, organisation=InstitutionFactory(parent=d.tju))
+        lab = LabFactory()
+        lab.focus_areas.add(d.g5)
+        LabHostFactory(lab=lab, institution=d.tju)
+        LabHostFactory(lab=lab, institution=d.college)
+        LabAgreementFactory(lab=lab, agreement=agreement)
+        LabAgreement.objects.create(lab=d.smart_city, agreement=agreement, outcome="extended")
+        for target in (d.ecnu_2019, d.tju_2020):
+            RelationFactory(source=agreement, target=target)
+            RelationFactory(source=target, target=agreement, type="renews")
+            ParticipationFactory(agreement=target, role="attendee", organisation=d.tju)
+            PhotoFactory(agreement=target)
+            SourceFactory(agreement=target)
+            target.focus_areas.add(FocusAreaFactory())
+        d.ecnu_2019.labs.add(LabFactory(), through_defaults={"outcome": "founded"})
+        InstitutionAliasFactory(institution=d.tju)
+        PersonAliasFactory(person=d.sun)
+        d.smart_city.hosts.add(InstitutionFactory(parent=d.tju))
+
+
+def count_queries(client, url):
+    client.get(url)  # anything cached once per process is not the page's cost
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
+    urls = public_urls(data)
+    before = {url: count_queries(client, url) for url in urls}
+    grow(data)
+    after = {url: count_queries(client, url) for url in urls}
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    ("page", "budget"),
+    [
+        ("home", 10),
+        ("agreement", 9),
+        ("institution", 12),
+        ("institution_list", 2),
+        ("person", 3),
+        ("focus_area", 7),
+        ("focus_area_list", 3),
+        ("lab", 5),
+        ("lab_list", 3),
+    ],
+)
+def test_query_budget(client, data, django_assert_max_num_queries, page, budget):
+    url = {
+        "home": reverse("home"),
+        "agreement": data.tju_2020.get_absolute_url(),
+        "institution": data.tju.get_absolute_url(),
+        "institution_list": reverse("agreements:institution-list"),
+        "person": data.sun.get_absolute_url(),
+        "focus_area": data.g5.get_absolute_url(),
+        "focus_area_list": reverse("agreements:focus-area-list"),
+        "lab": data.smart_city.get_absolute_url(),
+        "lab_list": reverse("labs:list"),
+    }[page]
+    grow(data)
+    with django_assert_max_num_queries(budget):
+        assert client.get(url).status_code == 200

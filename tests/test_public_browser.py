@@ -1,0 +1,113 @@
+"""A new visitor's journey on the demo data, in headless Chromium, and every public page
+checked with axe-core."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+# serialized_rollback: agreement types and staff groups come from data migrations, which a
+# transactional test would otherwise flush away.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+DEMO = Path(__file__).resolve().parent.parent / "demo" / "agreements.jsonl"
+
+
+@pytest.fixture
+def demo():
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+
+
+def result_titles(page):
+    return page.locator(".results .card h3 a").all_inner_texts()
+
+
+def facet_link(page, facet, value):
+    fieldset = page.locator(".facets fieldset", has=page.locator("legend", has_text=facet))
+    return fieldset.locator("a", has=page.get_by_text(value, exact=True))
+
+
+def test_search_filter_back_and_download(page, demo, live_server):
+    page.goto("/")
+    page.get_by_role("search").get_by_role("searchbox").fill("Huawei")
+    page.get_by_role("search").get_by_role("button").click()
+    page.wait_for_url("**/agreements/?q=Huawei")
+    assert len(result_titles(page)) == 2
+
+    # A live (htmx) filter: the URL follows, the results and counts agree.
+    five_g = facet_link(page, "Technology", "5G")
+    count = int(five_g.locator(".count").inner_text())
+    five_g.click()
+    page.wait_for_url("**focus_area=5g**")
+    titles = result_titles(page)
+    assert len(titles) == count == 1
+    assert "Tianjin" in titles[0] or "TJU" in titles[0]
+
+    # The back button returns to the unfiltered search.
+    page.go_back()
+    page.wait_for_url("**/agreements/?q=Huawei")
+    page.locator(".results .card").nth(1).wait_for()
+    assert len(result_titles(page)) == 2
+
+    # The CSV download of the filtered view holds exactly the rows shown.
+    page.go_forward()
+    page.wait_for_url("**focus_area=5g**")
+    href = page.get_by_role("link", name="CSV").get_attribute("href")
+    response = page.request.get(live_server.url + "/agreements/" + href.split("/agreements/")[1])
+    rows = list(csv.DictReader(io.StringIO(response.text())))
+    assert [row["title"] for row in rows] == result_titles(page)
+
+
+def test_search_works_without_javascript(browser, live_server, demo):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/agreements/?q=Huawei")
+    facet_link(page, "Technology", "5G").click()
+    assert len(result_titles(page)) == 1
+    context.close()
+
+
+PUBLIC_PAGES = [
+    "/",
+    "/agreements/",
+    "/agreements/?q=Huawei&focus_area=5g",
+    "/agreements/?q=Huawai",
+    "/agreements/ecnu-huawei-2019/",
+    "/agreements/tju-china-telecom-huawei-2020/",
+    "/institutions/",
+    "/technologies/",
+    "/labs/",
+]
+
+
+def test_public_pages_have_no_serious_accessibility_violations(page, demo):
+    from agreements.models import Agreement
+
+    pages = list(PUBLIC_PAGES)
+    agreement = Agreement.objects.published().get(slug="tju-china-telecom-huawei-2020")
+    for party in agreement.parties.all():
+        pages.append(party.institution.get_absolute_url())
+    for participation in agreement.participations.all()[:1]:
+        pages.append(participation.person.get_absolute_url())
+    for lab in agreement.labs.all():
+        pages.append(lab.get_absolute_url())
+    for area in agreement.focus_areas.all()[:1]:
+        pages.append(area.get_absolute_url())
+    axe = Axe()
+    problems = []
+    for address in pages:
+        response = page.goto(address)
+        assert response.status == 200, address
+        results = axe.run(page)
+        problems += [
+            f"{address}: {violation['id']} ({violation['impact']})"
+            for violation in results.response["violations"]
+            if violation["impact"] in ("serious", "critical")
+        ]
+    assert problems == []
