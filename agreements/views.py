@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from agreements.charts import agreements_per_year, partnership_network
 from agreements.exports import csv_lines, xlsx_bytes
 from agreements.facets import build_facets, toggle_url
 from agreements.filters import SORTS, AgreementFilter
@@ -53,6 +54,10 @@ def search(request):
     query = request.GET.copy()
     query.pop("page", None)
     text = filterset.form.cleaned_data.get("q", "")
+    without_years = request.GET.copy()
+    for name in ("signed_from", "signed_to", "page"):
+        without_years.pop(name, None)
+    kinds = next((facet for facet in facets if facet.name == "kind"), None)
     context = {
         "filterset": filterset,
         "page": page,
@@ -67,6 +72,10 @@ def search(request):
         ],
         "sorts": SORTS,
         "text": text,
+        "per_year": agreements_per_year(agreements),
+        "per_kind": [(value.label, value.count) for value in kinds.values] if kinds else [],
+        "network": partnership_network(agreements, limit=30),
+        "year_query": without_years.urlencode(),
         "suggestion": suggest(text, Agreement.objects.published())
         if text and not page.paginator.count
         else None,
