@@ -1,7 +1,7 @@
 """Facets of a search: every value with the number of matching agreements under all the
 *other* active filters, and the address that toggles it, so that every view is a link."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from agreements.models import Agreement, Party
+from agreements.public import InstitutionTree
 from registry.models import Institution, InstitutionKind
 
 INSTITUTIONS_SHOWN = 15
@@ -87,13 +88,10 @@ def _institutions(filterset, active_slugs):
     rows = Party.objects.filter(agreement__in=agreements).values_list(
         "agreement_id", "institution_id", "unit_id"
     )
-    parents = dict(Institution.objects.exclude(parent=None).values_list("pk", "parent_id"))
-    reached = {}  # agreement -> every institution it counts for: parties, units, their parents
+    tree = InstitutionTree()
+    reached = defaultdict(set)  # agreement -> the parties, their units, and all their parents
     for agreement, institution, unit in rows:
-        for start in (institution, unit):
-            while start is not None and start not in reached.setdefault(agreement, set()):
-                reached[agreement].add(start)
-                start = parents.get(start)
+        reached[agreement].update(tree.with_ancestors(institution), tree.with_ancestors(unit))
     counts = Counter(pk for institutions in reached.values() for pk in institutions)
     top = [pk for pk, _ in counts.most_common(INSTITUTIONS_SHOWN)]
     shown = Institution.objects.filter(pk__in=top) | Institution.objects.filter(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from agreements.models import Agreement, AgreementType, Participation, Party
+from agreements.public import InstitutionTree
 from people.models import Person
 from registry.models import FocusArea, Institution, InstitutionKind
 
@@ -19,19 +20,6 @@ SORTS = {
     "title": _("title"),
     "relevance": _("relevance"),
 }
-
-
-def units_of(institutions):
-    """The ids of these institutions and of all their units, at any depth."""
-    found = set(institution.pk for institution in institutions)
-    frontier = found
-    while frontier:
-        frontier = (
-            set(Institution.objects.filter(parent__in=frontier).values_list("pk", flat=True))
-            - found
-        )
-        found |= frontier
-    return found
 
 
 def search_terms(text):
@@ -127,7 +115,8 @@ class AgreementFilter(filters.FilterSet):
     def filter_institution(self, queryset, name, value):
         if not value:
             return queryset
-        ids = units_of(value)
+        tree = InstitutionTree()
+        ids = {pk for institution in value for pk in tree.with_descendants(institution.pk)}
         parties = Party.objects.filter(Q(institution__in=ids) | Q(unit__in=ids))
         return queryset.filter(pk__in=parties.values("agreement"))
 
