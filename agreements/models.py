@@ -8,7 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from people.models import Person
-from registry.dates import PartialDate, precision_constraint, precision_field, truncate
+from registry.dates import (
+    PartialDate,
+    precision_constraint,
+    precision_field,
+    settle_partial_dates,
+)
 from registry.models import FocusArea, Institution
 from registry.text import normalise_name
 
@@ -107,6 +112,7 @@ class Agreement(models.Model):
             models.CheckConstraint(
                 condition=Q(term_years__isnull=True) | Q(term_years__gte=1),
                 name="agreement_term_years_positive",
+                violation_error_message=_("A term lasts at least one year."),
             ),
             precision_constraint("signed_on", "agreement"),
             precision_constraint("starts_on", "agreement"),
@@ -136,13 +142,7 @@ class Agreement(models.Model):
         return PartialDate.from_fields(self.ends_on, self.ends_on_precision)
 
     def clean(self):
-        for field in ("signed_on", "starts_on", "ends_on"):
-            date, precision = getattr(self, field), f"{field}_precision"
-            if date and not getattr(self, precision):
-                setattr(self, precision, "day")
-            if not date:
-                setattr(self, precision, "")
-            setattr(self, field, truncate(date, getattr(self, precision)))
+        settle_partial_dates(self, "signed_on", "starts_on", "ends_on")
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The term cannot end before it starts.")})
 
@@ -298,6 +298,9 @@ class Source(models.Model):
     def published(self):
         return PartialDate.from_fields(self.published_on, self.published_on_precision)
 
+    def clean(self):
+        settle_partial_dates(self, "published_on")
+
 
 class Photo(models.Model):
     """An image of the agreement: the signing ceremony, a site visit."""
@@ -350,7 +353,9 @@ class AgreementRelation(models.Model):
                 fields=["source", "target", "type"], name="agreement_relation_once"
             ),
             models.CheckConstraint(
-                condition=~Q(source=F("target")), name="agreement_relation_not_to_itself"
+                condition=~Q(source=F("target")),
+                name="agreement_relation_not_to_itself",
+                violation_error_message=_("An agreement cannot relate to itself."),
             ),
             models.CheckConstraint(
                 condition=Q(type__in=RelationType.values), name="agreement_relation_type_valid"

@@ -4,7 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement
-from registry.dates import PartialDate, precision_constraint, precision_field
+from registry.dates import (
+    PartialDate,
+    precision_constraint,
+    precision_field,
+    settle_partial_dates,
+)
 from registry.models import FocusArea, Institution
 
 
@@ -51,6 +56,9 @@ class Lab(models.Model):
     @property
     def established(self):
         return PartialDate.from_fields(self.established_on, self.established_on_precision)
+
+    def clean(self):
+        settle_partial_dates(self, "established_on")
 
 
 class LabHost(models.Model):

@@ -69,6 +69,18 @@ def truncate(date, precision):
     return date
 
 
+def settle_partial_dates(instance, *fields):
+    """For a form's clean(): a date given without precision is known to the day; a precision
+    without a date is dropped; a date is stored as the first day of its period."""
+    for field in fields:
+        date, precision = getattr(instance, field), f"{field}_precision"
+        if date and not getattr(instance, precision):
+            setattr(instance, precision, DatePrecision.DAY)
+        if not date:
+            setattr(instance, precision, "")
+        setattr(instance, field, truncate(date, getattr(instance, precision)))
+
+
 def precision_constraint(field, model_name):
     """A date and its precision are given together or not at all."""
     return models.CheckConstraint(

@@ -139,7 +139,11 @@ class FocusArea(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="focus_area_name_unique_ci"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="focus_area_name_unique_ci",
+                violation_error_message=_("A focus area with this name already exists."),
+            ),
         ]
 
     def __str__(self):

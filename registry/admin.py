@@ -1,0 +1,157 @@
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
+from django.contrib.admin.options import get_content_type_for_model
+from django.contrib.admin.utils import unquote
+from django.db import models
+from django.db.models import Count
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django_countries.filters import CountryFilter
+from simple_history.admin import SimpleHistoryAdmin
+
+from registry.forms import InstitutionForm
+from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple_history's page of every change to the object itself, who made it and when, then
+    the admin's log of the latest saves through this form. The log also names the changes
+    made in the inlines (aliases, parties, people, sources), whose own historical records
+    that page does not show."""
+
+    object_history_template = "admin/history_with_form_log.html"
+    form_log_length = 100
+
+    def history_view(self, request, object_id, extra_context=None):
+        form_log = (
+            LogEntry.objects.filter(
+                content_type=get_content_type_for_model(self.model), object_id=unquote(object_id)
+            )
+            .select_related("user")
+            .order_by("-action_time")[: self.form_log_length]
+        )
+        extra_context = {**(extra_context or {}), "form_log": form_log}
+        return super().history_view(request, object_id, extra_context)
+
+
+# Addresses typed without a scheme ("www.huawei.com") are taken as https, as Django 6 will.
+URL_FORMFIELD = {models.URLField: {"assume_scheme": "https"}}
+
+
+def thumbnail(image):
+    """A stored thumbnail as an <img>; sized by the height attribute, not a style, which a
+    strict Content-Security-Policy would block."""
+    return format_html('<img src="{}" alt="" height="48">', image.url) if image else ""
+
+
+class InstitutionAliasInline(admin.TabularInline):
+    model = InstitutionAlias
+    extra = 1
+
+
+class UnitInline(admin.TabularInline):
+    """The institution's units (branches, colleges), listed here and edited on their own
+    pages, where each names this institution as its parent."""
+
+    model = Institution
+    fk_name = "parent"
+    fields = ["name", "acronym", "kind", "city"]
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+    verbose_name = _("unit")
+    verbose_name_plural = _("units")
+
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Institution)
+class InstitutionAdmin(HistoryAdmin):
+    # Explicit: a queryset grouped for its counts drops Meta.ordering, and the autocomplete
+    # view pages through it.
+    ordering = ["name"]
+    form = InstitutionForm
+    formfield_overrides = URL_FORMFIELD
+    list_display = [
+        "name",
+        "logo_preview",
+        "acronym",
+        "native_name",
+        "other_names",
+        "kind",
+        "country",
+        "parent",
+        "agreement_count",
+    ]
+    list_filter = ["kind", ("country", CountryFilter), ("parent", admin.EmptyFieldListFilter)]
+    list_select_related = ["parent"]
+    search_fields = ["name", "native_name", "acronym", "aliases__name", "slug", "ror", "wikidata"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["logo_preview", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "native_name", "acronym", "kind", "parent"]}),
+        (_("Where"), {"fields": ["country", "city", "website"]}),
+        (_("Logo"), {"fields": ["logo", "logo_preview"]}),
+        (_("Identifiers"), {"fields": ["ror", "wikidata", "created_at", "updated_at"]}),
+    ]
+    inlines = [InstitutionAliasInline, UnitInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(agreement_count=Count("parties"))
+            .prefetch_related("aliases")
+        )
+
+    @admin.display(description=_("logo thumbnail"))
+    def logo_preview(self, institution):
+        return thumbnail(institution.logo_thumbnail)
+
+    @admin.display(description=_("aliases"))
+    def other_names(self, institution):
+        return ", ".join(alias.name for alias in institution.aliases.all())
+
+    @admin.display(description=_("agreements"), ordering="agreement_count")
+    def agreement_count(self, institution):
+        return institution.agreement_count
+
+
+@admin.register(FocusArea)
+class FocusAreaAdmin(HistoryAdmin):
+    ordering = ["name"]
+    list_display = ["name", "slug", "group", "agreement_count"]
+    list_filter = ["group", ("agreements", admin.EmptyFieldListFilter)]
+    list_select_related = ["group"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(agreement_count=Count("agreements"))
+
+    @admin.display(description=_("agreements"), ordering="agreement_count")
+    def agreement_count(self, area):
+        return area.agreement_count
+
+
+@admin.register(FocusAreaGroup)
+class FocusAreaGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "area_count"]
+    list_filter = [("areas", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "slug", "areas__name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(area_count=Count("areas"))
+
+    @admin.display(description=_("focus areas"), ordering="area_count")
+    def area_count(self, group):
+        return group.area_count

@@ -1,0 +1,681 @@
+import io
+
+import pytest
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from PIL import Image
+
+from agreements.models import Agreement, AgreementType, Participation, Photo
+from registry.models import FocusAreaGroup
+from tests.factories import (
+    AgreementFactory,
+    FocusAreaFactory,
+    InstitutionAliasFactory,
+    InstitutionFactory,
+    LabAgreementFactory,
+    LabFactory,
+    LabHostFactory,
+    ParticipationFactory,
+    PartyFactory,
+    PersonAliasFactory,
+    PersonFactory,
+    PhotoFactory,
+    RelationFactory,
+    SourceFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def add_agreement_url():
+    return reverse("admin:agreements_agreement_add")
+
+
+def agreements_url():
+    return reverse("admin:agreements_agreement_changelist")
+
+
+def change_url(obj):
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editor():
+    return UserFactory(group="Editors")
+
+
+@pytest.fixture
+def publisher():
+    return UserFactory(group="Publishers")
+
+
+@pytest.fixture
+def editor_client(editor):
+    return logged_in(editor)
+
+
+@pytest.fixture
+def publisher_client(publisher):
+    return logged_in(publisher)
+
+
+def form_data(response):
+    """What submitting the admin form on this page unchanged would send, including the empty
+    row each inline keeps for "Add another" (as a browser does)."""
+    assert response.status_code == 200
+    all_forms = [response.context["adminform"].form]
+    for inline in response.context.get("inline_admin_formsets", []):
+        formset = inline.formset
+        all_forms += [formset.management_form, *formset.forms, formset.empty_form]
+    data = {}
+    for form in all_forms:
+        for field in form:
+            value = field.value()
+            if isinstance(field.field, forms.FileField) or value is None or value is False:
+                continue  # as a browser sends no file, and nothing for an unticked box
+            data[field.html_name] = value
+    return data
+
+
+def set_row(data, prefix, index, **fields):
+    """Fill row `index` of an inline; a new row starts as a copy of the empty one."""
+    total = f"{prefix}-TOTAL_FORMS"
+    if index >= int(data[total]):
+        data[total] = index + 1
+        for key, value in list(data.items()):
+            if key.startswith(f"{prefix}-__prefix__-"):
+                data[key.replace("__prefix__", str(index))] = value
+    data.update({f"{prefix}-{index}-{name}": value for name, value in fields.items()})
+
+
+def new_agreement_data(client, **fields):
+    data = form_data(client.get(add_agreement_url()))
+    data.update(
+        title="Strategic cooperation on 5G",
+        slug="strategic-cooperation-on-5g",
+        agreement_type=AgreementType.objects.get(slug="strategic-cooperation").pk,
+    )
+    data.update(fields)
+    return data
+
+
+def assert_saved(response):
+    assert response.status_code == 302, errors(response)
+
+
+def errors(response):
+    """Every error message shown on an admin form page that did not save."""
+    assert response.status_code == 200, "the form was saved"
+    messages = []
+    for item in response.context["errors"]:
+        messages += item if isinstance(item, list) else [item]
+    return messages
+
+
+def image_file(image_format="PNG", size=(64, 48), **save_options):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, image_format, **save_options)
+    return buffer.getvalue()
+
+
+def upload(name, content, content_type="image/png"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+# Publishing
+
+
+def test_editor_cannot_publish_with_the_action(editor_client):
+    agreement = AgreementFactory()
+    response = editor_client.post(
+        agreements_url(), {"action": "publish_selected", "_selected_action": [agreement.pk]}
+    )
+    assert response.status_code == 200
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.DRAFT
+
+
+def test_editor_sees_neither_the_publish_action_nor_the_publish_button(editor_client):
+    agreement = AgreementFactory()
+    changelist = editor_client.get(agreements_url())
+    change_page = editor_client.get(change_url(agreement))
+    actions = changelist.context["cl"].model_admin.get_actions(changelist.wsgi_request)
+    assert not {"publish_selected", "withdraw_selected"} & set(actions)
+    assert b"publish_selected" not in changelist.content
+    assert b'name="_publish"' not in change_page.content
+    assert b'name="_save"' in change_page.content
+
+
+def test_editor_cannot_publish_with_the_change_page_button(editor_client):
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    response = editor_client.post(change_url(agreement), {**data, "_publish": "Save and publish"})
+    assert response.status_code == 403
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.DRAFT
+
+
+def test_editor_cannot_publish_by_posting_a_status(editor_client):
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    response = editor_client.post(
+        change_url(agreement), {**data, "status": "published", "title": "Changed title"}
+    )
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.title == "Changed title"
+    assert agreement.status == Agreement.Status.DRAFT
+    assert agreement.published_at is None
+
+
+def test_editor_cannot_withdraw_a_published_agreement(editor_client):
+    agreement = AgreementFactory(status="published")
+    response = editor_client.post(
+        agreements_url(), {"action": "withdraw_selected", "_selected_action": [agreement.pk]}
+    )
+    data = form_data(editor_client.get(change_url(agreement)))
+    button = editor_client.post(change_url(agreement), {**data, "_withdraw": "Withdraw"})
+    assert response.status_code == 200
+    assert button.status_code == 403
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.PUBLISHED
+
+
+def test_publisher_publishes_with_the_action_recording_who_and_when(publisher, publisher_client):
+    drafts = AgreementFactory.create_batch(2)
+    response = publisher_client.post(
+        agreements_url(),
+        {"action": "publish_selected", "_selected_action": [draft.pk for draft in drafts]},
+    )
+    assert response.status_code == 302
+    for agreement in drafts:
+        agreement.refresh_from_db()
+        assert agreement.status == Agreement.Status.PUBLISHED
+        assert agreement.published_by == publisher
+        assert agreement.published_at is not None
+
+
+def test_publisher_publishes_from_the_change_page(publisher, publisher_client):
+    agreement = AgreementFactory()
+    page = publisher_client.get(change_url(agreement))
+    assert b'name="_publish"' in page.content
+    response = publisher_client.post(
+        change_url(agreement), {**form_data(page), "_publish": "Save and publish"}
+    )
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.PUBLISHED
+    assert agreement.published_by == publisher
+    assert agreement.published_at is not None
+    history = publisher_client.get(
+        reverse("admin:agreements_agreement_history", args=[agreement.pk])
+    )
+    assert "Published." in history.content.decode()
+
+
+def test_publisher_withdraws_to_draft_from_the_change_page(publisher_client):
+    agreement = AgreementFactory(status="published")
+    page = publisher_client.get(change_url(agreement))
+    assert b'name="_publish"' not in page.content
+    response = publisher_client.post(change_url(agreement), {**form_data(page), "_withdraw": "1"})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.DRAFT
+
+
+def test_publisher_withdraws_with_the_action(publisher_client):
+    agreement = AgreementFactory(status="published")
+    publisher_client.post(
+        agreements_url(), {"action": "withdraw_selected", "_selected_action": [agreement.pk]}
+    )
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.DRAFT
+
+
+def test_publication_is_shown_read_only(publisher, publisher_client):
+    agreement = AgreementFactory()
+    agreement.publish(by=publisher)
+    page = publisher_client.get(change_url(agreement))
+    form = page.context["adminform"].form
+    assert not {"status", "published_at", "published_by"} & set(form.fields)
+    assert publisher.username in page.content.decode()
+
+
+def test_reverting_to_a_published_version_does_not_publish(editor_client, publisher):
+    agreement = AgreementFactory()
+    agreement.publish(by=publisher)
+    agreement.withdraw()
+    published_version = agreement.history.filter(status="published").latest("history_date")
+    url = reverse(
+        "admin:agreements_agreement_simple_history",
+        args=[agreement.pk, published_version.history_id],
+    )
+    response = editor_client.post(url, form_data(editor_client.get(url)))
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.DRAFT
+
+
+def test_agreement_history_shows_who_changed_it_and_its_parts(editor, editor_client):
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "participations", 0, person=PersonFactory(name="Liu Gang").pk, role="witness")
+    assert_saved(editor_client.post(change_url(agreement), {**data, "title": "A better title"}))
+
+    history = editor_client.get(reverse("admin:agreements_agreement_history", args=[agreement.pk]))
+
+    assert agreement.history.latest("history_date").history_user == editor
+    page = history.content.decode()
+    assert editor.username in page
+    assert "A better title" in page
+    assert "Added participation “Liu Gang (witness)”" in page
+
+
+# An agreement and its parts, in one form
+
+
+def test_editor_adds_an_agreement_with_parties_people_and_focus_areas(editor_client):
+    university, company, government = InstitutionFactory.create_batch(3)
+    signer, witness = PersonFactory.create_batch(2)
+    area = FocusAreaFactory()
+    data = new_agreement_data(editor_client, focus_areas=[area.pk])
+    set_row(data, "parties", 0, institution=university.pk)
+    set_row(data, "parties", 1, institution=company.pk)
+    set_row(data, "participations", 0, person=signer.pk, role="signatory", title="President")
+    data["participations-0-on_behalf_of"] = company.pk
+    set_row(data, "participations", 1, person=witness.pk, role="witness")
+    data["participations-1-organisation"] = government.pk
+    set_row(data, "sources", 0, url="https://news.example.edu/1", title="Signed")
+
+    response = editor_client.post(add_agreement_url(), data)
+
+    assert response.status_code == 302
+    agreement = Agreement.objects.get(slug="strategic-cooperation-on-5g")
+    assert agreement.status == Agreement.Status.DRAFT
+    assert [party.institution for party in agreement.parties.all()] == [university, company]
+    signatory = agreement.participations.get(person=signer)
+    assert signatory.party.institution == company
+    assert signatory.title == "President"
+    assert agreement.participations.get(person=witness).organisation == government
+    assert list(agreement.focus_areas.all()) == [area]
+    assert agreement.sources.get().title == "Signed"
+
+
+def test_signatory_on_behalf_of_a_signing_unit_signs_for_its_party(editor_client):
+    company = InstitutionFactory()
+    branch = InstitutionFactory(parent=company)
+    data = new_agreement_data(editor_client)
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+    set_row(data, "parties", 1, institution=company.pk, unit=branch.pk)
+    set_row(data, "participations", 0, person=PersonFactory().pk, role="signatory")
+    data["participations-0-on_behalf_of"] = branch.pk
+
+    assert_saved(editor_client.post(add_agreement_url(), data))
+    party = Participation.objects.get().party
+    assert (party.institution, party.unit) == (company, branch)
+
+
+def test_signatory_on_behalf_of_an_institution_that_is_not_a_party_is_a_form_error(
+    editor_client,
+):
+    outsider = InstitutionFactory(name="Municipal Government")
+    data = new_agreement_data(editor_client)
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+    set_row(data, "parties", 1, institution=InstitutionFactory().pk)
+    set_row(data, "participations", 0, person=PersonFactory().pk, role="signatory")
+    data["participations-0-on_behalf_of"] = outsider.pk
+
+    response = editor_client.post(add_agreement_url(), data)
+
+    assert any("Municipal Government is not a party" in message for message in errors(response))
+    assert not Agreement.objects.exists()
+
+
+def test_signatory_on_behalf_of_a_party_removed_in_the_same_form_is_a_form_error(editor_client):
+    data = new_agreement_data(editor_client)
+    removed = InstitutionFactory(name="Removed Party")
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+    set_row(data, "parties", 1, institution=removed.pk, DELETE="on")
+    set_row(data, "participations", 0, person=PersonFactory().pk, role="signatory")
+    data["participations-0-on_behalf_of"] = removed.pk
+
+    response = editor_client.post(add_agreement_url(), data)
+
+    assert any("Removed Party is not a party" in message for message in errors(response))
+
+
+def test_witness_on_behalf_of_a_party_is_a_form_error(editor_client):
+    party = InstitutionFactory()
+    data = new_agreement_data(editor_client)
+    set_row(data, "parties", 0, institution=party.pk)
+    set_row(data, "participations", 0, person=PersonFactory().pk, role="witness")
+    data["participations-0-on_behalf_of"] = party.pk
+
+    response = editor_client.post(add_agreement_url(), data)
+
+    assert any("Only a signatory signs on behalf of a party" in m for m in errors(response))
+    assert not Agreement.objects.exists()
+
+
+def test_signatory_keeps_their_party_when_the_agreement_is_edited(editor_client):
+    party = PartyFactory()
+    signatory = ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
+    url = change_url(party.agreement)
+    data = form_data(editor_client.get(url))
+    assert data["participations-0-on_behalf_of"] == party.institution_id
+
+    response = editor_client.post(url, {**data, "participations-0-title": "Chairman"})
+
+    assert response.status_code == 302
+    signatory.refresh_from_db()
+    assert (signatory.title, signatory.party) == ("Chairman", party)
+
+
+def test_signatory_who_becomes_a_witness_loses_their_party(editor_client):
+    party = PartyFactory()
+    signatory = ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
+    url = change_url(party.agreement)
+    data = form_data(editor_client.get(url))
+    data["participations-0-role"] = "witness"
+    del data["participations-0-on_behalf_of"]
+
+    assert_saved(editor_client.post(url, data))
+    signatory.refresh_from_db()
+    assert (signatory.role, signatory.party) == ("witness", None)
+
+
+def test_party_with_a_signatory_cannot_be_removed_without_them(editor_client):
+    party = PartyFactory()
+    ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
+    url = change_url(party.agreement)
+    data = {**form_data(editor_client.get(url)), "parties-0-DELETE": "on"}
+
+    assert errors(editor_client.post(url, data))
+    assert party.agreement.parties.exists()
+
+
+def test_publisher_deletes_an_agreement_with_its_signatories(publisher_client):
+    party = PartyFactory()
+    ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
+    url = reverse("admin:agreements_agreement_delete", args=[party.agreement.pk])
+
+    assert publisher_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Agreement.objects.exists()
+
+
+def test_two_sources_at_one_address_are_a_form_error(editor_client):
+    source = SourceFactory()
+    url = change_url(source.agreement)
+    data = form_data(editor_client.get(url))
+    set_row(data, "sources", 1, url=source.url, title="The same article again")
+
+    assert any("same address" in message for message in errors(editor_client.post(url, data)))
+
+
+def test_agreement_related_to_itself_is_a_form_error(editor_client):
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "relations", 0, type="renews", target=agreement.pk)
+
+    response = editor_client.post(change_url(agreement), data)
+
+    assert "An agreement cannot be related to itself." in errors(response)
+
+
+def test_agreement_lists_and_adds_the_labs_founded_under_it(editor_client):
+    agreement = LabAgreementFactory().agreement
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "labagreement_set", 1, lab=LabFactory().pk, outcome="proposed")
+
+    assert_saved(editor_client.post(change_url(agreement), data))
+    assert agreement.labs.count() == 2
+
+
+def test_on_behalf_of_autocomplete_finds_institutions_by_alias(editor_client):
+    alias = InstitutionAliasFactory(name="Huawei Technologies")
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "agreements",
+            "model_name": "participation",
+            "field_name": "organisation",
+            "term": "Technologies",
+        },
+    )
+    assert [result["id"] for result in response.json()["results"]] == [str(alias.institution_id)]
+
+
+# Images
+
+
+def test_photo_upload_stores_a_re_encoded_image_and_its_thumbnail(editor_client, settings):
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    hidden = b"<script>alert('hidden after the image data')</script>"
+    set_row(
+        data,
+        "photos",
+        0,
+        image=upload("ceremony.png", image_file("PNG", size=(800, 600)) + hidden),
+        caption="The signing ceremony",
+    )
+
+    assert_saved(editor_client.post(change_url(agreement), data))
+
+    photo = Photo.objects.get()
+    assert photo.image.name.startswith("photos/") and "ceremony" not in photo.image.name
+    stored = photo.image.read()
+    assert stored.startswith(b"\x89PNG") and hidden not in stored
+    with Image.open(photo.thumbnail.path) as thumbnail:
+        assert max(thumbnail.size) == settings.THUMBNAIL_SIDE
+    page = editor_client.get(change_url(agreement))
+    assert photo.thumbnail.url in page.content.decode()
+
+
+def test_photo_upload_strips_exif(editor_client):
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker"
+    exif[0x0110] = "Camera model"
+    jpeg = image_file("JPEG", exif=exif)
+    with Image.open(io.BytesIO(jpeg)) as original:
+        assert original.getexif()
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "photos", 0, image=upload("visit.jpg", jpeg, "image/jpeg"))
+
+    assert_saved(editor_client.post(change_url(agreement), data))
+
+    photo = Photo.objects.get()
+    for stored in (photo.image, photo.thumbnail):
+        with Image.open(stored.path) as image:
+            assert image.format == "JPEG"
+            assert not image.getexif()
+            assert "exif" not in image.info
+
+
+def test_svg_disguised_as_png_is_refused(editor_client):
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    set_row(data, "photos", 0, image=upload("photo.png", svg))
+
+    response = editor_client.post(change_url(agreement), data)
+
+    assert any("Upload a valid image" in message for message in errors(response))
+    assert not Photo.objects.exists()
+
+
+def test_image_over_the_pixel_limit_is_refused(editor_client, settings):
+    settings.IMAGE_MAX_PIXELS = 100
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "photos", 0, image=upload("big.png", image_file("PNG", size=(20, 20))))
+
+    response = editor_client.post(change_url(agreement), data)
+
+    assert "The image has 400 pixels; the limit is 100." in errors(response)
+    assert not Photo.objects.exists()
+
+
+def test_institution_logo_is_processed_and_shown_in_the_list(editor_client):
+    institution = InstitutionFactory()
+    data = form_data(editor_client.get(change_url(institution)))
+    data["logo"] = upload("logo.webp", image_file("WEBP", size=(500, 200)), "image/webp")
+
+    assert_saved(editor_client.post(change_url(institution), data))
+
+    institution.refresh_from_db()
+    assert institution.logo.name.endswith(".webp")
+    assert institution.logo_thumbnail.name.startswith("logos/thumbnails/")
+    listing = editor_client.get(reverse("admin:registry_institution_changelist"))
+    assert institution.logo_thumbnail.url in listing.content.decode()
+
+
+def test_institution_page_lists_its_units_and_saves_with_them(editor_client):
+    unit = InstitutionFactory(
+        name="College of Intelligence and Computing", parent=InstitutionFactory()
+    )
+    page = editor_client.get(change_url(unit.parent))
+    assert unit.name in page.content.decode()
+
+    assert_saved(
+        editor_client.post(change_url(unit.parent), {**form_data(page), "city": "Tianjin"})
+    )
+
+    unit.refresh_from_db()
+    assert (unit.parent.city, unit.name) == ("Tianjin", "College of Intelligence and Computing")
+
+
+def test_clearing_a_logo_clears_its_thumbnail(editor_client):
+    institution = InstitutionFactory()
+    data = form_data(editor_client.get(change_url(institution)))
+    data["logo"] = upload("logo.png", image_file())
+    editor_client.post(change_url(institution), data)
+
+    data = form_data(editor_client.get(change_url(institution)))
+    editor_client.post(change_url(institution), {**data, "logo-clear": "on"})
+
+    institution.refresh_from_db()
+    assert not institution.logo and not institution.logo_thumbnail
+
+
+# Lists: search, and a fixed number of queries whatever the number of rows
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def agreement_with_parts():
+    agreement = AgreementFactory()
+    company = InstitutionFactory()
+    PartyFactory(agreement=agreement)
+    PartyFactory(agreement=agreement, institution=company, unit=InstitutionFactory(parent=company))
+    agreement.focus_areas.add(*FocusAreaFactory.create_batch(2))
+
+
+def institution_with_parts():
+    institution = InstitutionFactory(parent=InstitutionFactory())
+    InstitutionAliasFactory(institution=institution)
+    PartyFactory(institution=institution)
+
+
+def person_with_parts():
+    person = PersonFactory()
+    PersonAliasFactory(person=person)
+    ParticipationFactory(person=person)
+
+
+def lab_with_parts():
+    lab = LabFactory()
+    LabHostFactory(lab=lab)
+    LabAgreementFactory(lab=lab)
+
+
+@pytest.mark.parametrize(
+    ("changelist", "make_row"),
+    [
+        ("admin:agreements_agreement_changelist", agreement_with_parts),
+        ("admin:registry_institution_changelist", institution_with_parts),
+        ("admin:people_person_changelist", person_with_parts),
+        ("admin:labs_lab_changelist", lab_with_parts),
+    ],
+)
+def test_changelist_queries_do_not_grow_with_the_rows(editor_client, changelist, make_row):
+    url = reverse(changelist)
+    for _ in range(3):
+        make_row()
+    with_3_rows = queries_for(editor_client, url)
+    for _ in range(27):
+        make_row()
+    assert queries_for(editor_client, url) == with_3_rows
+
+
+def test_institutions_are_found_by_native_name_acronym_and_alias(editor_client):
+    ecnu = InstitutionFactory(
+        name="East China Normal University", native_name="华东师范大学", acronym="ECNU"
+    )
+    InstitutionAliasFactory(institution=ecnu, name="East China Normal College")
+    InstitutionFactory(name="Tianjin University")
+    url = reverse("admin:registry_institution_changelist")
+    for term in ("华东师范", "ECNU", "Normal College"):
+        response = editor_client.get(url, {"q": term})
+        assert list(response.context["cl"].result_list) == [ecnu], term
+
+
+def test_people_are_found_by_native_name_and_alias(editor_client):
+    zhang = PersonFactory(name="Zhang Yong", native_name="张勇")
+    PersonAliasFactory(person=zhang, name="Daniel Zhang")
+    PersonFactory(name="Ma Yun")
+    url = reverse("admin:people_person_changelist")
+    for term in ("张勇", "Daniel"):
+        response = editor_client.get(url, {"q": term})
+        assert list(response.context["cl"].result_list) == [zhang], term
+
+
+def test_agreements_are_found_by_party_and_filtered_by_status(editor_client):
+    wanted = PartyFactory(institution=InstitutionFactory(acronym="ECNU")).agreement
+    AgreementFactory(status="published")
+    by_party = editor_client.get(agreements_url(), {"q": "ECNU"})
+    drafts = editor_client.get(agreements_url(), {"status__exact": "draft"})
+    assert list(by_party.context["cl"].result_list) == [wanted]
+    assert list(drafts.context["cl"].result_list) == [wanted]
+
+
+def test_every_admin_page_renders(client):
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
+    lab_agreement = LabAgreementFactory()
+    ParticipationFactory(agreement=lab_agreement.agreement)
+    PartyFactory(agreement=lab_agreement.agreement)
+    PhotoFactory(agreement=lab_agreement.agreement)
+    RelationFactory(source=lab_agreement.agreement)
+    SourceFactory(agreement=lab_agreement.agreement)
+    LabHostFactory(lab=lab_agreement.lab)
+    InstitutionAliasFactory(institution=InstitutionFactory(parent=InstitutionFactory()))
+    PersonAliasFactory()
+    FocusAreaFactory(group=FocusAreaGroup.objects.create(name="Networks", slug="networks"))
+    for model in admin.site._registry:
+        info = model._meta.app_label, model._meta.model_name
+        assert client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200
+        assert client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200
+        obj = model.objects.first()
+        if obj is not None:
+            assert client.get(change_url(obj)).status_code == 200
+            history = reverse("admin:{}_{}_history".format(*info), args=[obj.pk])
+            assert client.get(history).status_code == 200
