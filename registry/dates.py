@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DatePrecision(models.TextChoices):
@@ -22,7 +23,12 @@ class DatePrecision(models.TextChoices):
 
 
 ISO_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-DISPLAY_FORMATS = {DatePrecision.DAY: "j F Y", DatePrecision.MONTH: "F Y", DatePrecision.YEAR: "Y"}
+# Date formats per language (Django format characters): 3 July 2019 / 2019年7月3日.
+DISPLAY_FORMATS = {
+    DatePrecision.DAY: pgettext_lazy("date known to the day", "j F Y"),
+    DatePrecision.MONTH: pgettext_lazy("date known to the month", "F Y"),
+    DatePrecision.YEAR: pgettext_lazy("date known to the year", "Y"),
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class PartialDate:
         return self.date.isoformat()[: length[self.precision]]
 
     def __str__(self):
-        return format_date(self.date, DISPLAY_FORMATS[self.precision])
+        return format_date(self.date, str(DISPLAY_FORMATS[self.precision]))
 
 
 def truncate(date, precision):

@@ -267,3 +267,11 @@ def test_names_match_across_case_accents_and_widths():
     assert normalise_name("Zürich") == normalise_name("ZURICH")
     assert normalise_name("华东师范大学") == "华东师范大学"
     assert normalise_name("が") != normalise_name("か")
+
+
+def test_partial_dates_read_naturally_in_chinese():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        shown = [str(PartialDate.parse(text)) for text in ("2019-07-03", "2019-07", "2019")]
+    assert shown == ["2019年7月3日", "2019年7月", "2019年"]
