@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BACKUP ?= backup.dump
 
-.PHONY: run demo test lint install clean
+.PHONY: run demo test lint install clean serve backup restore loadtest bench audit
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -43,5 +44,35 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+## The production start-up (bin/start, as in docker compose) against DATABASE_URL, with the
+## settings of .env.example: wait for the database, migrate, collect static files, gunicorn.
+serve: $(VENV)/.installed
+	HOST=$(HOST) PORT=$(PORT) PATH="$(abspath $(BIN)):$$PATH" bin/start
+
+## Back up the PostgreSQL database DATABASE_URL names into BACKUP; restore it from BACKUP,
+## replacing what is there, in one transaction (stop the app first).
+backup:
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make backup needs DATABASE_URL=postgres://..."; exit 1;; esac
+	pg_dump --format=custom --no-owner --no-privileges --file="$(BACKUP)" "$$DATABASE_URL"
+
+restore:
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make restore needs DATABASE_URL=postgres://..."; exit 1;; esac
+	pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction \
+		--exit-on-error --dbname="$$DATABASE_URL" "$(BACKUP)"
+
+## 60 seconds of mixed public traffic from 16 clients against a server on this machine
+## (`make serve` in another terminal); prints the figures. Not part of `make test`.
+loadtest: $(VENV)/.installed
+	$(BIN)/python bin/loadtest.py --url http://$(HOST):$(PORT)
+
+## The benchmark (README, "Performance"): BENCH_N agreements (default 100000) in PostgreSQL
+## (BENCH_DATABASE_URL), served by gunicorn; writes bench/results.md. Needs PostgreSQL and Redis.
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles
+
+## Known vulnerabilities in the dependencies (needs PyPI's advisory API to be reachable).
+audit: $(VENV)/.test-installed
+	$(BIN)/pip-audit --strict --skip-editable

@@ -7,11 +7,9 @@ SVG, so that a chart needs no JavaScript.
 """
 
 import math
-from collections import Counter, defaultdict
 from dataclasses import dataclass
-from itertools import combinations
 
-from django.db.models import Count
+from django.db.models import Count, F
 from django.db.models.functions import ExtractYear
 
 from agreements.models import Party
@@ -65,19 +63,31 @@ def partnership_network(agreements, *, limit=40):
     """Who signs with whom among `agreements`: the `limit` institutions that are party to the
     most of them (nodes, each with its number of agreements) and, for every two of those that
     are parties to the same agreements, an edge with the number they share. Institutions are
-    the parties themselves, not the signing units. Two queries."""
-    members = defaultdict(set)
-    parties = Party.objects.filter(agreement__in=agreements.values("pk")).values_list(
-        "agreement_id", "institution_id"
+    the parties themselves, not the signing units. Two queries, counted by the database (an
+    institution is a party to an agreement once), so no party row is read into Python."""
+    agreement_ids = agreements.values("pk")
+    top = (
+        Institution.objects.filter(parties__agreement__in=agreement_ids)
+        .annotate(n=Count("parties"))
+        .order_by("-n", "pk")[:limit]
     )
-    for agreement_id, institution_id in parties:
-        members[agreement_id].add(institution_id)
-    node_counts, edge_counts = Counter(), Counter()
-    for institutions in members.values():
-        node_counts.update(institutions)
-        edge_counts.update(combinations(sorted(institutions), 2))
-    kept = sorted(node_counts, key=lambda pk: (-node_counts[pk], pk))[:limit]
-    institutions = Institution.objects.in_bulk(kept) if kept else {}
+    institutions = {institution.pk: institution for institution in top}
+    node_counts = {pk: institution.n for pk, institution in institutions.items()}
+    kept = list(institutions)
+    pairs = (
+        Party.objects.filter(
+            agreement__in=agreement_ids,
+            institution__in=kept,
+            agreement__parties__institution__in=kept,
+            institution__lt=F("agreement__parties__institution"),
+        )
+        .values_list("institution", "agreement__parties__institution")
+        .annotate(n=Count("*"))
+        .order_by()
+        if kept
+        else []
+    )
+    edge_counts = {(a, b): n for a, b, n in pairs}
     nodes = sorted(
         (NetworkNode(institutions[pk], node_counts[pk]) for pk in kept),
         key=lambda node: (-node.agreements, node.institution.name, node.institution.pk),

@@ -25,6 +25,9 @@ COLUMNS = [
     "url",
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Agreements read (with what they reference) at a time: memory is bounded by this, not by
+# the number exported.
+CHUNK_SIZE = 500
 
 
 def neutralise(value):
@@ -43,9 +46,10 @@ def export_queryset(agreements):
     )
 
 
-def rows(agreements, *, absolute_url):
-    """Each agreement as a list of cells, neutralised; `absolute_url` makes a page address."""
-    for agreement in export_queryset(agreements).iterator(chunk_size=500):
+def rows(agreements, *, absolute_url, with_status=False):
+    """Each agreement as a list of cells, neutralised; `absolute_url` makes a page address.
+    Staff exports, which may hold drafts, end each row `with_status`."""
+    for agreement in export_queryset(agreements).iterator(chunk_size=CHUNK_SIZE):
         people = agreement.participations.all()
         row = [
             agreement.slug,
@@ -62,26 +66,35 @@ def rows(agreements, *, absolute_url):
             "; ".join(source.url for source in agreement.sources.all() if source.url),
             absolute_url(agreement),
         ]
+        if with_status:
+            row.append(agreement.status)
+        # Each prefetched list points back to its agreement, a cycle that only the garbage
+        # collector frees, many chunks later; dropping it frees a chunk once it is written.
+        agreement._prefetched_objects_cache.clear()
         yield [neutralise(cell) for cell in row]
 
 
-def csv_lines(agreements, *, absolute_url):
+def columns(with_status):
+    return [*COLUMNS, "status"] if with_status else COLUMNS
+
+
+def csv_lines(agreements, *, absolute_url, with_status=False):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    writer.writerow(columns(with_status))
     yield buffer.getvalue()
-    for row in rows(agreements, absolute_url=absolute_url):
+    for row in rows(agreements, absolute_url=absolute_url, with_status=with_status):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(row)
         yield buffer.getvalue()
 
 
-def xlsx_bytes(agreements, *, absolute_url):
+def xlsx_bytes(agreements, *, absolute_url, with_status=False):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("agreements")
-    sheet.append(COLUMNS)
-    for row in rows(agreements, absolute_url=absolute_url):
+    sheet.append(columns(with_status))
+    for row in rows(agreements, absolute_url=absolute_url, with_status=with_status):
         sheet.append(row)
     output = io.BytesIO()
     workbook.save(output)

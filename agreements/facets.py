@@ -1,7 +1,6 @@
 """Facets of a search: every value with the number of matching agreements under all the
 *other* active filters, and the address that toggles it, so that every view is a link."""
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef
@@ -10,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from agreements.models import Agreement, Party
-from agreements.public import InstitutionTree
+from agreements.public import agreement_counts
 from registry.models import Institution, InstitutionKind
 
 INSTITUTIONS_SHOWN = 15
@@ -84,25 +83,27 @@ def build_facets(filterset, query):
 
 
 def _institutions(filterset, active_slugs):
-    agreements = filterset.queryset_without("institution")
-    rows = Party.objects.filter(agreement__in=agreements).values_list(
-        "agreement_id", "institution_id", "unit_id"
-    )
-    tree = InstitutionTree()
-    reached = defaultdict(set)  # agreement -> the parties, their units, and all their parents
-    for agreement, institution, unit in rows:
-        reached[agreement].update(tree.with_ancestors(institution), tree.with_ancestors(unit))
-    counts = Counter(pk for institutions in reached.values() for pk in institutions)
-    top = [pk for pk, _ in counts.most_common(INSTITUTIONS_SHOWN)]
+    counts = agreement_counts(filterset.queryset_without("institution"))
+    ranked = sorted(counts.values(), reverse=True)
+    least = ranked[INSTITUTIONS_SHOWN - 1] if len(ranked) >= INSTITUTIONS_SHOWN else 0
+    top = [pk for pk, count in counts.items() if count >= least]
     shown = Institution.objects.filter(pk__in=top) | Institution.objects.filter(
         slug__in=active_slugs
     )
-    values = [
-        FacetValue(institution.slug, str(institution), counts.get(institution.pk, 0), False)
-        for institution in shown.only("pk", "slug", "name")
-    ]
-    values.sort(key=lambda v: (-v.count, v.label))
-    return Facet("institution", _("Institution"), values)
+    # The most frequent first; among equal counts, by name, as they are shown.
+    values = sorted(
+        (
+            FacetValue(institution.slug, str(institution), counts.get(institution.pk, 0), False)
+            for institution in shown.only("pk", "slug", "name")
+        ),
+        key=lambda v: (-v.count, v.label),
+    )
+    active = set(active_slugs)
+    return Facet(
+        "institution",
+        _("Institution"),
+        [v for index, v in enumerate(values) if index < INSTITUTIONS_SHOWN or v.value in active],
+    )
 
 
 def _party_field(filterset, name, label, labels):

@@ -11,8 +11,8 @@ from django_countries import countries
 
 from agreements.models import Agreement, AgreementType, Participation, Party
 from agreements.public import InstitutionTree
-from people.models import Person
-from registry.models import FocusArea, Institution, InstitutionKind
+from people.models import Person, PersonAlias
+from registry.models import FocusArea, Institution, InstitutionAlias, InstitutionKind
 
 SORTS = {
     "-signed": _("newest first"),
@@ -28,31 +28,36 @@ def search_terms(text):
 
 def matching_term(term):
     """Agreements one search term finds: in titles, summaries and places; in every stored
-    name of a party or its unit, of a participant, of a lab; in focus areas."""
+    name of a party or its unit, of a participant, of a lab; in focus areas.
+
+    A union of agreement ids, one arm per place a term may be found, rather than one OR over
+    them all: each arm can use its own index (trigram indexes on PostgreSQL), where an OR
+    across tables makes the database read every agreement's summary."""
     institutions = Institution.objects.filter(
         Q(name__icontains=term)
         | Q(native_name__icontains=term)
         | Q(acronym__icontains=term)
-        | Q(aliases__name__icontains=term)
+        | Q(pk__in=InstitutionAlias.objects.filter(name__icontains=term).values("institution"))
     ).values("pk")
     people = Person.objects.filter(
-        Q(name__icontains=term) | Q(native_name__icontains=term) | Q(aliases__name__icontains=term)
+        Q(name__icontains=term)
+        | Q(native_name__icontains=term)
+        | Q(pk__in=PersonAlias.objects.filter(name__icontains=term).values("person"))
     ).values("pk")
-    lab_links = Agreement.labs.through.objects.filter(lab__name__icontains=term)
-    focus_links = Agreement.focus_areas.through.objects.filter(focusarea__name__icontains=term)
-    return (
-        Q(title__icontains=term)
-        | Q(summary__icontains=term)
-        | Q(place__icontains=term)
-        | Q(
-            pk__in=Party.objects.filter(
-                Q(institution__in=institutions) | Q(unit__in=institutions)
-            ).values("agreement")
-        )
-        | Q(pk__in=Participation.objects.filter(person__in=people).values("agreement"))
-        | Q(pk__in=lab_links.values("agreement"))
-        | Q(pk__in=focus_links.values("agreement"))
-    )
+    arms = [
+        Agreement.objects.filter(title__icontains=term).values("pk"),
+        Agreement.objects.filter(summary__icontains=term).values("pk"),
+        Agreement.objects.filter(place__icontains=term).values("pk"),
+        Party.objects.filter(institution__in=institutions).values("agreement"),
+        Party.objects.filter(unit__in=institutions).values("agreement"),
+        Participation.objects.filter(person__in=people).values("agreement"),
+        Agreement.labs.through.objects.filter(lab__name__icontains=term).values("agreement"),
+        Agreement.focus_areas.through.objects.filter(focusarea__name__icontains=term).values(
+            "agreement"
+        ),
+    ]
+    first, *others = (arm.order_by() for arm in arms)
+    return Q(pk__in=first.union(*others, all=True))
 
 
 class YearField(forms.IntegerField):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from people.models import Person
+from registry.cache import data_changed
 from registry.dates import (
     PartialDate,
     precision_constraint,
@@ -121,6 +122,7 @@ class Agreement(models.Model):
         indexes = [
             # The public list: published agreements, newest first.
             models.Index(fields=["status", "signed_on"], name="agreement_status_signed_idx"),
+            # PostgreSQL has more, which SQLite cannot make (migration 0006_search_indexes).
         ]
 
     def __str__(self):
@@ -151,10 +153,12 @@ class Agreement(models.Model):
         self.published_at = timezone.now()
         self.published_by = by
         self.save(update_fields=["status", "published_at", "published_by", "updated_at"])
+        data_changed()
 
     def withdraw(self):
         self.status = self.Status.DRAFT
         self.save(update_fields=["status", "updated_at"])
+        data_changed()
 
 
 class Party(models.Model):

@@ -101,7 +101,7 @@ def agreement_detail(request, slug):
 def institution_list(request):
     institutions = {i.pk: i for i in Institution.objects.select_related("parent")}
     tree = InstitutionTree((pk, i.parent_id) for pk, i in institutions.items())
-    counts = agreement_counts(tree)
+    counts = agreement_counts()
 
     def place(institution):
         """Units right after their parent: the names from the top of the tree down."""

@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agreements.charts import agreements_per_year, partnership_network
@@ -12,6 +13,7 @@ from agreements.facets import build_facets, toggle_url
 from agreements.filters import SORTS, AgreementFilter
 from agreements.models import Agreement, Party
 from agreements.search import suggest
+from registry.cache import cached
 
 PAGE_SIZE = 20
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,10 +51,20 @@ def search(request):
     for name, errors in filterset.errors.items():
         label = filterset.filters[name].label if name in filterset.filters else name
         messages.error(request, f"{label}: {' '.join(errors)}")
-    page = page_of(request, listed(agreements))
-    facets = build_facets(filterset, request.GET)
     query = request.GET.copy()
     query.pop("page", None)
+    summary = cached(
+        "search",
+        f"{get_language()}:{query.urlencode()}",
+        lambda: {
+            "count": agreements.count(),
+            "facets": build_facets(filterset, request.GET),
+            "per_year": agreements_per_year(agreements),
+            "network": partnership_network(agreements, limit=30),
+        },
+    )
+    page = page_of(request, listed(agreements), count=summary["count"])
+    facets = summary["facets"]
     text = filterset.form.cleaned_data.get("q", "")
     without_years = request.GET.copy()
     for name in ("signed_from", "signed_to", "page"):
@@ -72,9 +84,9 @@ def search(request):
         ],
         "sorts": SORTS,
         "text": text,
-        "per_year": agreements_per_year(agreements),
+        "per_year": summary["per_year"],
         "per_kind": [(value.label, value.count) for value in kinds.values] if kinds else [],
-        "network": partnership_network(agreements, limit=30),
+        "network": summary["network"],
         "year_query": without_years.urlencode(),
         "suggestion": suggest(text, Agreement.objects.published())
         if text and not page.paginator.count
@@ -83,8 +95,10 @@ def search(request):
     return render(request, "agreements/search.html", context)
 
 
-def page_of(request, agreements):
+def page_of(request, agreements, *, count=None):
     paginator = Paginator(agreements, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # counted already, with the facets
     number = request.GET.get("page", "1")
     if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
         messages.error(

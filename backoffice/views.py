@@ -1,10 +1,21 @@
 import json
 from itertools import islice
 
-from django.http import StreamingHttpResponse
+from django.contrib import admin
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from agreements.views import filtered_agreements
 from backoffice.public import public_records, with_related
+from backoffice.report_files import FORMATS, chart_layout, chart_svg, file_name, report_file
+from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
+
+# Reports count drafts too when asked, and export in bulk: the export permission guards them
+# (backoffice/migrations/0002_export_permission.py).
+EXPORT_PERMISSION = "agreements.export_agreements"
 
 CHUNK_SIZE = 500
 
@@ -23,3 +34,59 @@ def agreements_jsonl(request):
     response = StreamingHttpResponse(lines(), content_type="application/jsonl; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="agreements.jsonl"'
     return response
+
+
+def staff_report_view(view):
+    """An admin page (signed-in staff, else the admin's login) for the export permission
+    (else 403)."""
+    return admin.site.admin_view(permission_required(EXPORT_PERMISSION, raise_exception=True)(view))
+
+
+@staff_report_view
+def report_index(request):
+    context = {**admin.site.each_context(request), "title": _("Reports"), "reports": REPORTS}
+    return render(request, "admin/backoffice/report_index.html", context)
+
+
+@staff_report_view
+def report_page(request, slug):
+    report = get_report(slug)
+    result = run(report, request.GET)
+    options = ReportOptions(query_data(request.GET))
+    context = {
+        **admin.site.each_context(request),
+        "title": report.title,
+        "result": result,
+        "form": result.filterset.form,
+        "hidden": UNUSED_FILTERS,
+        "options": [options[name] for name in report.options],
+        "chart": chart_layout(result.chart()),
+        # Rendered from our template, which escapes every label.
+        "chart_svg": mark_safe(chart_svg(result)),  # noqa: S308
+        "query": request.GET.urlencode(),
+        "formats": list(FORMATS),
+    }
+    return render(request, "admin/backoffice/report.html", context)
+
+
+@staff_report_view
+def report_download(request, slug, format):
+    report = get_report(slug)
+    if format not in FORMATS:
+        raise Http404
+    result = run(report, request.GET)
+    if result.errors:
+        return HttpResponseBadRequest(
+            "; ".join(f"{name}: {' '.join(errors)}" for name, errors in result.errors.items()),
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(report_file(result, format), content_type=FORMATS[format])
+    response["Content-Disposition"] = f'attachment; filename="{file_name(result, format)}"'
+    return response
+
+
+def get_report(slug):
+    try:
+        return REPORTS[slug]
+    except KeyError:
+        raise Http404 from None

@@ -1,20 +1,25 @@
-"""Uploaded images (photos, logos) pass through here: only real JPEG, PNG or WebP files within
-the size and pixel limits are accepted; each is re-encoded (which drops metadata such as GPS
-positions and anything hidden after the image data), stored under a random name, and given a
-thumbnail."""
+"""Uploaded images (photos, logos) pass through here: only real JPEG, PNG or WebP files, named
+as what they are, within the size and pixel limits are accepted; each is re-encoded (which
+drops metadata such as GPS positions and anything hidden after the image data), stored under a
+random name, and given a thumbnail."""
 
 import io
 import uuid
 import warnings
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# The extensions a file of each format may be named with: a name that says otherwise is a
+# mistake, or a file dressed up to be taken for something else by whoever opens it next.
+EXTENSIONS = {"JPEG": {".jpg", ".jpeg"}, "PNG": {".png"}, "WEBP": {".webp"}}
 
 
 @dataclass
@@ -30,8 +35,8 @@ def process_image(upload):
     data = upload.read(settings.IMAGE_MAX_BYTES + 1)
     if len(data) > settings.IMAGE_MAX_BYTES:
         raise ValidationError(
-            _("The file is larger than %(limit)d MB.")
-            % {"limit": settings.IMAGE_MAX_BYTES // (1024 * 1024)}
+            _("The file is larger than %(limit)s.")
+            % {"limit": filesizeformat(settings.IMAGE_MAX_BYTES)}
         )
     try:
         with warnings.catch_warnings():
@@ -41,6 +46,12 @@ def process_image(upload):
             width, height = probe.size
             if image_format not in ACCEPTED_FORMATS:
                 raise ValidationError(_("Only JPEG, PNG and WebP images are accepted."))
+            extension = PurePath(getattr(upload, "name", None) or "").suffix.lower()
+            if extension and extension not in EXTENSIONS[image_format]:
+                raise ValidationError(
+                    _("The file is named %(extension)s but holds a %(format)s image.")
+                    % {"extension": extension, "format": image_format}
+                )
             if width * height > settings.IMAGE_MAX_PIXELS:
                 raise ValidationError(
                     _("The image has %(pixels)s pixels; the limit is %(limit)s.")
@@ -54,7 +65,11 @@ def process_image(upload):
                 thumbnail=_encode(image, image_format, settings.THUMBNAIL_SIDE),
             )
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(_("The image has too many pixels.")) from None
+        # Far beyond any photograph: Pillow refuses to open it (a "decompression bomb").
+        raise ValidationError(
+            _("The image has too many pixels; the limit is %(limit)s.")
+            % {"limit": f"{settings.IMAGE_MAX_PIXELS:,}"}
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise ValidationError(_("The file is not a readable JPEG, PNG or WebP image.")) from None
 

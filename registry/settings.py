@@ -43,13 +43,34 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "testserver"}
 
-# A site served under a public name must have a key of its own; on this machine alone
-# (development, tests, the demo) a fixed, public one does no harm.
+# A site served under a public name is production: everything it needs must come from the
+# environment and be safe, or it does not start. On this machine alone (development, the
+# tests, the demo) the defaults do no harm, and `make run` and `make test` need no settings.
+PRODUCTION = bool(set(ALLOWED_HOSTS) - LOCAL_HOSTS)
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG shows tracebacks and settings to anyone: it must be off when ALLOWED_HOSTS "
+            "names a public host"
+        )
+    if "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's hosts, not '*'")
+    if not os.environ.get("DATABASE_URL"):
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be set when ALLOWED_HOSTS names a public host (without it, "
+            "the site would run on a SQLite file in the code's folder)"
+        )
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if set(ALLOWED_HOSTS) - LOCAL_HOSTS:
+    if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when ALLOWED_HOSTS names a public host")
     SECRET_KEY = "insecure-local-only-key"  # noqa: S105
+elif PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be at least 50 random characters; make one with: python -c "
+        "'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -57,8 +78,15 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A kept connection that the database dropped (a restart, a failover) is noticed at
+        # the start of the next request and replaced: the site recovers by itself.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable database fails a request within seconds (a friendly 503), rather than
+    # holding a gunicorn worker until it is killed.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -83,7 +111,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, ahead of the host check and the HTTPS redirect: a load balancer or a container
+    # health check asks by address, over plain HTTP.
+    "registry.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "registry.middleware.ContentSecurityPolicyMiddleware",
+    "registry.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,6 +127,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Records the signed-in user on every history entry made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A write through the admin makes cached search results out of date (registry/cache.py).
+    "registry.cache.AdminWritesMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -132,8 +167,26 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+if PRODUCTION:
+    # gunicorn serves the static files itself, collected (bin/start) under names that change
+    # with their content, so browsers may keep them for good.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+# Uploaded files are served by a view that decides who may see each (registry.views.upload):
+# logos are public, an agreement's photos only while it is published. MEDIA_ACCEL_REDIRECT
+# names the internal location of a web server in front (nginx, docker-compose.yml) that then
+# sends the file; without it the app sends the file itself.
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
+if not (MEDIA_URL.startswith("/") and MEDIA_URL.endswith("/")):
+    raise ImproperlyConfigured(f"MEDIA_URL must be a path such as /media/, not {MEDIA_URL!r}")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_ACCEL_REDIRECT = os.environ.get("MEDIA_ACCEL_REDIRECT", "")
 
 # Uploaded images (photos, logos): what we accept and what we keep.
 IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)
@@ -143,6 +196,55 @@ THUMBNAIL_SIDE = env_int("THUMBNAIL_SIDE", 320)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# Response headers, everywhere (so that development meets them first). No page has inline
+# script or style: htmx's inline indicator style is turned off in base.html, and the charts
+# are SVG drawn with presentation attributes, which style-src does not govern.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    # Served over HTTPS by a proxy in front (README, Deployment), which says so in
+    # X-Forwarded-Proto; everything else is redirected there, and browsers are told to stay.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# The proxies in front that add the client's address to X-Forwarded-For (docker-compose.yml:
+# nginx, and the HTTPS proxy before it). 0 trusts no such header: the client is the peer.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Staff sign-in: after this many failures for one account from one address, that pair is
+# refused until LOGIN_LOCKOUT_MINUTES have passed since the last failure.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# The failure counts must be shared by every gunicorn worker: in production they are kept in
+# the database (the table is made by `createcachetable`, bin/start), here in memory.
+if PRODUCTION:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}
+    }
+# With REDIS_URL every app server shares one cache in Redis (Django's own backend, which needs
+# the `redis` package), and sessions, always in the database that all app servers share, are
+# read from it first. Without it, sessions are read from the database.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The search page's facets, charts and count, kept per data generation (registry/cache.py).
+SEARCH_CACHE = env_bool("SEARCH_CACHE", False)
+SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 600)
 
 LOGGING = {
     "version": 1,

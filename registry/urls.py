@@ -1,13 +1,13 @@
 """Site-wide composition: the one module, with the home page, that sees every app."""
 
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from backoffice.views import agreements_jsonl
 from registry import views
+from registry.login_limit import limit_login_attempts
 from registry.sitemaps import SITEMAPS
 
 urlpatterns = [
@@ -19,5 +19,11 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin's own login route, which this one wraps with a limit on failed attempts.
+    path("admin/login/", limit_login_attempts(admin.site.login)),
+    # Before the admin's routes, whose catch-all would answer 404 for these.
+    path("admin/reports/", include("backoffice.urls")),
     path("admin/", admin.site.urls),
-] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # In every mode, not only DEBUG: the view decides who may see each file.
+    path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", views.upload, name="upload"),
+]

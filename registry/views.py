@@ -1,12 +1,20 @@
-"""The home page: site-wide composition, the one view that sees every app."""
+"""Site-wide composition, the views that see every app: the home page, and uploaded files."""
 
+import mimetypes
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from agreements.charts import agreements_per_year
-from agreements.models import Agreement
+from agreements.models import Agreement, Photo
 from agreements.pages import with_parties
-from agreements.public import InstitutionTree, agreement_counts, focus_area_counts
+from agreements.public import agreement_counts, focus_area_counts
 from labs.views import public_labs
 from registry.models import Institution, InstitutionKind
 
@@ -18,7 +26,7 @@ TOP_TECHNOLOGIES = 10
 def home(request):
     published = Agreement.objects.published()
     institutions = list(Institution.objects.all())
-    counts = agreement_counts(InstitutionTree((i.pk, i.parent_id) for i in institutions))
+    counts = agreement_counts()
     # Units count towards their parents, so only the whole institutions compete.
     whole = sorted(
         (i for i in institutions if i.parent_id is None and i.pk in counts),
@@ -50,3 +58,29 @@ def home(request):
             "per_year": agreements_per_year(published),
         },
     )
+
+
+def upload(request, name):
+    """An uploaded file, to whom may see it: an institution's logo to anyone, an agreement's
+    photo to anyone while the agreement is published, and to staff who may view photos.
+
+    Only a name that a record holds is served, so nothing else in MEDIA_ROOT is reachable,
+    and a draft's photo is not found whether or not its file exists."""
+    logos = Institution.objects.filter(Q(logo=name) | Q(logo_thumbnail=name))
+    photos = Photo.objects.filter(Q(image=name) | Q(thumbnail=name))
+    visible = logos.exists() or photos.filter(agreement__in=Agreement.objects.published()).exists()
+    if not visible and not (request.user.has_perm("agreements.view_photo") and photos.exists()):
+        raise Http404
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if settings.MEDIA_ACCEL_REDIRECT:
+        # The web server in front (nginx in docker-compose.yml) sends the file.
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + quote(name)
+    else:
+        try:
+            response = FileResponse(default_storage.open(name), content_type=content_type)
+        except FileNotFoundError:
+            raise Http404 from None
+    # Private: a shared cache must not keep a photo that is withdrawn, or one shown to staff.
+    patch_cache_control(response, private=True, max_age=3600)
+    return response

@@ -221,9 +221,5 @@ def test_the_compiled_catalogue_matches_the_po_file(catalogue):
     _header, messages = catalogue
     with (CATALOGUE / "django.mo").open("rb") as mo:
         compiled = gettext.GNUTranslations(mo)
-    stale = [
-        m["msgid"]
-        for m in messages
-        if translate(compiled, m) != m["msgstr"][0]
-    ]
+    stale = [m["msgid"] for m in messages if translate(compiled, m) != m["msgstr"][0]]
     assert stale == []

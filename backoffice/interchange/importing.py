@@ -38,6 +38,7 @@ from backoffice.interchange.references import (
     People,
 )
 from labs.models import Lab, LabAgreement
+from registry.cache import data_changed
 from registry.images import process_image
 from registry.text import normalise_name, unique_slug
 
@@ -94,18 +95,27 @@ def import_lines(lines, *, dry_run=False, base_dir=None):
     for a file uploaded through the browser: the server's files are not its uploader's."""
     report = Report(dry_run=dry_run)
     read, agreements = read_all(lines)
-    with transaction.atomic():
-        importer = Importer(
-            report,
-            base_dir=None if base_dir is None else Path(base_dir),
-            keys_in_file={agreement.key for agreement in agreements if agreement.key},
-        )
-        for agreement in agreements:
-            importer.apply(agreement)
-        importer.add_later_relations()
-        report.errors = [error for line in read for error in line.errors]
-        if report.errors or dry_run:
-            transaction.set_rollback(True)
+    importer = Importer(
+        report,
+        base_dir=None if base_dir is None else Path(base_dir),
+        keys_in_file={agreement.key for agreement in agreements if agreement.key},
+    )
+    try:
+        with transaction.atomic():
+            importer.load()
+            for agreement in agreements:
+                importer.apply(agreement)
+            importer.add_later_relations()
+            report.errors = [error for line in read for error in line.errors]
+            if report.errors or dry_run:
+                transaction.set_rollback(True)
+            else:
+                data_changed()
+    except BaseException:
+        # Interrupted midway (a crash, Ctrl-C): the transaction is rolled back, and the image
+        # files stored so far, which no transaction covers, go with it.
+        importer.delete_new_images()
+        raise
     if report.errors or dry_run:
         importer.delete_new_images()
     return report
@@ -141,13 +151,12 @@ class Importer:
         self.report = report
         self.base_dir = base_dir
         self.keys_in_file = keys_in_file
-        self.types = AgreementType.by_normalised_name()
         self.later_relations = []  # (agreement pk, RelationData) to agreements of later lines
         self.new_images = []  # photos whose image files this import stored
-        self.load()
 
     def load(self):
         """Read what is stored: at the start, and after a line has been rolled back."""
+        self.types = AgreementType.by_normalised_name()
         self.institutions = Institutions(self.report)
         self.people = People(self.report)
         self.focus_areas = FocusAreas(self.report)
@@ -165,6 +174,9 @@ class Importer:
             data.line.error("agreement", f"the database refused it: {error}")
             outcome = None
             self.load()
+        except BaseException:
+            delete_images(new_images)  # interrupted midway: see import_lines
+            raise
         if outcome in (CREATED, UPDATED):
             self.new_images += new_images
         else:

@@ -1,0 +1,44 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from backoffice.report_files import FORMATS, file_name, report_file
+from backoffice.reports import REPORTS, SCOPES, run
+
+# Options that name the search's parameters; those that may repeat OR their values.
+REPEATABLE = ["institution", "kind", "country", "focus_area", "type"]
+SINGLE = ["q", "signed_from", "signed_to", "has_lab", "signed_after", "signed_before"]
+
+
+class Command(BaseCommand):
+    help = (
+        "Write a back-office report as CSV, XLSX or PDF: the same file as its download in the "
+        "admin, made with the same filters (the public search's, a date range, and which "
+        "agreements to count: published ones unless --status says otherwise)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", choices=sorted(REPORTS), help="the report")
+        parser.add_argument("--format", choices=list(FORMATS), default="csv")
+        parser.add_argument(
+            "--output", "-o", type=Path, help="the file to write (default: NAME-DATE.FORMAT)"
+        )
+        parser.add_argument("--status", choices=[value for value, _ in SCOPES])
+        for name in SINGLE:
+            parser.add_argument(f"--{name.replace('_', '-')}", dest=name)
+        for name in REPEATABLE:
+            parser.add_argument(
+                f"--{name.replace('_', '-')}", dest=name, action="append", help="repeatable"
+            )
+        parser.add_argument("--days", help="terms-ending: the days ahead (default 90)")
+        parser.add_argument("--top", help="people: people per role (default 10)")
+
+    def handle(self, *args, name, format, output, **options):
+        fields = ["status", "days", "top", *SINGLE, *REPEATABLE]
+        result = run(REPORTS[name], {field: options[field] for field in fields})
+        if result.errors:
+            problems = [f"{field}: {' '.join(errors)}" for field, errors in result.errors.items()]
+            raise CommandError("; ".join(problems))
+        output = output or Path(file_name(result, format))
+        output.write_bytes(report_file(result, format))
+        self.stdout.write(f"Wrote {output} ({len(result.rows)} rows).")

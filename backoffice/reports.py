@@ -1,0 +1,371 @@
+"""The back office's reports: every report is defined here, as one function that turns a filtered
+queryset of agreements into rows, in a fixed number of queries whatever the data.
+
+Every report reads the public search's parameters through the search's own FilterSet (extended
+by `ReportFilter`: a date range and which agreements to count), so "the agreements of this
+report" means what it means on the public site. Staff may include drafts; a report says which
+agreements it counts (`Result.scope`) on the page, in the PDF and in the XLSX file.
+
+The admin pages (backoffice/views.py), the files (backoffice/report_files.py) and
+`manage.py report` all go through `run`, so they give the same numbers.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+import django_filters as filters
+from django import forms
+from django.db.models import Count, Prefetch
+from django.db.models.functions import ExtractYear
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from agreements.filters import AgreementFilter
+from agreements.models import Agreement, Participation, Party, Role
+from labs.models import Lab, LabAgreement
+from registry.models import Institution, InstitutionKind
+
+SCOPES = [
+    ("published", _("published agreements only")),
+    ("all", _("published agreements and drafts")),
+    ("draft", _("drafts only")),
+]
+DEFAULT_SCOPE = "published"
+
+
+class ReportFilter(AgreementFilter):
+    """The search's filters, a range of signing dates, and which agreements to count. A date
+    known only to the month or year is compared as the first day of that period."""
+
+    status = filters.ChoiceFilter(
+        choices=SCOPES, method="filter_status", label=_("Agreements"), empty_label=None
+    )
+    signed_after = filters.DateFilter(
+        field_name="signed_on",
+        lookup_expr="gte",
+        label=_("Signed on or after (date)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    signed_before = filters.DateFilter(
+        field_name="signed_on",
+        lookup_expr="lte",
+        label=_("Signed on or before (date)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def filter_status(self, queryset, name, value):
+        return queryset if value == "all" else queryset.filter(status=value)
+
+
+# The search's ordering changes no count; the report form leaves it out.
+UNUSED_FILTERS = {"sort"}
+
+
+class ReportOptions(forms.Form):
+    """What some reports take besides the filters."""
+
+    days = forms.IntegerField(
+        label=_("Term ends within (days)"), min_value=1, max_value=3650, required=False
+    )
+    top = forms.IntegerField(label=_("People per role"), min_value=1, max_value=100, required=False)
+
+    DEFAULTS = {"days": 90, "top": 10}
+
+    def values(self):
+        return {
+            name: self.cleaned_data.get(name) or default for name, default in self.DEFAULTS.items()
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: str
+    description: str
+    columns: list
+    compute: object  # (agreements, options) -> list of row tuples
+    chart_labels: tuple  # the columns that name each bar of the chart
+    chart_value: int  # the column the bars draw
+    options: tuple = ()  # names from ReportOptions this report reads
+
+
+REPORTS = {}
+
+
+def report(slug, title, description, columns, *, chart=None, options=()):
+    """Register a report. `chart` is (label columns, value column); by default the last
+    column is drawn, named by the ones before it."""
+    labels, value = chart or (tuple(range(len(columns) - 1)), len(columns) - 1)
+
+    def register(compute):
+        REPORTS[slug] = Report(slug, title, description, columns, compute, labels, value, options)
+        return compute
+
+    return register
+
+
+@dataclass
+class Result:
+    report: Report
+    filterset: ReportFilter
+    options: dict
+    rows: list = field(default_factory=list)
+    made_on: datetime.date = None
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def scope(self):
+        """Which agreements the numbers count, in words: every report says so."""
+        status = self.filterset.form.cleaned_data.get("status") or DEFAULT_SCOPE
+        return dict(SCOPES)[status]
+
+    def described_filters(self):
+        """[(label, value), ...] of every filter and option the report was made with."""
+        described = []
+        data = self.filterset.form.cleaned_data if not self.errors else {}
+        for name, value in data.items():
+            if name in UNUSED_FILTERS or name == "status" or value in (None, "", [], ()):
+                continue
+            if hasattr(value, "exists") and not value:
+                continue  # an empty queryset: no institution or focus area chosen
+            label = self.filterset.filters[name].label
+            described.append((label, display(self.filterset.form, name)))
+        for name in self.report.options:
+            described.append((ReportOptions.base_fields[name].label, self.options[name]))
+        return described
+
+    def chart(self):
+        """[(label, value), ...]: one bar per row."""
+        labels, value = self.report.chart_labels, self.report.chart_value
+        return [(" · ".join(str(row[i]) for i in labels), row[value]) for row in self.rows]
+
+
+def display(form, name):
+    """A filter's cleaned value as words: choices by their labels, records by their names."""
+    value, formfield = form.cleaned_data[name], form.fields[name]
+    if isinstance(formfield, forms.ModelMultipleChoiceField):
+        return ", ".join(str(record) for record in value)
+    # Plain choices only: the model fields above would read every institution.
+    choices = dict(formfield.choices) if isinstance(formfield, forms.ChoiceField) else {}
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(str(choices.get(item, item)) for item in values)
+
+
+def query_data(data):
+    """A QueryDict of `data` (a request's GET, or {name: value or [values]}) with the default
+    scope filled in: reports count published agreements unless told otherwise."""
+    if isinstance(data, QueryDict):
+        query = data.copy()
+    else:
+        query = QueryDict(mutable=True)
+        for name, value in data.items():
+            if value not in (None, "", []):
+                query.setlist(
+                    name, [str(v) for v in (value if isinstance(value, list) else [value])]
+                )
+    if not query.get("status"):
+        query["status"] = DEFAULT_SCOPE
+    return query
+
+
+def run(report, data, *, today=None):
+    """The `report` on the agreements `data` selects: rows, or the form's errors."""
+    data = query_data(data)
+    filterset = ReportFilter(data, queryset=Agreement.objects.all())
+    options_form = ReportOptions(data)
+    today = today or timezone.localdate()
+    result = Result(report, filterset, options={}, made_on=today)
+    filters_valid, options_valid = filterset.is_valid(), options_form.is_valid()
+    if not (filters_valid and options_valid):
+        result.errors = {**filterset.errors, **options_form.errors}
+        return result
+    result.options = {name: options_form.values()[name] for name in report.options}
+    result.rows = report.compute(filterset.qs, {**result.options, "today": today})
+    return result
+
+
+def by_name(text):
+    """Names sort the same on every database (SQLite and PostgreSQL collate differently)."""
+    return str(text).casefold()
+
+
+# The reports. Each takes the filtered agreements and runs one or two aggregate queries.
+
+
+@report(
+    "per-year-by-kind",
+    _("Agreements per year by kind of partner"),
+    _(
+        "For each year and kind of partner, the agreements signed that year with at least one "
+        "party of that kind (the party itself, not the unit that signed). An agreement with "
+        "a university and a company counts once under each. Undated agreements are left out."
+    ),
+    [_("year"), _("kind of partner"), _("agreements")],
+)
+def per_year_by_kind(agreements, options):
+    counts = (
+        Party.objects.filter(
+            agreement__in=agreements.values("pk"), agreement__signed_on__isnull=False
+        )
+        .annotate(year=ExtractYear("agreement__signed_on"))
+        .values_list("year", "institution__kind")
+        .annotate(n=Count("agreement", distinct=True))
+        .order_by()
+    )
+    kinds = list(InstitutionKind)
+    rows = sorted(counts, key=lambda row: (row[0], kinds.index(row[1])))
+    return [(year, InstitutionKind(kind).label, n) for year, kind, n in rows]
+
+
+@report(
+    "companies",
+    _("Agreements and labs per company"),
+    _(
+        "For each company that is a party: its agreements, and the joint labs planned, founded "
+        "or extended under them. The chart shows agreements."
+    ),
+    [_("company"), _("agreements"), _("labs")],
+    chart=((0,), 1),
+)
+def companies(agreements, options):
+    ids = agreements.values("pk")
+    per_company = (
+        Institution.objects.filter(kind=InstitutionKind.COMPANY, parties__agreement__in=ids)
+        .values_list("pk", "name")
+        .annotate(n=Count("parties__agreement", distinct=True))
+        .order_by()
+    )
+    labs = dict(
+        LabAgreement.objects.filter(
+            agreement__in=ids, agreement__parties__institution__kind=InstitutionKind.COMPANY
+        )
+        .values_list("agreement__parties__institution")
+        .annotate(n=Count("lab", distinct=True))
+        .order_by()
+    )
+    rows = [(name, n, labs.get(pk, 0)) for pk, name, n in per_company]
+    return sorted(rows, key=lambda row: (-row[1], -row[2], by_name(row[0])))
+
+
+@report(
+    "focus-areas",
+    _("Agreements per focus area over time"),
+    _(
+        "For each focus area and year, the agreements signed that year that name the area. "
+        "Undated agreements are left out."
+    ),
+    [_("focus area"), _("year"), _("agreements")],
+)
+def focus_areas_over_time(agreements, options):
+    links = Agreement.focus_areas.through.objects.filter(
+        agreement__in=agreements.values("pk"), agreement__signed_on__isnull=False
+    )
+    counts = (
+        links.annotate(year=ExtractYear("agreement__signed_on"))
+        .values_list("focusarea__name", "year")
+        .annotate(n=Count("agreement", distinct=True))
+        .order_by()
+    )
+    return sorted(counts, key=lambda row: (by_name(row[0]), row[1]))
+
+
+@report(
+    "countries",
+    _("Agreements per country"),
+    _(
+        "For each country of a party, the agreements with at least one party from it; an "
+        "agreement between two countries counts once under each."
+    ),
+    [_("country"), _("code"), _("agreements")],
+    chart=((0,), 2),
+)
+def per_country(agreements, options):
+    counts = (
+        Party.objects.filter(agreement__in=agreements.values("pk"))
+        .values_list("institution__country")
+        .annotate(n=Count("agreement", distinct=True))
+        .order_by()
+    )
+    rows = [(countries.name(code) if code else _("(no country)"), code, n) for code, n in counts]
+    return sorted(rows, key=lambda row: (-row[2], by_name(row[0])))
+
+
+@report(
+    "labs-by-status",
+    _("Joint labs by status"),
+    _(
+        "The joint labs planned, founded or extended under the agreements, by their status "
+        "today. A lab under several of the agreements counts once; labs under none are left out."
+    ),
+    [_("status"), _("labs")],
+)
+def labs_by_status(agreements, options):
+    labs = Lab.objects.filter(
+        pk__in=LabAgreement.objects.filter(agreement__in=agreements.values("pk")).values("lab")
+    )
+    counts = dict(labs.values_list("status").annotate(n=Count("pk")).order_by())
+    return [(status.label, counts.get(status.value, 0)) for status in Lab.Status]
+
+
+@report(
+    "people",
+    _("Most active people by role"),
+    _(
+        "For each role (signatory, witness, attendee), the people with the most agreements in "
+        "that role; ties in alphabetical order."
+    ),
+    [_("role"), _("person"), _("agreements")],
+    options=("top",),
+)
+def people_by_role(agreements, options):
+    counts = list(
+        Participation.objects.filter(agreement__in=agreements.values("pk"))
+        .values_list("role", "person", "person__name")
+        .annotate(n=Count("agreement", distinct=True))
+        .order_by()
+    )
+    rows = []
+    for role in Role:
+        people = sorted(
+            ((name, n) for r, _pk, name, n in counts if r == role.value),
+            key=lambda person: (-person[1], by_name(person[0])),
+        )
+        rows += [(role.label, name, n) for name, n in people[: options["top"]]]
+    return rows
+
+
+@report(
+    "terms-ending",
+    _("Agreements whose term ends soon"),
+    _(
+        "Agreements whose term ends between today and the chosen number of days from now, "
+        "soonest first. Only terms with a recorded end date count: a term given only in years "
+        "is not projected. A date known to the month or year is taken as that period's "
+        "first day."
+    ),
+    [_("agreement"), _("key"), _("status"), _("term ends"), _("parties"), _("days left")],
+    chart=((0,), 5),
+    options=("days",),
+)
+def terms_ending(agreements, options):
+    today = options["today"]
+    ending = (
+        agreements.filter(
+            ends_on__gte=today, ends_on__lte=today + datetime.timedelta(days=options["days"])
+        )
+        .order_by("ends_on", "title", "pk")
+        .prefetch_related(Prefetch("parties", Party.objects.select_related("institution")))
+    )
+    return [
+        (
+            agreement.title,
+            agreement.slug,
+            agreement.get_status_display(),
+            agreement.ends.isoformat(),
+            "; ".join(party.institution.name for party in agreement.parties.all()),
+            (agreement.ends_on - today).days,
+        )
+        for agreement in ending
+    ]

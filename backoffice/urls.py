@@ -1,0 +1,12 @@
+"""The reports of the back office, under /admin/reports/ (staff with the export permission)."""
+
+from django.urls import path
+
+from backoffice import views
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.report_index, name="index"),
+    path("<slug:slug>/", views.report_page, name="report"),
+    path("<slug:slug>/download.<str:format>", views.report_download, name="download"),
+]

@@ -1,0 +1,395 @@
+"""The benchmark behind `make bench` (README, "Performance"): N synthetic agreements in
+PostgreSQL, the app under gunicorn, driven over loopback by a small load tool (threads with
+keep-alive connections, each for BENCH_SECONDS) at 1 and 8 clients, with the search cache off
+and on. Prints the table and writes it to bench/results.md.
+
+Settings (environment): BENCH_N (100000), BENCH_SECONDS (10), BENCH_IMPORT_LINES (BENCH_N),
+BENCH_IMPORT_TIMEOUT (900), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/bench; the
+database and one named like it with `_import` are dropped and made again), REDIS_URL
+(redis://127.0.0.1:6379/15, emptied; used for the cache-on runs).
+"""
+
+import http.client
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+N = int(os.environ.get("BENCH_N", "100000"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+IMPORT_LINES = int(os.environ.get("BENCH_IMPORT_LINES", str(N)))
+IMPORT_TIMEOUT = float(os.environ.get("BENCH_IMPORT_TIMEOUT", "900"))
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
+IMPORT_DATABASE_URL = DATABASE_URL + "_import"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+WORKERS = 4  # gunicorn processes: enough for 8 clients on a small machine
+DATA = ROOT / "bench" / "data"
+TARGETS = {"1": 100, "2": 100, "3": 100, "4a": 30, "4b": 30, "5": 60}
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def env(**extra):
+    return {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL,
+        "DATABASE_CONN_MAX_AGE": "600",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def manage(*args, database_url=DATABASE_URL, timeout=None):
+    subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env(DATABASE_URL=database_url),
+        check=True,
+        timeout=timeout,
+    )
+
+
+def recreate(url):
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving the app on a free port of 127.0.0.1."""
+
+    def __init__(self, workers, **settings):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "registry.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "300",
+                "--log-level",
+                "warning",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env(**settings),
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def workers_peak_memory(self):
+        """The largest peak resident memory (MB) of any worker since it started."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        peaks = []
+        for pid in children.read_text().split():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def get(connection, path):
+    connection.request("GET", path, headers={"Host": "127.0.0.1"})
+    response = connection.getresponse()
+    body = response.read()
+    return response.status, body
+
+
+def load(port, path, clients):
+    """Each client asks for `path` again and again for SECONDS; latencies (ms) and errors."""
+    latencies, errors, stop = [], [], time.monotonic() + SECONDS
+    lock = threading.Lock()
+
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        mine, failed = [], 0
+        while time.monotonic() < stop:
+            start = time.perf_counter()
+            try:
+                status, _ = get(connection, path)
+            except (OSError, http.client.HTTPException):
+                status = 0
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            mine.append((time.perf_counter() - start) * 1000)
+            failed += status != 200
+        with lock:
+            latencies.extend(mine)
+            errors.append(failed)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    return {
+        "median": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "rps": len(latencies) / elapsed,
+        "errors": sum(errors),
+        "requests": len(latencies),
+    }
+
+
+def django_setup():
+    os.environ.update(env())
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+    import django
+
+    django.setup()
+
+
+def queries_per_request(path):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.get(path)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    return len(captured)
+
+
+def csv_memory(rows):
+    """Peak Python memory (MB, tracemalloc) of writing the CSV of `rows` agreements."""
+    from agreements.exports import csv_lines
+    from agreements.models import Agreement
+
+    ids = Agreement.objects.published().values("pk")[:rows]
+    agreements = Agreement.objects.filter(pk__in=ids)
+    tracemalloc.start()
+    count = sum(1 for _ in csv_lines(agreements, absolute_url=lambda agreement: "x"))
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return count - 1, peak
+
+
+def main():
+    DATA.mkdir(exist_ok=True)
+    jsonl = DATA / f"agreements-{N}.jsonl"
+    log(f"== {N} agreements into {DATABASE_URL}")
+    recreate(DATABASE_URL)
+    manage("migrate", "--no-input", "-v0")
+    started = time.monotonic()
+    manage("generate_data", "--agreements", str(N), "--jsonl", str(jsonl))
+    generated = time.monotonic() - started
+    subprocess.run(["psql", DATABASE_URL, "-q", "-c", "VACUUM ANALYZE"], check=True)
+    django_setup()
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.slug FROM agreements_party p JOIN registry_institution i "
+            "ON i.id = p.institution_id WHERE i.kind = 'company' "
+            "GROUP BY i.slug ORDER BY count(*) DESC LIMIT 1"
+        )
+        company = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT slug FROM agreements_agreement WHERE status = 'published' "
+            "ORDER BY slug OFFSET %s LIMIT 1",
+            [N // 3],
+        )
+        agreement = cursor.fetchone()[0]
+    scenarios = [
+        ("1", "search, most frequent company, every facet", f"/agreements/?institution={company}"),
+        ("2", 'search "smart city", every facet', "/agreements/?q=smart+city"),
+        ("3", "search, unfiltered, every facet", "/agreements/"),
+        ("4a", "an agreement's page", f"/agreements/{agreement}/"),
+        ("4b", "the most frequent company's page", f"/institutions/{company}/"),
+        ("5", "API, a page of 50 agreements", "/api/agreements/"),
+    ]
+    queries = {number: queries_per_request(path) for number, _, path in scenarios}
+
+    rows = []
+    for cache in ("off", "on"):
+        settings = {"SEARCH_CACHE": "1" if cache == "on" else "0"}
+        if cache == "on":
+            settings["REDIS_URL"] = REDIS_URL
+            subprocess.run(
+                ["redis-cli", "-u", REDIS_URL, "FLUSHDB"], check=True, capture_output=True
+            )
+        server = Server(WORKERS, **settings)
+        try:
+            for number, label, path in scenarios:
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+                status, _ = get(connection, path)  # warm up (and fill the cache)
+                for clients in (1, 8):
+                    log(f"cache {cache}, scenario {number}, {clients} client(s)")
+                    result = load(server.port, path, clients)
+                    rows.append((number, label, cache, clients, result, status))
+        finally:
+            server.stop()
+
+    log("CSV downloads")
+    server = Server(1, SEARCH_CACHE="0")
+    downloads = []
+    try:
+        for label, path in [
+            ("scenario 1's result", f"/agreements/export.csv?institution={company}"),
+            ("all agreements", "/agreements/export.csv"),
+        ]:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=3600)
+            started = time.perf_counter()
+            status, body = get(connection, path)
+            elapsed = time.perf_counter() - started
+            lines = body.count(b"\n") - 1
+            downloads.append((label, status, lines, lines / elapsed, server.workers_peak_memory()))
+    finally:
+        server.stop()
+    flat = [csv_memory(size) for size in (2000, 20000)]
+
+    log(f"Import of {IMPORT_LINES} lines into an empty database")
+    recreate(IMPORT_DATABASE_URL)
+    manage("migrate", "--no-input", "-v0", database_url=IMPORT_DATABASE_URL)
+    part = DATA / f"agreements-{N}-first-{IMPORT_LINES}.jsonl"
+    with jsonl.open() as source, part.open("w") as target:
+        for number, line in enumerate(source):
+            if number >= IMPORT_LINES:
+                break
+            target.write(line)
+    # Through a process of its own, whose only child is the import: its peak memory is the
+    # import's alone.
+    measure = (
+        "import resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[2:], timeout=float(sys.argv[1])).returncode == 0; "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if done else 'failed')"
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            PYTHON,
+            "-c",
+            measure,
+            str(IMPORT_TIMEOUT),
+            PYTHON,
+            "manage.py",
+            "import_agreements",
+            str(part),
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env(DATABASE_URL=IMPORT_DATABASE_URL),
+        capture_output=True,
+        text=True,
+    )
+    imported = time.monotonic() - started
+    if result.returncode or "failed" in result.stdout:  # over the time limit, or an error
+        log(result.stderr[-2000:])
+        imported, import_peak = None, float("nan")
+    else:
+        import_peak = int(result.stdout.split()[-1]) / 1024
+
+    report = render(
+        rows, queries, downloads, flat, generated, imported, import_peak, company, agreement
+    )
+    (ROOT / "bench" / "results.md").write_text(report)
+    print(report)
+
+
+def render(rows, queries, downloads, flat, generated, imported, import_peak, company, agreement):
+    machine = (
+        f"{platform.node()}: {os.cpu_count()} CPU(s), "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB, "
+        f"{platform.platform()}, Python {platform.python_version()}"
+    )
+    lines = [
+        f"# Benchmark: {N:,} agreements on PostgreSQL",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M %Z')} on {machine}; gunicorn with {WORKERS} "
+        f"workers, the load tool on the same machine over loopback, {SECONDS:.0f} s per line. "
+        f"Data generated in {generated:.0f} s (most frequent company: `{company}`; "
+        f"agreement: `{agreement}`).",
+        "",
+        "| # | scenario | cache | clients | median ms | p99 ms | req/s | errors | queries | "
+        "target (1 client, cache off) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for number, label, cache, clients, result, _status in rows:
+        target = TARGETS.get(number)
+        goal = ""
+        if cache == "off" and clients == 1 and target:
+            met = "met" if result["median"] <= target else "**missed**"
+            goal = f"median ≤ {target} ms: {met}"
+        if number == "1" and cache == "off" and clients == 8:
+            met = "met" if result["rps"] >= 25 and not result["errors"] else "**missed**"
+            goal = f"≥ 25 req/s, no errors: {met}"
+        lines.append(
+            f"| {number} | {label} | {cache} | {clients} | {result['median']:.1f} | "
+            f"{result['p99']:.1f} | {result['rps']:.1f} | {result['errors']} | "
+            f"{queries[number]} | {goal} |"
+        )
+    lines += [
+        "",
+        "| 6 | CSV download | status | rows | rows/s | serving process peak MB | target |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, status, count, rate, peak in downloads:
+        met = "met" if rate >= 20000 and peak < 200 else "**missed**"
+        lines.append(
+            f"| 6 | {label} | {status} | {count:,} | {rate:,.0f} | {peak:.0f} | "
+            f"≥ 20,000 rows/s, < 200 MB: {met} |"
+        )
+    (rows_a, peak_a), (rows_b, peak_b) = flat
+    lines += [
+        "",
+        f"CSV memory as rows grow (tracemalloc, in process): {rows_a:,} rows {peak_a:.1f} MB, "
+        f"{rows_b:,} rows {peak_b:.1f} MB.",
+        "",
+    ]
+    if imported is None:
+        lines.append(
+            f"7. Import of {IMPORT_LINES:,} interchange lines: not finished within "
+            f"{IMPORT_TIMEOUT:.0f} s (**missed**); peak memory {import_peak:.0f} MB."
+        )
+    else:
+        lines.append(
+            f"7. Import of {IMPORT_LINES:,} interchange lines into an empty database: "
+            f"{imported:.0f} s ({IMPORT_LINES / imported:,.0f} lines/s), peak memory "
+            f"{import_peak:.0f} MB (target for 100,000: < 180 s, < 1 GB)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Staff sign-in is limited per account and address: after settings.LOGIN_FAILURE_LIMIT failed
+attempts for one account from one address, that pair is refused (429) until
+LOGIN_LOCKOUT_MINUTES have passed since the last failure.
+
+Keyed on the pair, as django-axes does by default: a stranger who guesses at an account does
+not lock its owner out, and colleagues behind one university address do not lock each other
+out. Our own few lines rather than django-axes: one login view to guard, and the cache to
+count in, need no models, authentication backend or middleware of a third party."""
+
+import functools
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import render
+
+
+def client_address(request):
+    """The client's address. Behind TRUSTED_PROXY_COUNT proxies, each of which appends the
+    address it saw to X-Forwarded-For, the client is that many entries from the end; anything
+    further left was written by the client and proves nothing."""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [address for address in forwarded if address]
+    if count and len(forwarded) >= count:
+        return forwarded[-count]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def failures_key(request):
+    username = request.POST.get("username", "").strip().casefold()
+    pair = f"{username}\n{client_address(request)}".encode()
+    return "login-failures:" + hashlib.sha256(pair).hexdigest()
+
+
+def limit_login_attempts(login_view):
+    @functools.wraps(login_view)
+    def view(request, *args, **kwargs):
+        if request.method != "POST":
+            return login_view(request, *args, **kwargs)
+        key = failures_key(request)
+        failures = cache.get(key, 0)
+        if failures >= settings.LOGIN_FAILURE_LIMIT:
+            response = render(
+                request,
+                "registry/login_refused.html",
+                {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
+                status=429,
+            )
+            response["Retry-After"] = str(settings.LOGIN_LOCKOUT_MINUTES * 60)
+            return response
+        response = login_view(request, *args, **kwargs)
+        # The login view redirects when it signs someone in, and shows the form again when not.
+        if response.status_code == 302:
+            cache.delete(key)
+        else:
+            # Not atomic: two attempts at the same instant may count once. A few more guesses
+            # in a lockout window is no weakness worth a lock.
+            cache.set(key, failures + 1, settings.LOGIN_LOCKOUT_MINUTES * 60)
+        return response
+
+    return view

@@ -1,0 +1,83 @@
+"""What every response passes through: the health check, the Content Security Policy, and a
+friendly 503 while the database cannot be reached."""
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import JsonResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+HEALTH_PATH = "/health/"
+RETRY_AFTER_SECONDS = 30
+
+
+class HealthCheckMiddleware:
+    """Answers /health/ with JSON: 200 when the database answers, 503 when it does not.
+
+    A middleware placed first rather than a view, so that it runs before the host check and
+    the HTTPS redirect: load balancers and container health checks ask by address over plain
+    HTTP. It says nothing a stranger could use, and is never cached."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != HEALTH_PATH:
+            return self.get_response(request)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError as error:
+            logger.error("Health check: the database does not answer: %s", error)
+            response = JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+        else:
+            response = JsonResponse({"status": "ok", "database": "ok"})
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends settings.CONTENT_SECURITY_POLICY with every response. Our own few lines rather
+    than django-csp: the policy is one fixed string, since no page has inline script or style
+    (so no nonces), and Django 6.0 brings its own that this will give way to."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A request that cannot reach the database gets a page asking to come back shortly (JSON
+    for the API), with status 503, instead of a server error. Nothing is kept from the
+    failure: the next request tries the database again, so the site recovers by itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        # One line, not a traceback per request while the database is down.
+        logger.error(
+            "The database is unavailable (%s %s): %s", request.method, request.path, exception
+        )
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {"errors": {"database": ["The registry is unavailable; try again shortly."]}},
+                status=503,
+            )
+        else:
+            response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

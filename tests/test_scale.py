@@ -1,0 +1,187 @@
+"""Scale: pages and downloads cost a fixed number of queries whatever the data size, a CSV
+download's memory stays flat as rows grow, the search cache never shows out-of-date data, and
+two app servers side by side share one login."""
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import tracemalloc
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from agreements.exports import csv_lines
+from agreements.models import Agreement, AgreementType, Party
+from tests.factories import AgreementFactory, FocusAreaFactory, InstitutionFactory, PartyFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def queries(client, url):
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        assert response.status_code == 200
+        if response.streaming:
+            b"".join(response.streaming_content)
+    return len(captured)
+
+
+def add_agreements(count):
+    area = FocusAreaFactory()
+    for _ in range(count):
+        agreement = AgreementFactory(status="published")
+        PartyFactory(agreement=agreement, institution__kind="company")
+        PartyFactory(agreement=agreement)
+        agreement.focus_areas.add(area)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["/", "/agreements/export.csv", "/agreements/export.csv?q=University", "/agreements/"]
+)
+def test_home_and_csv_download_run_a_fixed_number_of_queries(client, url):
+    add_agreements(3)
+    before = queries(client, url)
+    add_agreements(12)
+    assert queries(client, url) == before
+
+
+def bulk_agreements(count):
+    kind = AgreementType.objects.first()
+    left, right = InstitutionFactory(), InstitutionFactory()
+    agreements = Agreement.objects.bulk_create(
+        Agreement(
+            slug=f"bulk-{n}",
+            title=f"Agreement {n}",
+            agreement_type=kind,
+            status="published",
+            published_at="2020-01-01T00:00Z",
+            summary="x" * 400,
+        )
+        for n in range(count)
+    )
+    Party.objects.bulk_create(
+        Party(agreement=agreement, institution=institution)
+        for agreement in agreements
+        for institution in (left, right)
+    )
+
+
+def peak_export_memory():
+    tracemalloc.start()
+    written = sum(1 for _ in csv_lines(Agreement.objects.all(), absolute_url=lambda a: "x"))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return written - 1, peak
+
+
+@pytest.mark.django_db
+def test_csv_export_memory_stays_flat_as_rows_grow():
+    bulk_agreements(500)
+    small_rows, small_peak = peak_export_memory()
+    Agreement.objects.all().delete()
+    bulk_agreements(5000)
+    large_rows, large_peak = peak_export_memory()
+    assert (small_rows, large_rows) == (500, 5000)
+    # Ten times the rows; memory is that of one chunk, whatever the number of chunks.
+    assert large_peak < small_peak * 2
+
+
+@pytest.mark.django_db
+def test_cached_search_is_fresh_after_a_publish(client, settings, admin_user):
+    settings.SEARCH_CACHE = True
+    draft = AgreementFactory(status="draft", title="Quantum handshake")
+    PartyFactory(agreement=draft)
+    assert "Quantum handshake" not in client.get("/agreements/").content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        draft.publish(by=admin_user)
+        for callback in captured.connection.run_on_commit:
+            callback[1]()
+    assert "Quantum handshake" in client.get("/agreements/").content.decode()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def two_app_servers(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("two app servers need a database both can reach: run on PostgreSQL")
+    settings_dict = connection.settings_dict
+    url = (
+        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@"
+        f"{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/"
+        f"{settings_dict['NAME']}"
+    )
+    environment = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+    servers = []
+    for _ in range(2):
+        port = free_port()
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+            [sys.executable, "-m", "gunicorn", "registry.wsgi", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=environment,
+        )
+        servers.append((process, f"http://127.0.0.1:{port}"))
+    try:
+        for _process, address in servers:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"{address}/admin/login/", timeout=2)  # noqa: S310
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        yield [address for _, address in servers]
+    finally:
+        for process, _ in servers:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+# serialized_rollback: the flush after a plain transactional test re-creates content types,
+# which the next serialized-rollback test (the browser tests) would then load a second time.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_login_on_one_app_server_is_valid_on_another(two_app_servers, django_user_model):
+    django_user_model.objects.create_superuser("boss", "boss@example.org", "a long password 1")
+    first, second = two_app_servers
+    cookies = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    form = browser.open(f"{first}/admin/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": "boss",
+            "password": "a long password 1",
+            "next": "/admin/",
+        }
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310 - an http address this test made
+        f"{first}/admin/login/?next=/admin/", data=data, headers={"Referer": f"{first}/"}
+    )
+    assert "Log out" in browser.open(request).read().decode()
+    session = next(cookie.value for cookie in cookies if cookie.name == "sessionid")
+
+    # The other server, with nothing but the session cookie: same data, same login.
+    other = urllib.request.Request(  # noqa: S310 - an http address this test made
+        f"{second}/admin/", headers={"Cookie": f"sessionid={session}"}
+    )
+    page = urllib.request.urlopen(other).read().decode()  # noqa: S310
+    assert "Site administration" in page and "boss" in page.lower()

@@ -1,0 +1,108 @@
+"""Production settings come from the environment alone: a site served under a public name
+refuses to start when something it needs is missing or unsafe, and passes Django's deployment
+checks when all is set; on this machine alone, no setting is needed."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = ["ALLOWED_HOSTS", "DATABASE_URL", "DEBUG", "SECRET_KEY", "HSTS_SECONDS", "MEDIA_URL"]
+
+
+def this_environment():
+    """This process's environment less the settings, and less what the test run itself sets
+    (DJANGO_ALLOW_ASYNC_UNSAFE for the browser tests, which check --deploy rightly refuses)."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in SETTINGS and not name.startswith("DJANGO_")
+    }
+
+
+def production(**changes):
+    """A complete production environment, with `changes` (None removes a variable)."""
+    env = this_environment()
+    env |= {
+        "ALLOWED_HOSTS": "registry.example.org",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": "postgres://registry:secret@db.internal:5432/registry",
+    }
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def manage(env, *args):
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_deployment_checks_pass_with_production_settings():
+    result = manage(production(), "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_turn_on_https_and_secure_cookies():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.PRODUCTION, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_PROXY_SSL_HEADER, s.CACHES['default']['BACKEND'])"
+    )
+    result = manage(production(), "shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True",
+        "True",
+        "31536000",
+        "True",
+        "True",
+        "True",
+        "('HTTP_X_FORWARDED_PROTO',",
+        "'https')",
+        "django.core.cache.backends.db.DatabaseCache",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "short-and-guessable"}, "SECRET_KEY must be at least 50"),
+        ({"SECRET_KEY": "ab" * 30}, "SECRET_KEY must be at least 50"),
+        ({"DEBUG": "1"}, "DEBUG shows tracebacks"),
+        ({"ALLOWED_HOSTS": "*"}, "not '*'"),
+        ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
+        ({"HSTS_SECONDS": "a year"}, "HSTS_SECONDS must be a whole number"),
+        ({"MEDIA_URL": "https://cdn.example.org/media/"}, "MEDIA_URL must be a path"),
+    ],
+)
+def test_production_refuses_to_start_when_a_setting_is_missing_or_unsafe(changes, message):
+    result = manage(production(**changes), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_on_this_machine_no_setting_is_needed():
+    env = this_environment()
+    code = "from django.conf import settings; print(settings.PRODUCTION)"
+    result = manage(env, "shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
