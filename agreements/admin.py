@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from agreements.forms import (
+    AgreementForm,
     AgreementRelationForm,
     ParticipationForm,
     ParticipationFormSet,
@@ -85,6 +86,7 @@ class AgreementRelationInline(admin.TabularInline):
 
 @admin.register(Agreement)
 class AgreementAdmin(HistoryAdmin):
+    form = AgreementForm
     list_display = [
         "title",
         "party_names",
@@ -123,6 +125,7 @@ class AgreementAdmin(HistoryAdmin):
                     "place",
                     "summary",
                     "focus_areas",
+                    "loaded_version",
                 ]
             },
         ),

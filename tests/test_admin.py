@@ -679,3 +679,29 @@ def test_every_admin_page_renders(client):
             assert client.get(change_url(obj)).status_code == 200
             history = reverse("admin:{}_{}_history".format(*info), args=[obj.pk])
             assert client.get(history).status_code == 200
+
+
+def test_the_second_of_two_editors_saving_the_same_agreement_is_told_of_the_conflict(
+    editor_client, publisher_client
+):
+    agreement = AgreementFactory(title="As first entered")
+    first = form_data(editor_client.get(change_url(agreement)))
+    second = form_data(publisher_client.get(change_url(agreement)))
+
+    first["title"] = "The first editor's title"
+    assert_saved(editor_client.post(change_url(agreement), first))
+    second["title"] = "The second editor's title"
+    response = publisher_client.post(change_url(agreement), second)
+
+    assert any("Someone else saved this agreement" in error for error in errors(response))
+    agreement.refresh_from_db()
+    assert agreement.title == "The first editor's title"
+
+
+def test_saving_again_after_reopening_works(editor_client):
+    agreement = AgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    assert_saved(editor_client.post(change_url(agreement), data))
+    data = form_data(editor_client.get(change_url(agreement)))
+    data["title"] = "Second save"
+    assert_saved(editor_client.post(change_url(agreement), data))
