@@ -3,11 +3,13 @@ the rows are read, so memory stays flat however many there are."""
 
 import csv
 import io
+from collections import defaultdict
+from itertools import islice
 
-from django.db.models import Prefetch
 from openpyxl import Workbook
 
-from agreements.models import Participation, Party, Role
+from agreements.models import Agreement, Participation, Party, Role, Source
+from registry.dates import PartialDate
 
 COLUMNS = [
     "key",
@@ -28,6 +30,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Agreements read (with what they reference) at a time: memory is bounded by this, not by
 # the number exported.
 CHUNK_SIZE = 500
+REFERENCED = ["parties", "units", "signatories", "witnesses", "focus_areas", "labs", "sources"]
 
 
 def neutralise(value):
@@ -36,42 +39,77 @@ def neutralise(value):
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-def export_queryset(agreements):
-    return agreements.select_related("agreement_type").prefetch_related(
-        Prefetch("parties", Party.objects.select_related("institution", "unit")),
-        Prefetch("participations", Participation.objects.select_related("person")),
-        "focus_areas",
-        "labs",
-        "sources",
-    )
-
-
 def rows(agreements, *, absolute_url, with_status=False):
-    """Each agreement as a list of cells, neutralised; `absolute_url` makes a page address.
-    Staff exports, which may hold drafts, end each row `with_status`."""
-    for agreement in export_queryset(agreements).iterator(chunk_size=CHUNK_SIZE):
-        people = agreement.participations.all()
-        row = [
-            agreement.slug,
-            agreement.title,
-            agreement.agreement_type.name,
-            agreement.signed.isoformat() if agreement.signed else "",
-            agreement.place,
-            "; ".join(party.institution.name for party in agreement.parties.all()),
-            "; ".join(party.unit.name for party in agreement.parties.all() if party.unit),
-            "; ".join(p.person.name for p in people if p.role == Role.SIGNATORY),
-            "; ".join(p.person.name for p in people if p.role == Role.WITNESS),
-            "; ".join(sorted(area.name for area in agreement.focus_areas.all())),
-            "; ".join(sorted(lab.name for lab in agreement.labs.all())),
-            "; ".join(source.url for source in agreement.sources.all() if source.url),
-            absolute_url(agreement),
-        ]
-        if with_status:
-            row.append(agreement.status)
-        # Each prefetched list points back to its agreement, a cycle that only the garbage
-        # collector frees, many chunks later; dropping it frees a chunk once it is written.
-        agreement._prefetched_objects_cache.clear()
-        yield [neutralise(cell) for cell in row]
+    """Each agreement as a list of cells, neutralised; `absolute_url(slug)` makes a page
+    address. Staff exports, which may hold drafts, end each row `with_status`.
+
+    Plain values, never model instances: a chunk of agreements is read, then what they
+    reference in one query per kind, so the queries and the memory do not grow with rows."""
+    fields = (
+        "pk",
+        "slug",
+        "title",
+        "agreement_type__name",
+        "signed_on",
+        "signed_on_precision",
+        "place",
+        "status",
+    )
+    found = agreements.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(islice(found, CHUNK_SIZE)):
+        related = referenced([row[0] for row in chunk])
+        for pk, slug, title, kind, signed_on, precision, place, status in chunk:
+            signed = PartialDate.from_fields(signed_on, precision)
+            row = [
+                slug,
+                title,
+                kind,
+                signed.isoformat() if signed else "",
+                place,
+                *("; ".join(related[name][pk]) for name in REFERENCED),
+                absolute_url(slug),
+            ]
+            if with_status:
+                row.append(status)
+            yield [neutralise(cell) for cell in row]
+
+
+def referenced(ids):
+    """{column: {agreement id: [names in order]}} for the columns that list related rows."""
+    queries = {
+        "parties": Party.objects.filter(agreement__in=ids).values_list(
+            "agreement_id", "institution__name"
+        ),
+        "units": Party.objects.filter(agreement__in=ids, unit__isnull=False).values_list(
+            "agreement_id", "unit__name"
+        ),
+        "signatories": Participation.objects.filter(
+            agreement__in=ids, role=Role.SIGNATORY
+        ).values_list("agreement_id", "person__name"),
+        "witnesses": Participation.objects.filter(agreement__in=ids, role=Role.WITNESS).values_list(
+            "agreement_id", "person__name"
+        ),
+        "focus_areas": Agreement.focus_areas.through.objects.filter(agreement__in=ids).values_list(
+            "agreement_id", "focusarea__name"
+        ),
+        "labs": Agreement.labs.through.objects.filter(agreement__in=ids).values_list(
+            "agreement_id", "lab__name"
+        ),
+        "sources": Source.objects.filter(agreement__in=ids)
+        .exclude(url="")
+        .values_list("agreement_id", "url"),
+    }
+    # Parties, people and sources keep their models' order (position, then entry); focus
+    # areas and labs, which have none, are sorted here, the same on every database.
+    related = {}
+    for name in REFERENCED:
+        related[name] = defaultdict(list)
+        for agreement_id, value in queries[name]:
+            related[name][agreement_id].append(value)
+    for name in ("focus_areas", "labs"):
+        for names in related[name].values():
+            names.sort()
+    return related
 
 
 def columns(with_status):

@@ -133,8 +133,8 @@ def export(request, format):
     """The search's agreements, exactly as on screen (every page of them), as a file."""
     _filterset, agreements = filtered_agreements(request)
 
-    def absolute_url(agreement):
-        return request.build_absolute_uri(reverse("agreements:detail", args=[agreement.slug]))
+    def absolute_url(slug):
+        return request.build_absolute_uri(reverse("agreements:detail", args=[slug]))
 
     if format == "csv":
         response = StreamingHttpResponse(

@@ -31,8 +31,8 @@ def export_response(request, agreements, format):
     # The exporters prefetch what they need; the changelist's own prefetching would clash.
     agreements = agreements.prefetch_related(None)
 
-    def absolute_url(agreement):
-        return request.build_absolute_uri(reverse("agreements:detail", args=[agreement.slug]))
+    def absolute_url(slug):
+        return request.build_absolute_uri(reverse("agreements:detail", args=[slug]))
 
     if format == "csv":
         lines = csv_lines(agreements, absolute_url=absolute_url, with_status=True)

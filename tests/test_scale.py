@@ -78,7 +78,7 @@ def bulk_agreements(count):
 
 def peak_export_memory():
     tracemalloc.start()
-    written = sum(1 for _ in csv_lines(Agreement.objects.all(), absolute_url=lambda a: "x"))
+    written = sum(1 for _ in csv_lines(Agreement.objects.all(), absolute_url=lambda slug: "x"))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return written - 1, peak
