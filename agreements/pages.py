@@ -8,7 +8,7 @@ queries, whatever the number of related rows."""
 from collections import Counter, defaultdict
 from urllib.parse import urlencode
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +34,7 @@ INVERSE_RELATIONS = {
     RelationType.SUPERSEDES: _("is superseded by"),
     RelationType.IMPLEMENTS: _("is implemented by"),
 }
+AGREEMENTS_SHOWN = 50
 NEWEST_FIRST = [F("agreement__signed_on").desc(nulls_last=True), "agreement__title"]
 
 
@@ -142,7 +143,12 @@ def institution_detail(request, slug):
             "agreement"
         )
     )
-    agreements = list(with_parties(agreements_qs))
+    # A large company has thousands of agreements: the page lists the latest, counts the rest
+    # in the database, and links to the search for all of them.
+    agreement_count = agreements_qs.count()
+    agreements = list(
+        with_parties(agreements_qs.order_by(*Agreement._meta.ordering)[:AGREEMENTS_SHOWN])
+    )
     participations = list(
         Participation.objects.filter(agreement__in=published, organisation__in=family)
         .select_related("person", "organisation", "agreement")
@@ -154,18 +160,24 @@ def institution_detail(request, slug):
         .distinct()
         .prefetch_related("hosts")
     )
-    if not (agreements or participations or labs):
+    if not (agreement_count or participations or labs):
         raise Http404("No published agreement names this institution.")
 
+    parties = Party.objects.filter(agreement__in=agreements_qs)
+    own = Q(institution__in=family) | Q(unit__in=family)
     involved = {p.organisation_id for p in participations}
     involved |= {host.pk for lab in labs for host in lab.hosts.all()}
-    partners = Counter()
-    for agreement in agreements:
-        for party in agreement.parties.all():
-            if party.institution_id in family or party.unit_id in family:
-                involved |= {party.institution_id, party.unit_id}
-            else:
-                partners[party.institution] += 1
+    for pair in parties.filter(own).values_list("institution_id", "unit_id").distinct():
+        involved |= set(pair)
+    shared = dict(
+        parties.exclude(own)
+        .values_list("institution")
+        .annotate(count=Count("agreement", distinct=True))
+        .order_by()
+    )
+    partners = Counter(
+        {partner: shared[partner.pk] for partner in Institution.objects.filter(pk__in=shared)}
+    )
     units = [u for u in institution.units.all() if tree.with_descendants(u.pk) & involved]
     people = defaultdict(list)
     for participation in participations:
@@ -177,6 +189,7 @@ def institution_detail(request, slug):
             "institution": institution,
             "units": units,
             "agreements": agreements,
+            "agreement_count": agreement_count,
             "partners": sorted(partners.items(), key=lambda item: (-item[1], item[0].name)),
             "people": list(people.items()),
             "labs": labs,

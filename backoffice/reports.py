@@ -20,6 +20,7 @@ from django.db.models.functions import ExtractYear
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
 from agreements.filters import AgreementFilter
@@ -345,7 +346,14 @@ def people_by_role(agreements, options):
         "is not projected. A date known to the month or year is taken as that period's "
         "first day."
     ),
-    [_("agreement"), _("key"), _("status"), _("term ends"), _("parties"), _("days left")],
+    [
+        pgettext_lazy("column", "agreement"),
+        _("key"),
+        _("status"),
+        _("term ends"),
+        _("parties"),
+        _("days left"),
+    ],
     chart=((0,), 5),
     options=("days",),
 )

@@ -616,7 +616,7 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
     [
         ("home", 10),
         ("agreement", 9),
-        ("institution", 12),
+        ("institution", 16),
         ("institution_list", 2),
         ("person", 3),
         ("focus_area", 7),
