@@ -78,10 +78,12 @@ class AgreementFilter(filters.FilterSet):
         label=_("Institution"),
     )
     kind = filters.MultipleChoiceFilter(
-        choices=InstitutionKind.choices, method="filter_kind", label=_("Kind of partner")
+        choices=InstitutionKind.choices,
+        method="filter_party_institution",
+        label=_("Kind of partner"),
     )
     country = filters.MultipleChoiceFilter(
-        choices=list(countries), method="filter_country", label=_("Country")
+        choices=list(countries), method="filter_party_institution", label=_("Country")
     )
     focus_area = filters.ModelMultipleChoiceFilter(
         queryset=FocusArea.objects.all(),
@@ -125,16 +127,11 @@ class AgreementFilter(filters.FilterSet):
         parties = Party.objects.filter(Q(institution__in=ids) | Q(unit__in=ids))
         return queryset.filter(pk__in=parties.values("agreement"))
 
-    def filter_kind(self, queryset, name, value):
+    def filter_party_institution(self, queryset, name, value):
+        """`kind` and `country`: fields, named as the parameter, of any party's institution."""
         if not value:
             return queryset
-        parties = Party.objects.filter(institution__kind__in=value)
-        return queryset.filter(pk__in=parties.values("agreement"))
-
-    def filter_country(self, queryset, name, value):
-        if not value:
-            return queryset
-        parties = Party.objects.filter(institution__country__in=value)
+        parties = Party.objects.filter(**{f"institution__{name}__in": value})
         return queryset.filter(pk__in=parties.values("agreement"))
 
     def filter_focus_area(self, queryset, name, value):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from django.db import connections
 from django.db.models import Count
 
-from agreements.models import Agreement, Party
+from agreements.models import Agreement, Participation, Party
 from registry.models import FocusArea, Institution
 
 
@@ -15,6 +15,11 @@ def public_lab_ids():
     """A subquery of the ids of labs linked to at least one published agreement. Labs live in
     a later app; this module reaches them through the `labs` relation, without importing it."""
     return Agreement.objects.published().filter(labs__isnull=False).values("labs")
+
+
+def public_participations():
+    """Participations in published agreements: a person is public through these only."""
+    return Participation.objects.filter(agreement__in=Agreement.objects.published())
 
 
 class InstitutionTree:

@@ -9,8 +9,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from agreements.filters import AgreementFilter
-from agreements.models import Agreement, Participation
-from agreements.public import agreement_counts, focus_area_counts, public_lab_ids
+from agreements.models import Agreement
+from agreements.public import (
+    agreement_counts,
+    focus_area_counts,
+    public_lab_ids,
+    public_participations,
+)
 from backoffice.public import public_records, with_related
 from labs.models import Lab, LabAgreement
 from people.models import Person
@@ -150,10 +155,6 @@ def institution(request, slug):
 
 
 # People
-
-
-def public_participations():
-    return Participation.objects.filter(agreement__in=Agreement.objects.published())
 
 
 def serialize_people(request, people):

@@ -3,8 +3,13 @@ composition, like the root URLs, so it may see every app."""
 
 from django.contrib.sitemaps import Sitemap
 
-from agreements.models import Agreement, Participation
-from agreements.public import agreement_counts, focus_area_counts, public_lab_ids
+from agreements.models import Agreement
+from agreements.public import (
+    agreement_counts,
+    focus_area_counts,
+    public_lab_ids,
+    public_participations,
+)
 from labs.models import Lab
 from people.models import Person
 from registry.models import Institution
@@ -25,8 +30,9 @@ class InstitutionSitemap(Sitemap):
 
 class PersonSitemap(Sitemap):
     def items(self):
-        participants = Participation.objects.filter(agreement__in=Agreement.objects.published())
-        return Person.objects.filter(pk__in=participants.values("person")).order_by("slug")
+        return Person.objects.filter(pk__in=public_participations().values("person")).order_by(
+            "slug"
+        )
 
 
 class LabSitemap(Sitemap):
