@@ -9,11 +9,14 @@ chart from the same SVG as the admin page (through svglib), so the two cannot di
 import base64
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from xhtml2pdf import pisa
 
 from agreements.exports import neutralise
@@ -25,6 +28,15 @@ FORMATS = {
 }
 CHART_COLOUR = "#417690"  # the admin's blue; the tests look for it on the PDF's first page
 CHART_BARS = 40  # more would not be read; the table has every row
+
+# Helvetica has no Chinese, Japanese or Korean glyphs: a report that holds any (a native-script
+# name, or the whole report in the Chinese interface) is written in STSong-Light, one of the
+# standard Adobe CJK faces every PDF reader knows. It is named, not embedded, so the PDF stays
+# small, installs nothing, and its text stays searchable; Latin letters are in it too.
+LATIN_FONT = "Helvetica"
+CJK_FONT = "STSong-Light"
+CJK_TEXT = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))  # the chart (svglib) finds it by this name
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ def chart_layout(points, *, label_width=240, bar_space=300, row=20):
     )
 
 
-def chart_svg(result):
+def chart_svg(result, *, font="Helvetica, Arial, sans-serif"):
     """The chart as an SVG document: inline in the admin page, an image in the PDF. Drawn
     with presentation attributes, not style, which the Content-Security-Policy would block."""
     chart = chart_layout(result.chart())
@@ -74,7 +86,7 @@ def chart_svg(result):
         return ""
     return render_to_string(
         "backoffice/report_chart.svg",
-        {"chart": chart, "colour": CHART_COLOUR, "title": result.report.title},
+        {"chart": chart, "colour": CHART_COLOUR, "title": result.report.title, "font": font},
     )
 
 
@@ -123,19 +135,25 @@ def about_rows(result):
     ]
 
 
-def pdf_bytes(result):
-    svg = chart_svg(result)
-    chart = chart_layout(result.chart())
-    html = render_to_string(
+def pdf_html(result, *, font):
+    svg = chart_svg(result, font=font)
+    return render_to_string(
         "backoffice/report_pdf.html",
         {
             "result": result,
-            "chart": chart,
+            "font": font,
+            "chart": chart_layout(result.chart()),
             "chart_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
             if svg
             else "",
         },
     )
+
+
+def pdf_bytes(result):
+    html = pdf_html(result, font=LATIN_FONT)
+    if CJK_TEXT.search(html):
+        html = pdf_html(result, font=CJK_FONT)
     output = io.BytesIO()
     status = pisa.CreatePDF(html, dest=output, encoding="utf-8")
     if status.err:

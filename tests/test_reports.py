@@ -299,6 +299,23 @@ def test_pdf_shows_its_chart_on_the_first_page(demo, publisher_client, tmp_path)
     assert "Nothing to draw" in pdf_text(none)
 
 
+def test_pdf_writes_chinese_names_with_a_cjk_font(demo, publisher_client):
+    """Helvetica has no Chinese glyphs: a name in Chinese would come out as black boxes. The
+    PDF's text, as a reader extracts it, holds the name in the table and in the chart."""
+    company = InstitutionFactory(name="中国移动", kind=InstitutionKind.COMPANY)
+    PartyFactory(agreement=AgreementFactory(status="published"), institution=company)
+    text = pdf_text(download(publisher_client, "companies", "pdf").content)
+    assert text.count("中国移动") == 2
+    assert "Huawei Technologies" in text
+
+
+def test_pdf_in_the_chinese_interface_is_readable(demo, publisher_client):
+    publisher_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    text = pdf_text(download(publisher_client, "companies", "pdf").content)
+    assert "Huawei Technologies" in text
+    assert "■" not in text
+
+
 def test_report_command_writes_the_files_the_admin_downloads(demo, publisher_client, tmp_path):
     query = {"kind": "company", "status": "all"}
     for format in ("csv", "xlsx", "pdf"):
