@@ -1,6 +1,16 @@
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -12,6 +22,7 @@ from agreements.forms import (
     SourceFormSet,
 )
 from agreements.models import (
+    TRANSITIONS,
     Agreement,
     AgreementRelation,
     AgreementType,
@@ -19,12 +30,82 @@ from agreements.models import (
     Party,
     Photo,
     Source,
+    StatusChange,
 )
 from registry.admin import URL_FORMFIELD, HistoryAdmin, thumbnail
 from registry.forms import ProcessedImageForm
 
-# The publish and withdraw buttons (templates/admin/agreements/agreement/submit_line.html)
-PUBLISH, WITHDRAW = "_publish", "_withdraw"
+# The buttons that save and then move the agreement on, beside "Save"
+# (templates/admin/agreements/agreement/submit_line.html). Moves that need a comment (send
+# back, withdraw) have a page of their own (AgreementAdmin.move_view).
+SUBMIT, PUBLISH = "_submit", "_publish"
+PUBLISH_PERMISSION = "agreements.publish_agreement"
+# What the admin's log and the messages say of each move.
+MOVE_DONE = {
+    "submit": _("Submitted for review."),
+    "publish": _("Published."),
+    "send_back": _("Sent back to draft."),
+    "withdraw": _("Withdrawn to draft."),
+}
+
+
+class MoveForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, transition, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["comment"]
+        field.required = transition.needs_comment
+        field.label = _("Reason") if transition.name == "withdraw" else _("Comment")
+        field.help_text = (
+            _("Required: it is kept with the agreement's history and shown to its editors.")
+            if transition.needs_comment
+            else _("Optional.")
+        )
+
+
+class StatusChangeInline(admin.TabularInline):
+    """The agreement's moves through the review workflow, newest first; a record, not a form."""
+
+    model = StatusChange
+    fields = ["at", "from_status", "to_status", "by", "comment"]
+    readonly_fields = fields
+    extra = 0
+    verbose_name = _("status change")
+    verbose_name_plural = _("review workflow: status changes")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever sees the agreement sees how it moved.
+        return request.user.has_perm("agreements.view_agreement")
+
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MovedByFilter(admin.SimpleListFilter):
+    title = _("last moved by")
+    parameter_name = "moved_by"
+
+    def lookups(self, request, model_admin):
+        users = (
+            get_user_model()
+            .objects.filter(pk__in=StatusChange.objects.values("by"))
+            .order_by("username")
+        )
+        return [(user.username, user.username) for user in users]
+
+    def queryset(self, request, queryset):
+        # The changelist's queryset has with_last_move() already.
+        return queryset.filter(moved_by=self.value()) if self.value() else queryset
 
 
 class PartyInline(admin.TabularInline):
@@ -93,10 +174,10 @@ class AgreementAdmin(HistoryAdmin):
         "agreement_type",
         "signed",
         "focus_area_names",
-        "status",
+        "state",
         "updated_at",
     ]
-    list_filter = ["status", "agreement_type", "focus_areas"]
+    list_filter = ["status", MovedByFilter, "agreement_type", "focus_areas"]
     list_select_related = ["agreement_type"]
     date_hierarchy = "signed_on"
     search_fields = [
@@ -145,13 +226,21 @@ class AgreementAdmin(HistoryAdmin):
         ),
     ]
     # Parties come first: a signatory's party is looked up among the saved parties.
-    inlines = [PartyInline, ParticipationInline, SourceInline, PhotoInline, AgreementRelationInline]
-    actions = ["publish_selected", "withdraw_selected"]
+    inlines = [
+        PartyInline,
+        ParticipationInline,
+        SourceInline,
+        PhotoInline,
+        AgreementRelationInline,
+        StatusChangeInline,
+    ]
+    actions = ["submit_selected", "publish_selected", "send_back_selected", "withdraw_selected"]
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
+            .with_last_move()
             .prefetch_related(
                 Prefetch("parties", queryset=Party.objects.select_related("institution", "unit")),
                 "focus_areas",
@@ -170,69 +259,238 @@ class AgreementAdmin(HistoryAdmin):
     def focus_area_names(self, agreement):
         return ", ".join(area.name for area in agreement.focus_areas.all())
 
+    @admin.display(description=_("state / moved by"), ordering="moved_at")
+    def state(self, agreement):
+        """The status, and who last moved it, when (from with_last_move())."""
+        if agreement.moved_at is None:
+            return agreement.get_status_display()
+        return _("%(status)s — %(by)s, %(when)s") % {
+            "status": agreement.get_status_display(),
+            "by": agreement.moved_by or _("unknown"),
+            "when": date_format(timezone.localtime(agreement.moved_at), "SHORT_DATETIME_FORMAT"),
+        }
+
     def has_publish_permission(self, request):
-        return request.user.has_perm("agreements.publish_agreement")
+        return request.user.has_perm(PUBLISH_PERMISSION)
 
-    def publish(self, request, agreement):
-        agreement.publish(by=request.user)
-        self.log_change(request, agreement, _("Published."))
+    def has_submit_permission(self, request):
+        return self.has_change_permission(request)
 
-    def withdraw(self, request, agreement):
-        agreement.withdraw()
-        self.log_change(request, agreement, _("Withdrawn to draft."))
+    def has_change_permission(self, request, obj=None):
+        # Editors change drafts only. What awaits review is what the publisher reviews, and a
+        # published agreement changes only by a publisher's hand (who may withdraw it to
+        # draft for its editors): no editor's save changes what the public sees.
+        if (
+            obj is not None
+            and obj.status != Agreement.Status.DRAFT
+            and not self.has_publish_permission(request)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Nor are its parts theirs to change, whatever their permissions on the parts.
+            for inline in inlines:
+                inline.has_add_permission = inline.has_change_permission = (
+                    inline.has_delete_permission
+                ) = lambda request, obj=None: False
+                inline.max_num = 0
+        return inlines
+
+    def may_move(self, request, agreement, transition):
+        if transition.publishers_only:
+            return self.has_publish_permission(request)
+        return self.has_change_permission(request, agreement)
+
+    def allowed_moves(self, request, agreement):
+        return [
+            transition
+            for transition in TRANSITIONS.values()
+            if transition.allowed_from(agreement.status)
+            and self.may_move(request, agreement, transition)
+        ]
+
+    def move(self, request, agreement, transition, comment=""):
+        """Make one move and log it, or tell the user why it cannot be made."""
+        try:
+            agreement.move(transition.name, by=request.user, comment=comment)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return False
+        self.log_change(request, agreement, f"{MOVE_DONE[transition.name]} {comment}".strip())
+        return True
+
+    # Actions: each moves the selected agreements that can make the move, and says how many
+    # could not. Sending back and withdrawing first ask for the comment.
+
+    @admin.action(description=_("Submit selected drafts for review"), permissions=["submit"])
+    def submit_selected(self, request, queryset):
+        return self.move_selected(request, queryset, "submit")
 
     @admin.action(description=_("Publish selected agreements"), permissions=["publish"])
     def publish_selected(self, request, queryset):
-        drafts = queryset.filter(status=Agreement.Status.DRAFT)
-        for agreement in drafts:
-            self.publish(request, agreement)
-        count = len(drafts)
-        self.message_user(
-            request,
-            ngettext("Published %(count)d agreement.", "Published %(count)d agreements.", count)
-            % {"count": count},
-        )
+        return self.move_selected(request, queryset, "publish")
 
-    @admin.action(description=_("Withdraw to draft"), permissions=["publish"])
+    @admin.action(description=_("Send selected agreements back to draft"), permissions=["publish"])
+    def send_back_selected(self, request, queryset):
+        return self.move_selected(request, queryset, "send_back")
+
+    @admin.action(description=_("Withdraw selected agreements to draft"), permissions=["publish"])
     def withdraw_selected(self, request, queryset):
-        published = queryset.filter(status=Agreement.Status.PUBLISHED)
-        for agreement in published:
-            self.withdraw(request, agreement)
-        count = len(published)
+        return self.move_selected(request, queryset, "withdraw")
+
+    def move_selected(self, request, queryset, name):
+        transition = TRANSITIONS[name]
+        movable = [agreement for agreement in queryset if transition.allowed_from(agreement.status)]
+        comment = ""
+        if transition.needs_comment and movable:
+            form = MoveForm(
+                request.POST if "apply" in request.POST else None, transition=transition
+            )
+            if not form.is_valid():
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": transition.label,
+                    "opts": self.opts,
+                    "transition": transition,
+                    "form": form,
+                    "agreements": movable,
+                    "action": request.POST["action"],
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                }
+                return TemplateResponse(
+                    request, "admin/agreements/agreement/move_selected.html", context
+                )
+            comment = form.cleaned_data["comment"]
+        moved = sum(self.move(request, agreement, transition, comment) for agreement in movable)
         self.message_user(
             request,
-            ngettext(
-                "Withdrew %(count)d agreement to draft.",
-                "Withdrew %(count)d agreements to draft.",
-                count,
-            )
-            % {"count": count},
+            ngettext("%(move)s: %(count)d agreement.", "%(move)s: %(count)d agreements.", moved)
+            % {"move": transition.label, "count": moved},
+            messages.SUCCESS if moved else messages.WARNING,
         )
+        if skipped := len(queryset) - len(movable):
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d agreement was left as it is: %(rule)s",
+                    "%(count)d agreements were left as they are: %(rule)s",
+                    skipped,
+                )
+                % {"count": skipped, "rule": transition.refusal},
+                messages.WARNING,
+            )
+        return None
+
+    # Pages of their own: one move of one agreement, and what awaits review.
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "awaiting-review/",
+                self.admin_site.admin_view(self.awaiting_review_view),
+                name=f"{prefix}_awaiting_review",
+            ),
+            path(
+                "<path:object_id>/move/<str:name>/",
+                self.admin_site.admin_view(self.move_view),
+                name=f"{prefix}_move",
+            ),
+            *super().get_urls(),
+        ]
+
+    def move_view(self, request, object_id, name):
+        """A form for one move (its comment or reason), sent by POST only."""
+        agreement = self.get_object(request, unquote(object_id))
+        transition = TRANSITIONS.get(name)
+        if agreement is None or transition is None:
+            raise Http404
+        if not self.may_move(request, agreement, transition):
+            raise PermissionDenied
+        change_url = reverse("admin:agreements_agreement_change", args=[agreement.pk])
+        if not transition.allowed_from(agreement.status):
+            self.message_user(
+                request, transition.illegal_message(agreement, agreement.status), messages.ERROR
+            )
+            return HttpResponseRedirect(change_url)
+        form = MoveForm(request.POST or None, transition=transition)
+        if request.method == "POST" and form.is_valid():
+            if self.move(request, agreement, transition, form.cleaned_data["comment"]):
+                self.message_user(
+                    request,
+                    _("“%(title)s”: %(done)s")
+                    % {"title": agreement, "done": MOVE_DONE[transition.name]},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("%(move)s: %(title)s") % {"move": transition.label, "title": agreement},
+            "opts": self.opts,
+            "original": agreement,
+            "transition": transition,
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/agreements/agreement/move.html", context)
+
+    def awaiting_review_view(self, request):
+        """For publishers: the agreements in review, the longest waiting first."""
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        waiting = (
+            Agreement.objects.filter(status=Agreement.Status.REVIEW)
+            .with_last_move()
+            .select_related("agreement_type")
+            .prefetch_related(
+                Prefetch("parties", queryset=Party.objects.select_related("institution", "unit"))
+            )
+            .order_by("moved_at", "pk")
+        )
+        page = Paginator(waiting, self.list_per_page).get_page(request.GET.get("p"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Awaiting review"),
+            "opts": self.opts,
+            "page": page,
+        }
+        return TemplateResponse(request, "admin/agreements/agreement/awaiting_review.html", context)
+
+    # The change page: links to the moves this user may make, and buttons that save and then
+    # submit or publish.
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         can_publish = self.has_publish_permission(request)
-        if (PUBLISH in request.POST or WITHDRAW in request.POST) and not can_publish:
+        if PUBLISH in request.POST and not can_publish:
             raise PermissionDenied
-        extra_context = {**(extra_context or {}), "can_publish": can_publish}
+        agreement = self.get_object(request, unquote(object_id)) if object_id else None
+        extra_context = {
+            **(extra_context or {}),
+            "can_publish": can_publish,
+            "moves": self.allowed_moves(request, agreement) if agreement else [],
+        }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         if change:
             # Reverting to an earlier version (simple_history) restores every field of it;
-            # what the public sees changes only through publish() and withdraw().
+            # the status changes only by a move of the review workflow.
             obj.refresh_from_db(fields=["status", "published_at", "published_by"])
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        agreement = form.instance
-        if PUBLISH in request.POST and agreement.status == Agreement.Status.DRAFT:
-            self.publish(request, agreement)
-            self.message_user(request, _("“%(title)s” is published.") % {"title": agreement})
-        elif WITHDRAW in request.POST and agreement.status == Agreement.Status.PUBLISHED:
-            self.withdraw(request, agreement)
+        name = (
+            "submit" if SUBMIT in request.POST else "publish" if PUBLISH in request.POST else None
+        )
+        if name and self.move(request, form.instance, TRANSITIONS[name]):
             self.message_user(
-                request, _("“%(title)s” is withdrawn to draft.") % {"title": agreement}
+                request,
+                _("“%(title)s”: %(done)s") % {"title": form.instance, "done": MOVE_DONE[name]},
+                messages.SUCCESS,
             )
 
 

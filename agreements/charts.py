@@ -13,6 +13,7 @@ from django.db.models import Count, F
 from django.db.models.functions import ExtractYear
 
 from agreements.models import Party
+from agreements.search_index import party_pairs
 from registry.models import Institution
 
 
@@ -27,7 +28,11 @@ def count_per_year(queryset, date_field):
         .annotate(count=Count("pk"))
         .order_by("year")
     )
-    counts = {row["year"]: row["count"] for row in rows}
+    return fill_years({row["year"]: row["count"] for row in rows})
+
+
+def fill_years(counts):
+    """[(year, count), ...] from {year: count}, every year from the first to the last."""
     if not counts:
         return []
     return [(year, counts.get(year, 0)) for year in range(min(counts), max(counts) + 1)]
@@ -59,35 +64,46 @@ class Network:
     edges: list  # NetworkEdge between two nodes, most shared agreements first
 
 
-def partnership_network(agreements, *, limit=40):
+def partnership_network(agreements, *, limit=40, party_counts=None, linked=None):
     """Who signs with whom among `agreements`: the `limit` institutions that are party to the
     most of them (nodes, each with its number of agreements) and, for every two of those that
     are parties to the same agreements, an edge with the number they share. Institutions are
     the parties themselves, not the signing units. Two queries, counted by the database (an
-    institution is a party to an agreement once), so no party row is read into Python."""
-    agreement_ids = agreements.values("pk")
-    top = (
-        Institution.objects.filter(parties__agreement__in=agreement_ids)
-        .annotate(n=Count("parties"))
-        .order_by("-n", "pk")[:limit]
-    )
-    institutions = {institution.pk: institution for institution in top}
-    node_counts = {pk: institution.n for pk, institution in institutions.items()}
-    kept = list(institutions)
-    pairs = (
-        Party.objects.filter(
-            agreement__in=agreement_ids,
-            institution__in=kept,
-            agreement__parties__institution__in=kept,
-            institution__lt=F("agreement__parties__institution"),
+    institution is a party to an agreement once), so no party row is read into Python.
+    `party_counts` ({institution id: agreements}, as the search's links count them) saves
+    counting the nodes again; then the edges are counted on the links too, among `linked`
+    (a queryset of the agreements' ids, or None when `agreements` are all published ones)."""
+    agreement_ids = agreements.order_by().values("pk")
+    if party_counts is None:
+        top = (
+            Institution.objects.filter(parties__agreement__in=agreement_ids)
+            .annotate(n=Count("parties"))
+            .order_by("-n", "pk")[:limit]
         )
-        .values_list("institution", "agreement__parties__institution")
-        .annotate(n=Count("*"))
-        .order_by()
-        if kept
-        else []
-    )
-    edge_counts = {(a, b): n for a, b, n in pairs}
+        institutions = {institution.pk: institution for institution in top}
+        node_counts = {pk: institution.n for pk, institution in institutions.items()}
+    else:
+        ranked = sorted(party_counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        node_counts = dict(ranked)
+        institutions = Institution.objects.in_bulk(node_counts) if node_counts else {}
+    kept = list(institutions)
+    if party_counts is not None:
+        edge_counts = party_pairs(kept, linked)
+    else:
+        pairs = (
+            Party.objects.filter(
+                agreement__in=agreement_ids,
+                institution__in=kept,
+                agreement__parties__institution__in=kept,
+                institution__lt=F("agreement__parties__institution"),
+            )
+            .values_list("institution", "agreement__parties__institution")
+            .annotate(n=Count("*"))
+            .order_by()
+            if kept
+            else []
+        )
+        edge_counts = {(a, b): n for a, b, n in pairs}
     nodes = sorted(
         (NetworkNode(institutions[pk], node_counts[pk]) for pk in kept),
         key=lambda node: (-node.agreements, node.institution.name, node.institution.pk),

@@ -1,16 +1,24 @@
 """Facets of a search: every value with the number of matching agreements under all the
-*other* active filters, and the address that toggles it, so that every view is a link."""
+*other* active filters, and the address that toggles it, so that every view is a link.
+
+Counted from the search's links (agreements/search_index.py): each facet value of each
+published agreement once, so a facet is a `COUNT(*) ... GROUP BY` over the links of the
+agreements in question, and one query counts every facet that shares the same agreements.
+On PostgreSQL the counts over all published agreements, or over one institution's, are kept
+ready (SearchTotal); the unfiltered search and the search for one institution read them."""
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef
-from django.db.models.functions import ExtractYear
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from agreements.models import Agreement, Party
-from agreements.public import agreement_counts
-from registry.models import Institution, InstitutionKind
+from agreements import search_index as links
+from agreements.charts import fill_years, partnership_network
+from agreements.filters import in_use
+from agreements.models import AgreementType
+from registry.models import FocusArea, Institution, InstitutionKind
 
 INSTITUTIONS_SHOWN = 15
 
@@ -36,54 +44,163 @@ SINGLE_VALUED = {"has_lab"}
 
 def toggle_url(query, name, value):
     """The query string with `value` added to or removed from parameter `name`."""
-    query = query.copy()
-    query.pop("page", None)
-    values = query.getlist(name)
-    if value in values:
-        values = [v for v in values if v != value]
-    else:
-        values = [value] if name in SINGLE_VALUED else values + [value]
-    query.setlist(name, values)
-    return f"?{query.urlencode()}"
+    return Links(query).toggle(name, value)
 
 
 def year_url(query, year):
-    query = query.copy()
-    query.pop("page", None)
-    if query.get("signed_from") == query.get("signed_to") == str(year):
-        query.pop("signed_from")
-        query.pop("signed_to")
+    return Links(query).year(year)
+
+
+class Links:
+    """The addresses of a search's facet values: its query string (less the page) with one
+    value toggled. Built from plain lists, as QueryDict would write them: a QueryDict copy
+    per value cost more than the rest of the facets."""
+
+    def __init__(self, query):
+        self.base = [(name, values) for name, values in query.lists() if name != "page"]
+
+    def _url(self, changes):
+        items = [(name, changes.pop(name, values)) for name, values in self.base]
+        items += changes.items()
+        return "?" + urlencode([(name, v) for name, values in items for v in values])
+
+    def toggle(self, name, value):
+        values = dict(self.base).get(name, [])
+        if value in values:
+            values = [v for v in values if v != value]
+        else:
+            values = [value] if name in SINGLE_VALUED else [*values, value]
+        return self._url({name: values})
+
+    def year(self, year):
+        current = dict(self.base)
+        if current.get("signed_from") == current.get("signed_to") == [str(year)]:
+            return self._url({"signed_from": [], "signed_to": []})
+        return self._url({"signed_from": [str(year)], "signed_to": [str(year)]})
+
+
+# Each facet, the parameter that filters it, and the links that count it.
+CODES = {
+    "institution": links.INSTITUTION,
+    "kind": links.KIND,
+    "country": links.COUNTRY,
+    "focus_area": links.FOCUS_AREA,
+    "type": links.TYPE,
+    "year": links.YEAR,
+    "has_lab": links.HAS_LAB,
+}
+YEAR_PARAMETERS = ("signed_from", "signed_to")
+
+
+def active_filters(filterset):
+    """{parameter: value} of the filters in use (the sort is none)."""
+    return {
+        name: value
+        for name, value in filterset.form.cleaned_data.items()
+        if name != "sort" and in_use(value)
+    }
+
+
+def parameters_of(facet):
+    return YEAR_PARAMETERS if facet == "year" else (facet,)
+
+
+def scope_of(active, without):
+    """The SearchTotal scope of the agreements selected by the `active` filters less those of
+    facet `without`: 0 for all published ones, an institution's id for its agreements alone,
+    None when the totals do not hold them (then links are counted)."""
+    others = {name: value for name, value in active.items() if name not in parameters_of(without)}
+    if not others:
+        return 0
+    if list(others) == ["institution"] and len(others["institution"]) == 1:
+        return others["institution"][0].pk
+    return None
+
+
+def link_counts(filterset, active, *, without, codes):
+    """{code: {value: agreements}} of the agreements the filters select, less those of facet
+    `without` (None: all of them). One query."""
+    counts = {code: {} for code in codes}
+    scope = scope_of(active, without) if links.totals_kept() else None
+    if scope is not None and not (scope and links.INSTITUTION in codes):
+        rows = links.SearchTotal.objects.filter(scope=scope, facet__in=codes, n__gt=0)
+        rows = rows.values_list("facet", "value", "n")
     else:
-        query["signed_from"] = query["signed_to"] = str(year)
-    return f"?{query.urlencode()}"
+        agreements = filterset.queryset_without(without) if without else filterset.qs
+        rows = (
+            links.SearchLink.objects.filter(
+                agreement_id__in=agreements.order_by().values("pk"), facet__in=codes
+            )
+            .values_list("facet", "value")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+    for code, value, n in rows:
+        counts[code][value] = n
+    return counts
 
 
-def build_facets(filterset, query):
-    """All facets of a bound, validated AgreementFilter; `query` is the request's GET."""
+def search_summary(filterset, query):
+    """What the search page shows beside its list: the number of results, every facet, the
+    agreements per year and the partnership network. A fixed number of queries: one for the
+    facets of filters not in use (they all count the results), one more per filter in use."""
+    active = active_filters(filterset)
+    chosen = {name for name in CODES if any(p in active for p in parameters_of(name))}
+    codes = [CODES[name] for name in CODES if name not in chosen]
+    main = link_counts(
+        filterset,
+        active,
+        without=None,
+        codes=sorted({*codes, links.TYPE, links.YEAR, links.PARTY}),
+    )
+    counts = {name: main[CODES[name]] for name in CODES if name not in chosen}
+    for name in chosen:
+        code = CODES[name]
+        counts[name] = link_counts(filterset, active, without=name, codes=[code])[code]
+    parties = {int(pk): n for pk, n in main[links.PARTY].items()}
+    scope = scope_of(active, None)
+    if scope == 0:
+        linked = None  # the links are those of published agreements
+    elif scope:
+        linked = links.SearchLink.objects.filter(facet=links.INSTITUTION, value=str(scope))
+        linked = linked.values("agreement_id")
+    else:
+        linked = filterset.qs.order_by().values("pk")
+    return {
+        "count": sum(main[links.TYPE].values()),
+        "facets": build_facets(counts, query),
+        "per_year": fill_years({int(year): n for year, n in main[links.YEAR].items()}),
+        "network": partnership_network(filterset.qs, limit=30, party_counts=parties, linked=linked),
+    }
+
+
+def build_facets(counts, query):
+    """The facets from `counts` ({facet: {value: agreements}}); `query` is the request's GET."""
     chosen = {name: query.getlist(name) for name in query}
     facets = [
-        _institutions(filterset, chosen.get("institution", [])),
-        _party_field(filterset, "kind", _("Kind of partner"), dict(InstitutionKind.choices)),
-        _party_field(filterset, "country", _("Country"), dict(countries)),
-        _focus_areas(filterset),
-        _types(filterset),
-        _years(filterset),
-        _has_lab(filterset),
+        _institutions(counts["institution"], chosen.get("institution", [])),
+        _labelled("kind", _("Kind of partner"), counts["kind"], dict(InstitutionKind.choices)),
+        _labelled("country", _("Country"), counts["country"], dict(countries)),
+        _focus_areas(counts["focus_area"]),
+        _types(counts["type"]),
+        _years(counts["year"]),
+        _has_lab(counts["has_lab"]),
     ]
+    links = Links(query)
     for facet in facets:
         active = chosen.get(facet.name, [])
         for value in facet.values:
             if facet.name == "year":
                 value.active = chosen.get("signed_from") == chosen.get("signed_to") == [value.value]
-                value.url = year_url(query, value.value)
+                value.url = links.year(value.value)
             else:
                 value.active = value.value in active
-                value.url = toggle_url(query, facet.name, value.value)
+                value.url = links.toggle(facet.name, value.value)
     return [facet for facet in facets if facet.values]
 
 
-def _institutions(filterset, active_slugs):
-    counts = agreement_counts(filterset.queryset_without("institution"))
+def _institutions(counts, active_slugs):
+    counts = {int(pk): n for pk, n in counts.items()}
     ranked = sorted(counts.values(), reverse=True)
     least = ranked[INSTITUTIONS_SHOWN - 1] if len(ranked) >= INSTITUTIONS_SHOWN else 0
     top = [pk for pk, count in counts.items() if count >= least]
@@ -106,80 +223,32 @@ def _institutions(filterset, active_slugs):
     )
 
 
-def _party_field(filterset, name, label, labels):
-    agreements = filterset.queryset_without(name)
-    rows = (
-        Party.objects.filter(agreement__in=agreements)
-        .values(f"institution__{name}")
-        .annotate(count=Count("agreement", distinct=True))
-        .order_by("-count")
-    )
+def _labelled(name, label, counts, labels):
     values = [
-        FacetValue(
-            row[f"institution__{name}"],
-            str(labels.get(row[f"institution__{name}"], "")),
-            row["count"],
-            False,
-        )
-        for row in rows
-        if row[f"institution__{name}"]
+        FacetValue(value, str(labels.get(value, "")), count, False)
+        for value, count in counts.items()
     ]
-    return Facet(name, label, values)
+    return Facet(name, label, sorted(values, key=lambda v: (-v.count, v.label)))
 
 
-def _focus_areas(filterset):
-    agreements = filterset.queryset_without("focus_area")
-    rows = (
-        Agreement.focus_areas.through.objects.filter(agreement__in=agreements)
-        .values("focusarea__slug", "focusarea__name")
-        .annotate(count=Count("agreement", distinct=True))
-        .order_by("-count", "focusarea__name")
-    )
-    values = [
-        FacetValue(row["focusarea__slug"], row["focusarea__name"], row["count"], False)
-        for row in rows
-    ]
-    return Facet("focus_area", _("Technology"), values)
+def _focus_areas(counts):
+    areas = FocusArea.objects.filter(pk__in=[int(pk) for pk in counts]).only("pk", "slug", "name")
+    values = [FacetValue(a.slug, a.name, counts[str(a.pk)], False) for a in areas]
+    return Facet("focus_area", _("Technology"), sorted(values, key=lambda v: (-v.count, v.label)))
 
 
-def _types(filterset):
-    rows = (
-        filterset.queryset_without("type")
-        .values("agreement_type__slug", "agreement_type__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "agreement_type__name")
-    )
-    values = [
-        FacetValue(row["agreement_type__slug"], row["agreement_type__name"], row["count"], False)
-        for row in rows
-    ]
-    return Facet("type", _("Type"), values)
+def _types(counts):
+    kinds = AgreementType.objects.filter(pk__in=[int(pk) for pk in counts])
+    values = [FacetValue(k.slug, k.name, counts[str(k.pk)], False) for k in kinds]
+    return Facet("type", _("Type"), sorted(values, key=lambda v: (-v.count, v.label)))
 
 
-def _years(filterset):
-    rows = (
-        filterset.queryset_without("year")
-        .exclude(signed_on=None)
-        .values(year=ExtractYear("signed_on"))
-        .annotate(count=Count("pk"))
-        .order_by("-year")
-    )
-    values = [FacetValue(str(row["year"]), str(row["year"]), row["count"], False) for row in rows]
-    return Facet("year", _("Year signed"), values)
+def _years(counts):
+    values = [FacetValue(year, year, counts[year], False) for year in sorted(counts, key=int)]
+    return Facet("year", _("Year signed"), values[::-1])
 
 
-def _has_lab(filterset):
-    with_lab = Agreement.labs.through.objects.filter(agreement=OuterRef("pk"))
-    counts = (
-        filterset.queryset_without("has_lab")
-        .annotate(has=Exists(with_lab))
-        .values("has")
-        .annotate(count=Count("pk"))
-        .order_by("-has")
-    )
-    labels = {True: _("with a joint lab"), False: _("without a joint lab")}
-    values = [
-        FacetValue("true" if row["has"] else "false", labels[row["has"]], row["count"], False)
-        for row in counts
-    ]
-    return Facet("has_lab", _("Joint lab"), values)
+def _has_lab(counts):
+    labels = {"true": _("with a joint lab"), "false": _("without a joint lab")}
+    values = [FacetValue(value, labels[value], counts.get(value, 0), False) for value in labels]
+    return Facet("has_lab", _("Joint lab"), [v for v in values if v.count])

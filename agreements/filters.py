@@ -5,14 +5,13 @@ import datetime
 
 import django_filters as filters
 from django import forms
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from agreements.models import Agreement, AgreementType, Participation, Party
+from agreements.models import Agreement, AgreementType, Party
 from agreements.public import InstitutionTree
-from people.models import Person, PersonAlias
-from registry.models import FocusArea, Institution, InstitutionAlias, InstitutionKind
+from registry.models import FocusArea, Institution, InstitutionKind
 
 SORTS = {
     "-signed": _("newest first"),
@@ -26,38 +25,24 @@ def search_terms(text):
     return [term for term in text.split() if term][:10]
 
 
-def matching_term(term):
-    """Agreements one search term finds: in titles, summaries and places; in every stored
+def matching_terms(terms):
+    """Agreements every one of `terms` finds: in titles, summaries and places; in every stored
     name of a party or its unit, of a participant, of a lab; in focus areas.
 
-    A union of agreement ids, one arm per place a term may be found, rather than one OR over
-    them all: each arm can use its own index (trigram indexes on PostgreSQL), where an OR
-    across tables makes the database read every agreement's summary."""
-    institutions = Institution.objects.filter(
-        Q(name__icontains=term)
-        | Q(native_name__icontains=term)
-        | Q(acronym__icontains=term)
-        | Q(pk__in=InstitutionAlias.objects.filter(name__icontains=term).values("institution"))
-    ).values("pk")
-    people = Person.objects.filter(
-        Q(name__icontains=term)
-        | Q(native_name__icontains=term)
-        | Q(pk__in=PersonAlias.objects.filter(name__icontains=term).values("person"))
-    ).values("pk")
-    arms = [
-        Agreement.objects.filter(title__icontains=term).values("pk"),
-        Agreement.objects.filter(summary__icontains=term).values("pk"),
-        Agreement.objects.filter(place__icontains=term).values("pk"),
-        Party.objects.filter(institution__in=institutions).values("agreement"),
-        Party.objects.filter(unit__in=institutions).values("agreement"),
-        Participation.objects.filter(person__in=people).values("agreement"),
-        Agreement.labs.through.objects.filter(lab__name__icontains=term).values("agreement"),
-        Agreement.focus_areas.through.objects.filter(focusarea__name__icontains=term).values(
-            "agreement"
-        ),
-    ]
-    first, *others = (arm.order_by() for arm in arms)
-    return Q(pk__in=first.union(*others, all=True))
+    All of these are in one search document per agreement (agreements/search_index.py), so
+    each term is one match on one column, served by a trigram index on PostgreSQL, rather
+    than a union over eight tables."""
+    found = Q()
+    for term in terms:
+        found &= Q(search_document__document__matches=term)
+    return found
+
+
+def in_use(value):
+    """Whether a cleaned filter value filters anything (an empty choice does not)."""
+    if isinstance(value, (list, tuple, QuerySet)):
+        return bool(value)
+    return value not in (None, "")
 
 
 class YearField(forms.IntegerField):
@@ -115,14 +100,16 @@ class AgreementFilter(filters.FilterSet):
     # Each filter of one parameter ORs its values; the FilterSet ANDs the parameters.
 
     def filter_q(self, queryset, name, value):
-        for term in search_terms(value):
-            queryset = queryset.filter(matching_term(term))
-        return queryset
+        terms = search_terms(value)
+        return queryset.filter(matching_terms(terms)) if terms else queryset
 
     def filter_institution(self, queryset, name, value):
         if not value:
             return queryset
-        tree = InstitutionTree()
+        # Read once per search: the facets apply this filter again to other querysets.
+        if not hasattr(self, "_tree"):
+            self._tree = InstitutionTree()
+        tree = self._tree
         ids = {pk for institution in value for pk in tree.with_descendants(institution.pk)}
         parties = Party.objects.filter(Q(institution__in=ids) | Q(unit__in=ids))
         return queryset.filter(pk__in=parties.values("agreement"))
@@ -187,8 +174,8 @@ def relevance(terms):
     score = Value(0)
     for term in terms:
         score = score + Case(
-            When(title__icontains=term, then=Value(3)),
-            When(summary__icontains=term, then=Value(1)),
+            When(search_document__title__matches=term, then=Value(3)),
+            When(search_document__summary__matches=term, then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )

@@ -1,7 +1,9 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import F, Q
+from django.db import models, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,10 +52,23 @@ class AgreementQuerySet(models.QuerySet):
         export starts here."""
         return self.filter(status=Agreement.Status.PUBLISHED)
 
+    def with_last_move(self):
+        """Each agreement with when, by whom (`moved_by`: a username) and with what comment
+        its status last changed; None for one that never moved."""
+        moves = StatusChange.objects.filter(agreement=OuterRef("pk")).order_by("-at", "-pk")
+        return self.annotate(
+            moved_at=Subquery(moves.values("at")[:1]),
+            moved_by=Subquery(moves.values("by__username")[:1]),
+            move_comment=Subquery(moves.values("comment")[:1]),
+        )
+
 
 class Agreement(models.Model):
     class Status(models.TextChoices):
+        # Only PUBLISHED is public. A withdrawn agreement goes back to DRAFT, the reason kept
+        # in its StatusChange: it is corrected and reviewed again like any draft.
         DRAFT = "draft", _("draft")
+        REVIEW = "review", _("in review")
         PUBLISHED = "published", _("published")
 
     slug = models.SlugField(
@@ -97,10 +112,11 @@ class Agreement(models.Model):
         permissions = [("publish_agreement", "Can publish and withdraw agreements")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "published"]), name="agreement_status_valid"
+                condition=Q(status__in=["draft", "review", "published"]),
+                name="agreement_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(published_at__isnull=False),
+                condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="agreement_published_has_date",
             ),
             models.CheckConstraint(
@@ -148,17 +164,173 @@ class Agreement(models.Model):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The term cannot end before it starts.")})
 
-    def publish(self, *, by):
-        self.status = self.Status.PUBLISHED
-        self.published_at = timezone.now()
-        self.published_by = by
-        self.save(update_fields=["status", "published_at", "published_by", "updated_at"])
-        data_changed()
+    # The review workflow. Each move is checked against TRANSITIONS and recorded as a
+    # StatusChange; who may make it (publishers only, except submitting) is for the caller.
 
-    def withdraw(self):
-        self.status = self.Status.DRAFT
-        self.save(update_fields=["status", "updated_at"])
-        data_changed()
+    def submit(self, *, by, comment=""):
+        """An editor asks for this draft to be reviewed and published."""
+        self.move("submit", by=by, comment=comment)
+
+    def publish(self, *, by, comment=""):
+        """Make a draft, or an agreement in review, public."""
+        self.move("publish", by=by, comment=comment)
+
+    def send_back(self, *, by, comment):
+        """Return an agreement in review to draft, saying what needs changing."""
+        self.move("send_back", by=by, comment=comment)
+
+    def withdraw(self, *, by, reason):
+        """Take a published agreement off the public site, back to draft, saying why."""
+        self.move("withdraw", by=by, comment=reason)
+
+    def move(self, name, *, by, comment=""):
+        transition = TRANSITIONS[name]
+        comment = comment.strip()
+        with transaction.atomic():
+            # The status as stored, under a lock: of two publishers acting on the same
+            # agreement at once, the second sees the first one's move and is refused.
+            current = (
+                Agreement.objects.select_for_update()
+                .values_list("status", flat=True)
+                .get(pk=self.pk)
+            )
+            transition.check(self, current, comment)
+            self.status = transition.target
+            fields = ["status", "updated_at"]
+            if transition.target == self.Status.PUBLISHED:
+                self.published_at, self.published_by = timezone.now(), by
+                fields += ["published_at", "published_by"]
+            self._history_user = by  # simple_history's record of this save names who moved it
+            self.save(update_fields=fields)
+            StatusChange.objects.create(
+                agreement=self, from_status=current, to_status=self.status, by=by, comment=comment
+            )
+            if self.Status.PUBLISHED in (current, self.status):
+                data_changed()
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A move of the review workflow: from which statuses, to which, who may make it and
+    whether it must say why."""
+
+    name: str
+    label: str
+    sources: tuple
+    target: str
+    publishers_only: bool
+    needs_comment: bool
+    refusal: str  # what may make this move, for the message refusing an illegal one
+
+    def allowed_from(self, status):
+        return status in self.sources
+
+    def illegal_message(self, agreement, status):
+        return _("“%(title)s” is %(status)s: %(rule)s") % {
+            "title": agreement,
+            "status": Agreement.Status(status).label,
+            "rule": self.refusal,
+        }
+
+    def check(self, agreement, status, comment):
+        if not self.allowed_from(status):
+            raise ValidationError(
+                self.illegal_message(agreement, status), code="illegal_transition"
+            )
+        if self.needs_comment and not comment:
+            raise ValidationError(
+                {"comment": _("Say why: %(move)s needs a comment.") % {"move": self.label}},
+                code="comment_required",
+            )
+
+
+TRANSITIONS = {
+    transition.name: transition
+    for transition in [
+        Transition(
+            "submit",
+            _("Submit for review"),
+            (Agreement.Status.DRAFT,),
+            Agreement.Status.REVIEW,
+            publishers_only=False,
+            needs_comment=False,
+            refusal=_("only a draft can be submitted for review."),
+        ),
+        # A publisher may publish a draft directly: they are the reviewers.
+        Transition(
+            "publish",
+            _("Publish"),
+            (Agreement.Status.DRAFT, Agreement.Status.REVIEW),
+            Agreement.Status.PUBLISHED,
+            publishers_only=True,
+            needs_comment=False,
+            refusal=_("only a draft or an agreement in review can be published."),
+        ),
+        Transition(
+            "send_back",
+            _("Send back to draft"),
+            (Agreement.Status.REVIEW,),
+            Agreement.Status.DRAFT,
+            publishers_only=True,
+            needs_comment=True,
+            refusal=_("only an agreement in review can be sent back."),
+        ),
+        Transition(
+            "withdraw",
+            _("Withdraw"),
+            (Agreement.Status.PUBLISHED,),
+            Agreement.Status.DRAFT,
+            publishers_only=True,
+            needs_comment=True,
+            refusal=_("only a published agreement can be withdrawn."),
+        ),
+    ]
+}
+
+
+class StatusChange(models.Model):
+    """One move of an agreement through the review workflow: who, when, from which status to
+    which, and why. Written by Agreement.move() (and the importer), never edited."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=10, choices=Agreement.Status.choices)
+    to_status = models.CharField(_("to"), max_length=10, choices=Agreement.Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    comment = models.TextField(_("comment or reason"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("status change")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(from_status__in=["draft", "review", "published"])
+                & Q(to_status__in=["draft", "review", "published"])
+                & ~Q(from_status=F("to_status")),
+                name="status_change_valid",
+            ),
+            # Sending back and withdrawing say why; so does an import that withdraws.
+            models.CheckConstraint(
+                condition=~Q(to_status="draft") | ~Q(comment=""),
+                name="status_change_to_draft_says_why",
+            ),
+        ]
+        indexes = [
+            # An agreement's latest move (AgreementQuerySet.with_last_move), per changelist row.
+            models.Index(fields=["agreement", "-at"], name="status_change_latest_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class Party(models.Model):
@@ -368,3 +540,7 @@ class AgreementRelation(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.get_type_display()} {self.target}"
+
+
+# The search's derived, read-only relations (migration 0008), registered with this app.
+from agreements.search_index import SearchDocument, SearchLink, SearchTotal  # noqa: E402, F401

@@ -8,12 +8,18 @@ queries, whatever the number of related rows."""
 from collections import Counter, defaultdict
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Prefetch, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Prefetch, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
-from agreements.charts import agreements_per_year, count_per_year, partnership_network
+from agreements.charts import (
+    agreements_per_year,
+    count_per_year,
+    fill_years,
+    partnership_network,
+)
 from agreements.models import (
     Agreement,
     AgreementRelation,
@@ -22,7 +28,16 @@ from agreements.models import (
     RelationType,
     Role,
 )
-from agreements.public import InstitutionTree, agreement_counts, focus_area_counts, public_lab_ids
+from agreements.public import (
+    InstitutionTree,
+    agreement_counts,
+    focus_area_counts,
+    institution_counts,
+    linked_to,
+    public_lab_ids,
+    with_agreements,
+)
+from agreements.search_index import PARTY, TYPE, YEAR
 from people.models import Person
 from registry.models import FocusArea, Institution, InstitutionKind
 
@@ -35,6 +50,8 @@ INVERSE_RELATIONS = {
     RelationType.IMPLEMENTS: _("is implemented by"),
 }
 AGREEMENTS_SHOWN = 50
+PARTNERS_SHOWN = 50
+PEOPLE_SHOWN = 50
 NEWEST_FIRST = [F("agreement__signed_on").desc(nulls_last=True), "agreement__title"]
 
 
@@ -138,50 +155,46 @@ def institution_detail(request, slug):
     tree = InstitutionTree()
     family = tree.with_descendants(institution.pk)
     published = Agreement.objects.published()
-    agreements_qs = published.filter(
-        pk__in=Party.objects.filter(Q(institution__in=family) | Q(unit__in=family)).values(
-            "agreement"
-        )
-    )
-    # A large company has thousands of agreements: the page lists the latest, counts the rest
-    # in the database, and links to the search for all of them.
-    agreement_count = agreements_qs.count()
+    linked = linked_to(institution.pk)
+    agreements_qs = published.filter(pk__in=linked)
+    # A large company has thousands of agreements, partners and people: the page counts them
+    # from the search's links, lists the latest agreements, the main partners and a page of
+    # people, and links to the search for all the agreements.
+    counts = institution_counts(institution.pk, [TYPE, YEAR, PARTY])
+    agreement_count = sum(counts[TYPE].values())
     agreements = list(
         with_parties(agreements_qs.order_by(*Agreement._meta.ordering)[:AGREEMENTS_SHOWN])
     )
-    participations = list(
-        Participation.objects.filter(agreement__in=published, organisation__in=family)
-        .select_related("person", "organisation", "agreement")
-        .order_by("person__name", "person__pk", *NEWEST_FIRST)
+    participations = Participation.objects.filter(agreement__in=published, organisation__in=family)
+    people_page = page_counted(
+        Person.objects.filter(pk__in=participations.values("person")).order_by("name", "pk"),
+        request.GET.get("people", ""),
+        PEOPLE_SHOWN,
     )
+    roles = defaultdict(list)
+    for participation in (
+        participations.filter(person__in=[person.pk for person in people_page])
+        .select_related("organisation", "agreement")
+        .order_by(*NEWEST_FIRST, "role")
+    ):
+        roles[participation.person_id].append(participation)
     lab_model = later_app_model(Institution, "labs")
     labs = list(
         lab_model.objects.filter(hosts__in=family, pk__in=public_lab_ids())
         .distinct()
         .prefetch_related("hosts")
     )
-    if not (agreement_count or participations or labs):
+    if not (agreement_count or people_page.paginator.count or labs):
         raise Http404("No published agreement names this institution.")
 
-    parties = Party.objects.filter(agreement__in=agreements_qs)
-    own = Q(institution__in=family) | Q(unit__in=family)
-    involved = {p.organisation_id for p in participations}
+    # Its units (and theirs) are listed once something public names them.
+    below = family - {institution.pk}
+    involved = with_agreements(below) if below else set()
+    if below:
+        named = participations.filter(organisation__in=below).order_by()
+        involved |= set(named.values_list("organisation", flat=True).distinct())
     involved |= {host.pk for lab in labs for host in lab.hosts.all()}
-    for pair in parties.filter(own).values_list("institution_id", "unit_id").distinct():
-        involved |= set(pair)
-    shared = dict(
-        parties.exclude(own)
-        .values_list("institution")
-        .annotate(count=Count("agreement", distinct=True))
-        .order_by()
-    )
-    partners = Counter(
-        {partner: shared[partner.pk] for partner in Institution.objects.filter(pk__in=shared)}
-    )
     units = [u for u in institution.units.all() if tree.with_descendants(u.pk) & involved]
-    people = defaultdict(list)
-    for participation in participations:
-        people[participation.person].append(participation)
     return render(
         request,
         "agreements/institution_detail.html",
@@ -190,14 +203,58 @@ def institution_detail(request, slug):
             "units": units,
             "agreements": agreements,
             "agreement_count": agreement_count,
-            "partners": sorted(partners.items(), key=lambda item: (-item[1], item[0].name)),
-            "people": list(people.items()),
+            **partners_of(family, agreements_qs, counts[PARTY]),
+            "people": [(person, roles[person.pk]) for person in people_page],
+            "people_page": people_page,
             "labs": labs,
-            "per_year": agreements_per_year(agreements_qs),
-            "network": partnership_network(agreements_qs),
+            "per_year": fill_years({int(year): n for year, n in counts[YEAR].items()}),
+            "network": partnership_network(
+                agreements_qs,
+                party_counts={int(pk): n for pk, n in counts[PARTY].items()},
+                linked=linked,
+            ),
             "search_query": urlencode({"institution": institution.slug}),
         },
     )
+
+
+def page_counted(items, number, size):
+    """Page `number` of `items` (page 1 if there is no such page), counted by the same query
+    (`COUNT(*) OVER ()`) rather than by a query of its own."""
+    number = int(number) if number.isdigit() and int(number) > 0 else 1
+    counted = items.annotate(total=Window(Count("*")))
+    found = list(counted[(number - 1) * size : number * size])
+    if not found and number > 1:
+        number, found = 1, list(counted[:size])
+    paginator = Paginator(items, size)
+    paginator.count = found[0].total if found else 0
+    return Page(found, number, paginator)
+
+
+def partners_of(family, agreements, parties):
+    """The institutions that share the most of `agreements` with `family` (an institution and
+    its units), with the number shared, and how many share any. From `parties`, the links'
+    count of agreements per party institution, less the parties that signed through a unit
+    of the family (the family's own parties), each agreement with a party once."""
+    shared = {int(pk): n for pk, n in parties.items() if int(pk) not in family}
+    own = (
+        Party.objects.filter(agreement__in=agreements, unit__in=family)
+        .exclude(institution__in=family)
+        .values_list("institution")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    for pk, n in own:
+        shared[pk] -= n
+    shared = {pk: n for pk, n in shared.items() if n > 0}
+    ranked = sorted(shared.values(), reverse=True)
+    least = ranked[PARTNERS_SHOWN - 1] if len(ranked) >= PARTNERS_SHOWN else 0
+    candidates = Institution.objects.filter(pk__in=[pk for pk, n in shared.items() if n >= least])
+    partners = sorted(
+        ((partner, shared[partner.pk]) for partner in candidates),
+        key=lambda item: (-item[1], item[0].name),
+    )
+    return {"partners": partners[:PARTNERS_SHOWN], "partner_count": len(shared)}
 
 
 def person_detail(request, slug):

@@ -4,10 +4,16 @@ public only through a published agreement; every function here starts from
 
 from collections import defaultdict
 
-from django.db import connections
 from django.db.models import Count
 
-from agreements.models import Agreement, Participation, Party
+from agreements.models import Agreement, Participation
+from agreements.search_index import (
+    FOCUS_AREA,
+    INSTITUTION,
+    SearchLink,
+    SearchTotal,
+    totals_kept,
+)
 from registry.models import FocusArea, Institution
 
 
@@ -28,7 +34,7 @@ class InstitutionTree:
 
     def __init__(self, pairs=None):
         if pairs is None:
-            pairs = Institution.objects.values_list("pk", "parent_id")
+            pairs = Institution.objects.order_by().values_list("pk", "parent_id")
         self.parent = dict(pairs)
         self.children = defaultdict(list)
         for pk, parent_id in self.parent.items():
@@ -53,51 +59,38 @@ class InstitutionTree:
 
 
 def agreement_counts(agreements=None):
-    """{institution id: number of agreements} for every institution party to any of
-    `agreements` (default: the published ones), as a party or as the unit that signed,
-    counting the agreements of its units as its own (an agreement signed by China Telecom
-    Tianjin Branch is one of China Telecom's), each agreement once.
+    """{institution id: number of agreements} for every institution party to any of the
+    published `agreements` (default: all published ones), as a party or as the unit that
+    signed, counting the agreements of its units as its own (an agreement signed by China
+    Telecom Tianjin Branch is one of China Telecom's), each agreement once.
 
-    Counted by the database in one query: a recursive walk up the nesting gives each party
-    institution and unit with all its ancestors, so no party row is read into Python."""
+    One query on the search's links, which hold each party and unit with its ancestors
+    (agreements/search_index.py); all published agreements are counted already on
+    PostgreSQL."""
+    return {int(value): n for value, n in link_counts(agreements, INSTITUTION).items()}
+
+
+def link_counts(agreements, facet):
+    """{value: published agreements} of one facet of the search's links over `agreements`
+    (None: every published one). One query."""
     if agreements is None:
+        if totals_kept():
+            totals = SearchTotal.objects.filter(scope=0, facet=facet, n__gt=0)
+            return dict(totals.values_list("value", "n"))
         agreements = Agreement.objects.published()
-    connection = connections[agreements.db]
-    subquery, params = (
-        agreements.order_by().values("pk").query.get_compiler(connection=connection).as_sql()
+    rows = (
+        SearchLink.objects.filter(facet=facet, agreement_id__in=agreements.order_by().values("pk"))
+        .values_list("value")
+        .annotate(n=Count("*"))
+        .order_by()
     )
-    institution = connection.ops.quote_name(Institution._meta.db_table)
-    party = connection.ops.quote_name(Party._meta.db_table)
-    # UNION (not UNION ALL) in the walk: a cycle of parents, which the admin refuses but the
-    # database does not, ends instead of recursing for ever.
-    sql = f"""
-        WITH RECURSIVE reach (node, ancestor) AS (
-            SELECT id, id FROM {institution}
-            UNION
-            SELECT reach.node, up.parent_id FROM reach
-            JOIN {institution} up ON up.id = reach.ancestor
-            WHERE up.parent_id IS NOT NULL
-        ), party_node (agreement, node) AS (
-            SELECT agreement_id, institution_id FROM {party} WHERE agreement_id IN ({subquery})
-            UNION
-            SELECT agreement_id, unit_id FROM {party}
-            WHERE unit_id IS NOT NULL AND agreement_id IN ({subquery})
-        )
-        SELECT reach.ancestor, COUNT(DISTINCT party_node.agreement)
-        FROM party_node JOIN reach ON reach.node = party_node.node
-        GROUP BY reach.ancestor
-    """  # noqa: S608 - only table names and the ORM's own SQL are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*params, *params))
-        return dict(cursor.fetchall())
+    return dict(rows)
 
 
 def focus_area_counts():
     """The focus areas of published agreements or public labs, each with `agreement_count`
     and `lab_count` attached, in name order. Three queries."""
-    agreements = _counts(
-        Agreement.objects.published().filter(focus_areas__isnull=False), "focus_areas"
-    )
+    agreements = {int(pk): n for pk, n in link_counts(None, FOCUS_AREA).items()}
     labs = _counts(FocusArea.objects.filter(labs__in=public_lab_ids()), "pk", counted="labs")
     areas = list(FocusArea.objects.filter(pk__in={*agreements, *labs}).select_related("group"))
     for area in areas:
@@ -109,3 +102,38 @@ def focus_area_counts():
 def _counts(queryset, key, counted="pk"):
     rows = queryset.values(key).annotate(n=Count(counted, distinct=True)).order_by()
     return {row[key]: row["n"] for row in rows}
+
+
+def institution_counts(institution_id, facets):
+    """{facet: {value: agreements}} of the search's links over the published agreements of an
+    institution and its units (kept ready on PostgreSQL). One query."""
+    counts = {facet: {} for facet in facets}
+    if totals_kept():
+        rows = SearchTotal.objects.filter(scope=institution_id, facet__in=facets, n__gt=0)
+        rows = rows.values_list("facet", "value", "n")
+    else:
+        rows = (
+            SearchLink.objects.filter(facet__in=facets, agreement_id__in=linked_to(institution_id))
+            .values_list("facet", "value")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+    for facet, value, n in rows:
+        counts[facet][value] = n
+    return counts
+
+
+def linked_to(institution_id):
+    """A subquery of the ids of the published agreements of an institution and its units."""
+    links = SearchLink.objects.filter(facet=INSTITUTION, value=str(institution_id))
+    return links.values("agreement_id")
+
+
+def with_agreements(institution_ids):
+    """Those of `institution_ids` that, or whose units, are party to a published agreement."""
+    values = [str(pk) for pk in institution_ids]
+    if totals_kept():
+        found = SearchTotal.objects.filter(scope=0, facet=INSTITUTION, value__in=values, n__gt=0)
+    else:
+        found = SearchLink.objects.filter(facet=INSTITUTION, value__in=values).distinct()
+    return {int(value) for value in found.values_list("value", flat=True)}

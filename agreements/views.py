@@ -7,9 +7,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from agreements.charts import agreements_per_year, partnership_network
 from agreements.exports import csv_lines, xlsx_bytes
-from agreements.facets import build_facets, toggle_url
+from agreements.facets import search_summary, toggle_url
 from agreements.filters import SORTS, AgreementFilter
 from agreements.models import Agreement, Party
 from agreements.search import suggest
@@ -56,12 +55,7 @@ def search(request):
     summary = cached(
         "search",
         f"{get_language()}:{query.urlencode()}",
-        lambda: {
-            "count": agreements.count(),
-            "facets": build_facets(filterset, request.GET),
-            "per_year": agreements_per_year(agreements),
-            "network": partnership_network(agreements, limit=30),
-        },
+        lambda: search_summary(filterset, request.GET),
     )
     page = page_of(request, listed(agreements), count=summary["count"])
     facets = summary["facets"]

@@ -3,17 +3,22 @@ buttons above it), as CSV, XLSX or the interchange format, for staff with the ex
 permission only. Here rather than in agreements/admin.py because the interchange format belongs
 to the back office, and agreements may not import from it."""
 
+import json
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from agreements.exports import csv_lines, xlsx_bytes
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
+from backoffice.merge_views import may_merge
+from backoffice.models import Merge, NotDuplicate
 from backoffice.report_files import FORMATS as REPORT_FORMATS
 from backoffice.views import EXPORT_PERMISSION
 from labs.admin import AgreementWithLabsAdmin
@@ -103,3 +108,91 @@ class AgreementAdmin(AgreementWithLabsAdmin):
             "export_formats": list(EXPORT_FORMATS),
         }
         return super().changelist_view(request, extra_context)
+
+
+class MergePermissions:
+    """Merges are reviewed, and dismissed pairs restored, by staff who may merge (either
+    kind of record); nobody writes these rows but the merge pages."""
+
+    def has_view_permission(self, request, obj=None):
+        return bool(may_merge(request.user))
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Merge)
+class MergeAdmin(MergePermissions, admin.ModelAdmin):
+    list_display = [
+        "merged_at",
+        "kind",
+        "duplicate_name",
+        "survivor_link",
+        "merged_by",
+        "moved_summary",
+    ]
+    list_filter = ["kind", "merged_at"]
+    list_select_related = ["merged_by", "survivor_institution", "survivor_person"]
+    search_fields = ["duplicate_name", "duplicate_slug", "survivor_name"]
+    date_hierarchy = "merged_at"
+    fields = [
+        "kind",
+        "merged_at",
+        "merged_by",
+        "survivor_link",
+        "survivor_name",
+        "duplicate_name",
+        "duplicate_slug",
+        "duplicate_pk",
+        "moved_summary",
+        "notes_list",
+        "snapshot",
+    ]
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("survivor now"))
+    def survivor_link(self, merge):
+        survivor = merge.survivor
+        if survivor is None:
+            return _("(deleted)")
+        opts = survivor._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[survivor.pk])
+        return format_html('<a href="{}">{}</a>', url, survivor)
+
+    @admin.display(description=_("what moved"))
+    def moved_summary(self, merge):
+        return ", ".join(
+            f"{name.replace('_', ' ')}: {', '.join(value) if isinstance(value, list) else value}"
+            for name, value in merge.moved.items()
+            if value
+        )
+
+    @admin.display(description=_("notes"))
+    def notes_list(self, merge):
+        return format_html_join("", "<p>{}</p>", ((note,) for note in merge.notes))
+
+    @admin.display(description=_("the merged-away record"))
+    def snapshot(self, merge):
+        text = json.dumps(merge.duplicate, indent=2, ensure_ascii=False, sort_keys=True)
+        return format_html("<pre>{}</pre>", text)
+
+
+@admin.register(NotDuplicate)
+class NotDuplicateAdmin(MergePermissions, admin.ModelAdmin):
+    """Deleting a row shows its pair among the likely duplicates again."""
+
+    list_display = ["kind", "first_pk", "second_pk", "decided_by", "decided_at"]
+    list_filter = ["kind"]
+    list_select_related = ["decided_by"]
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request)

@@ -30,8 +30,9 @@ from registry.models import Institution, InstitutionKind
 
 SCOPES = [
     ("published", _("published agreements only")),
-    ("all", _("published agreements and drafts")),
-    ("draft", _("drafts only")),
+    ("all", _("published agreements, drafts and those in review")),
+    # "draft": whatever is not published, in review or not (the value kept from before review).
+    ("draft", _("unpublished agreements only: drafts and those in review")),
 ]
 DEFAULT_SCOPE = "published"
 
@@ -57,7 +58,11 @@ class ReportFilter(AgreementFilter):
     )
 
     def filter_status(self, queryset, name, value):
-        return queryset if value == "all" else queryset.filter(status=value)
+        if value == "all":
+            return queryset
+        if value == "published":
+            return queryset.published()
+        return queryset.exclude(status=Agreement.Status.PUBLISHED)
 
 
 # The search's ordering changes no count; the report form leaves it out.

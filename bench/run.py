@@ -3,10 +3,13 @@ PostgreSQL, the app under gunicorn, driven over loopback by a small load tool (t
 keep-alive connections, each for BENCH_SECONDS) at 1 and 8 clients, with the search cache off
 and on. Prints the table and writes it to bench/results.md.
 
-Settings (environment): BENCH_N (100000), BENCH_SECONDS (10), BENCH_IMPORT_LINES (BENCH_N),
-BENCH_IMPORT_TIMEOUT (900), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/bench; the
-database and one named like it with `_import` are dropped and made again), REDIS_URL
-(redis://127.0.0.1:6379/15, emptied; used for the cache-on runs).
+Settings (environment): BENCH_N (100000), BENCH_SECONDS (10), BENCH_IMPORT_LINES (BENCH_N;
+0 leaves the import out), BENCH_IMPORT_TIMEOUT (900), BENCH_DATABASE_URL
+(postgres://postgres@127.0.0.1:5432/bench; the database and one named like it with `_import`
+are dropped and made again), REDIS_URL (redis://127.0.0.1:6379/15, emptied; used for the
+cache-on runs), BENCH_REUSE (1: measure the database BENCH_DATABASE_URL names as it is, after
+migrating it, instead of making it again: a second run skips the ten minutes of generating;
+the import is then measured only if the interchange file of an earlier run is there).
 """
 
 import http.client
@@ -28,6 +31,7 @@ N = int(os.environ.get("BENCH_N", "100000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 IMPORT_LINES = int(os.environ.get("BENCH_IMPORT_LINES", str(N)))
 IMPORT_TIMEOUT = float(os.environ.get("BENCH_IMPORT_TIMEOUT", "900"))
+REUSE = os.environ.get("BENCH_REUSE", "") == "1"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
 IMPORT_DATABASE_URL = DATABASE_URL + "_import"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -208,12 +212,17 @@ def csv_memory(rows):
 def main():
     DATA.mkdir(exist_ok=True)
     jsonl = DATA / f"agreements-{N}.jsonl"
-    log(f"== {N} agreements into {DATABASE_URL}")
-    recreate(DATABASE_URL)
-    manage("migrate", "--no-input", "-v0")
-    started = time.monotonic()
-    manage("generate_data", "--agreements", str(N), "--jsonl", str(jsonl))
-    generated = time.monotonic() - started
+    if REUSE:
+        log(f"== the agreements already in {DATABASE_URL}")
+        manage("migrate", "--no-input", "-v0")
+        generated = None
+    else:
+        log(f"== {N} agreements into {DATABASE_URL}")
+        recreate(DATABASE_URL)
+        manage("migrate", "--no-input", "-v0")
+        started = time.monotonic()
+        manage("generate_data", "--agreements", str(N), "--jsonl", str(jsonl))
+        generated = time.monotonic() - started
     subprocess.run(["psql", DATABASE_URL, "-q", "-c", "VACUUM ANALYZE"], check=True)
     django_setup()
 
@@ -280,6 +289,19 @@ def main():
         server.stop()
     flat = [csv_memory(size) for size in (2000, 20000)]
 
+    imported, import_peak = measure_import(jsonl)
+    report = render(
+        rows, queries, downloads, flat, generated, imported, import_peak, company, agreement
+    )
+    (ROOT / "bench" / "results.md").write_text(report)
+    print(report)
+
+
+def measure_import(jsonl):
+    """Seconds and peak MB of importing IMPORT_LINES of `jsonl` into an empty database;
+    (False, None) when left out."""
+    if not IMPORT_LINES or not jsonl.exists():
+        return False, None
     log(f"Import of {IMPORT_LINES} lines into an empty database")
     recreate(IMPORT_DATABASE_URL)
     manage("migrate", "--no-input", "-v0", database_url=IMPORT_DATABASE_URL)
@@ -316,15 +338,8 @@ def main():
     imported = time.monotonic() - started
     if result.returncode or "failed" in result.stdout:  # over the time limit, or an error
         log(result.stderr[-2000:])
-        imported, import_peak = None, float("nan")
-    else:
-        import_peak = int(result.stdout.split()[-1]) / 1024
-
-    report = render(
-        rows, queries, downloads, flat, generated, imported, import_peak, company, agreement
-    )
-    (ROOT / "bench" / "results.md").write_text(report)
-    print(report)
+        return None, float("nan")
+    return imported, int(result.stdout.split()[-1]) / 1024
 
 
 def render(rows, queries, downloads, flat, generated, imported, import_peak, company, agreement):
@@ -338,8 +353,8 @@ def render(rows, queries, downloads, flat, generated, imported, import_peak, com
         "",
         f"Run {time.strftime('%Y-%m-%d %H:%M %Z')} on {machine}; gunicorn with {WORKERS} "
         f"workers, the load tool on the same machine over loopback, {SECONDS:.0f} s per line. "
-        f"Data generated in {generated:.0f} s (most frequent company: `{company}`; "
-        f"agreement: `{agreement}`).",
+        + (f"Data generated in {generated:.0f} s " if generated else "An existing database ")
+        + f"(most frequent company: `{company}`; agreement: `{agreement}`).",
         "",
         "| # | scenario | cache | clients | median ms | p99 ms | req/s | errors | queries | "
         "target (1 client, cache off) |",
@@ -377,7 +392,9 @@ def render(rows, queries, downloads, flat, generated, imported, import_peak, com
         f"{rows_b:,} rows {peak_b:.1f} MB.",
         "",
     ]
-    if imported is None:
+    if imported is False:
+        lines.append("7. The import was not measured in this run (BENCH_REUSE or no lines).")
+    elif imported is None:
         lines.append(
             f"7. Import of {IMPORT_LINES:,} interchange lines: not finished within "
             f"{IMPORT_TIMEOUT:.0f} s (**missed**); peak memory {import_peak:.0f} MB."

@@ -1,16 +1,31 @@
+from itertools import pairwise
+
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import get_content_type_for_model
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from registry.forms import InstitutionForm
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
+
+
+class ChangesHelper(HistoricalRecordContextHelper):
+    """A changed value as the admin shows it: a choice by its label ("in review"), not its
+    stored value."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.choices and value is not None:
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -21,6 +36,37 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     object_history_template = "admin/history_with_form_log.html"
     form_log_length = 100
+    # Restoring an earlier version is the publishers' call (the permission of that role,
+    # made by backoffice's staff-groups migration); others see old versions, read-only.
+    restore_permission = "agreements.publish_agreement"
+    # Changed by every save: it would only clutter the list of what changed.
+    unlisted_changes = ["updated_at"]
+
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or not request.user.has_perm(
+            self.restore_permission
+        )
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple_history only hides the button; the POST itself must be refused too.
+        if request.method == "POST" and self.revert_disabled(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ChangesHelper(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """simple_history's field-by-field changes (old → new) of each version against the
+        one before it, less `unlisted_changes`."""
+        for newer, older in pairwise(historical_records):
+            delta = newer.diff_against(
+                older,
+                excluded_fields=self.unlisted_changes,
+                foreign_keys_are_objs=foreign_keys_are_objs,
+            )
+            helper = self.get_historical_record_context_helper(request, newer)
+            newer.history_delta_changes = helper.context_for_delta_changes(delta)
 
     def history_view(self, request, object_id, extra_context=None):
         form_log = (

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from agreements import pages
+from backoffice.merge_views import KINDS, follow_merges
 from backoffice.views import agreements_jsonl
 from registry import views
 from registry.login_limit import limit_login_attempts
@@ -14,6 +16,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     # Before agreements' own export route: the interchange format belongs to the back office.
     path("agreements/export.jsonl", agreements_jsonl, name="agreements-jsonl"),
+    # Before agreements' own routes for these pages: a merged-away record's address sends
+    # its visitors on to the survivor (the pages themselves are agreements').
+    path(
+        "institutions/<str:slug>/",
+        follow_merges(pages.institution_detail, KINDS["institutions"]),
+    ),
+    path("people/<str:slug>/", follow_merges(pages.person_detail, KINDS["people"])),
     path("", include("agreements.urls")),
     path("", include("labs.urls")),
     path("api/", include("api.urls")),
@@ -23,6 +32,8 @@ urlpatterns = [
     path("admin/login/", limit_login_attempts(admin.site.login)),
     # Before the admin's routes, whose catch-all would answer 404 for these.
     path("admin/reports/", include("backoffice.urls")),
+    path("admin/import/", include("backoffice.import_urls")),
+    path("admin/duplicates/", include("backoffice.merge_urls")),
     path("admin/", admin.site.urls),
     # In every mode, not only DEBUG: the view decides who may see each file.
     path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", views.upload, name="upload"),

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from agreements.models import Agreement, AgreementType, Participation, Photo
-from backoffice.interchange import export_lines, import_lines
+from backoffice.interchange import export_lines, import_lines, importing
 from labs.models import Lab, LabAgreement
 from people.models import Person
 from registry.images import process_image
@@ -66,6 +66,7 @@ def row_counts():
         model._meta.label: model._default_manager.count()
         for app in ("registry", "people", "agreements", "labs")
         for model in apps.get_app_config(app).get_models()
+        if model._meta.managed  # not the search index's tables, which the database keeps
     }
 
 
@@ -318,6 +319,85 @@ def test_export_queries_do_not_grow_with_the_number_of_agreements(django_assert_
         assert len(export_all().splitlines()) == 20
 
 
+def many_new_agreements(count, prefix):
+    """Lines that each add an agreement with institutions and people of their own."""
+    return [
+        agreement(
+            key=f"{prefix}-{number}",
+            parties=[
+                {"institution": {"name": f"{prefix} University {number}", "kind": "university"}},
+                {"institution": {"name": f"{prefix} Company {number}", "kind": "company"}},
+            ],
+            participants=[
+                {
+                    "person": {
+                        "name": f"{prefix} Signatory {number}",
+                        "aliases": [f"{prefix} S. {number}"],
+                    },
+                    "role": "signatory",
+                    "on_behalf_of": f"{prefix} Company {number}",
+                },
+                {"person": {"name": f"{prefix} Witness {number}"}, "role": "witness"},
+            ],
+            focus_areas=[f"{prefix} area {number}", "5G"],
+            labs=[{"name": f"{prefix} Lab {number}", "focus_areas": ["5G"]}],
+            sources=[{"url": f"https://example.com/{prefix}/{number}"}],
+            status="published",
+        )
+        for number in range(count)
+    ]
+
+
+def test_import_queries_grow_with_batches_not_with_lines():
+    import_lines(many_new_agreements(1, "first"))  # something of every kind is stored
+    with CaptureQueriesContext(connection) as ten:
+        assert import_lines(many_new_agreements(10, "ten")).errors == []
+    with CaptureQueriesContext(connection) as hundred:
+        assert import_lines(many_new_agreements(100, "hundred")).errors == []
+
+    assert Agreement.objects.count() == 111
+    # Ten times the lines, a few more queries: SQLite splits an INSERT at its limit of 999
+    # parameters (PostgreSQL does not), so a few tables take two or three statements.
+    assert len(hundred) <= len(ten) + 20
+
+
+def test_importing_an_export_again_takes_queries_per_batch_not_per_line():
+    import_lines(many_new_agreements(10, "ten") + many_new_agreements(100, "hundred"))
+    exported = export_all().splitlines()
+    ten = [line for line in exported if '"key": "ten-' in line]
+    hundred = [line for line in exported if '"key": "hundred-' in line]
+    before = row_counts()
+
+    with CaptureQueriesContext(connection) as again_ten:
+        assert import_lines(ten).counts("agreements") == {"unchanged": 10}
+    with CaptureQueriesContext(connection) as again_hundred:
+        report = import_lines(hundred)
+
+    assert report.counts("agreements") == {"unchanged": 100}
+    assert report.counts("institutions") == {"matched": 200}
+    assert row_counts() == before
+    assert len(again_hundred) <= len(again_ten) + 20
+
+
+def test_a_large_import_is_written_a_batch_at_a_time(monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_LINES", 10)
+    with CaptureQueriesContext(connection) as one_batch:
+        import_lines(many_new_agreements(10, "one"))
+    with CaptureQueriesContext(connection) as ten_batches:
+        import_lines(many_new_agreements(100, "ten"))
+
+    per_batch = len(one_batch)
+    assert len(ten_batches) <= 10 * per_batch
+    stored = Agreement.objects.get(slug="ten-99")
+    assert stored.history.get().history_type == "+"
+    # Its history row records its focus areas, as focus_areas.set() on a saved one would.
+    recorded = stored.history.get().focus_areas.all()
+    assert sorted(link.focusarea.name for link in recorded) == ["5G", "ten area 99"]
+    signatory = stored.participations.get(role="signatory")
+    assert signatory.party.institution.name == "ten Company 99"
+    assert stored.status_changes.get().to_status == Agreement.Status.PUBLISHED
+
+
 # Importing again
 
 
@@ -485,7 +565,7 @@ def test_every_problem_of_every_line_is_reported_with_its_place():
     assert errors[0].startswith("line 1: agreement: not valid JSON")
     assert errors[1:] == [
         "line 2: title: is required",
-        "line 2: status: 'signed' is not one of: draft, published",
+        f"line 2: status: 'signed' is not one of: {', '.join(Agreement.Status.values)}",
         "line 2: term.years: expected a whole number of years, at least 1",
         "line 3: participants[0].role: 'host' is not one of: signatory, witness, attendee",
         "line 3: labs[0].colour: unknown key",
@@ -495,19 +575,48 @@ def test_every_problem_of_every_line_is_reported_with_its_place():
     ]
 
 
+def refuse_agreements_titled(monkeypatch, title):
+    """The database refuses to store an agreement with this title: new ones are written in
+    bulk, stored ones saved."""
+    manager = type(Agreement.objects)
+    bulk_create, save = manager.bulk_create, Agreement.save
+
+    def refuse(agreements):
+        if any(agreement.title == title for agreement in agreements):
+            raise IntegrityError("no, thank you")
+
+    def refusing_bulk_create(self, objs, *args, **kwargs):
+        refuse(objs)
+        return bulk_create(self, objs, *args, **kwargs)
+
+    def refusing_save(self, *args, **kwargs):
+        refuse([self])
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(manager, "bulk_create", refusing_bulk_create)
+    monkeypatch.setattr(Agreement, "save", refusing_save)
+
+
 def test_a_line_the_database_refuses_is_a_line_error(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise IntegrityError("no, thank you")
+    import_text(agreement(key="stored"))
+    refuse_agreements_titled(monkeypatch, "Refused")
+    before = row_counts()
+    lines = [
+        agreement(key="new", title="Refused"),
+        agreement(key="good"),
+        agreement(key="stored", title="Refused"),
+        agreement(key="other", title="Refused"),
+    ]
 
-    monkeypatch.setattr(Agreement, "save", refuse)
+    report = import_lines(lines)
 
-    report = import_lines([agreement(), agreement(key="other")])
-
+    # The lines around a refused one, in its batch, are not blamed.
     assert report.errors == [
         "line 1: agreement: the database refused it: no, thank you",
-        "line 2: agreement: the database refused it: no, thank you",
+        "line 3: agreement: the database refused it: no, thank you",
+        "line 4: agreement: the database refused it: no, thank you",
     ]
-    assert not Institution.objects.exists()
+    assert row_counts() == before
 
 
 def test_dry_run_changes_nothing_and_reports_what_it_would_do():

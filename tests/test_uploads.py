@@ -223,7 +223,7 @@ def test_a_withdrawn_agreements_photo_is_no_longer_served(client, photo_of):
     photo = photo_of(agreement)
     assert client.get(photo.image.url).status_code == 200
 
-    agreement.withdraw()
+    agreement.withdraw(by=None, reason="Retracted by the source.")
 
     assert client.get(photo.image.url).status_code == 404
 

@@ -1,10 +1,17 @@
 """Importing interchange lines: all of them, or nothing when any line has a problem.
 
-Each line is applied in a savepoint of its own. A line whose key is stored is exported before
-and after: when nothing a reader of the export could see has changed, the savepoint is rolled
-back, so that importing a file again adds no rows and no history, and the line counts as
-unchanged. A line the database refuses is rolled back and reported like any other problem,
-and the lines after it are still checked.
+The file is read as a stream, a line at a time, in one transaction. What is stored is read
+once into memory (references.py), so that resolving a line's references runs no query.
+
+A line that adds an agreement is resolved and its rows are kept, with the records it
+introduces, until a batch of such lines is complete; the batch is then written with a few
+bulk inserts per table (writing.py). When the database refuses a batch, each of its lines is
+written alone to find the ones it refuses, which are reported like any other problem.
+
+A line whose key is stored is applied in a savepoint of its own, and its agreement exported
+before and after: when nothing a reader of the export could see has changed, the savepoint is
+rolled back, so that importing a file again adds no rows and no history, and the line counts
+as unchanged.
 """
 
 import re
@@ -25,6 +32,7 @@ from agreements.models import (
     Party,
     Photo,
     Source,
+    StatusChange,
 )
 from backoffice.interchange.exporting import export_lines, photo_address
 from backoffice.interchange.reading import Line, at, read_line
@@ -36,11 +44,13 @@ from backoffice.interchange.references import (
     Institutions,
     Labs,
     People,
+    free_slug,
 )
+from backoffice.interchange.writing import Rows, write_groups
 from labs.models import Lab, LabAgreement
 from registry.cache import data_changed
 from registry.images import process_image
-from registry.text import normalise_name, unique_slug
+from registry.text import normalise_name
 
 UNCHANGED = "unchanged"
 # The strongest outcome of a record wins: one created by a line and matched by the next was
@@ -56,6 +66,12 @@ KINDS = {
 # An image_url with a scheme (http:, https:, data: …) is an address, kept but never fetched;
 # anything else is a file path. Two letters at least, so that C:\ is a path.
 WEB_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]+:", re.IGNORECASE)
+# New agreements written at a time: large enough that a batch costs a few queries per table,
+# small enough that its rows take little memory.
+BATCH_LINES = 500
+IMPORT_COMMENT = "Set by an import."
+CHANGE_PERMISSION = "agreements.change_agreement"
+PUBLISH_PERMISSION = "agreements.publish_agreement"
 
 
 @dataclass
@@ -66,11 +82,42 @@ class Report:
     dry_run: bool = False
     errors: list = field(default_factory=list)  # "line N: field: what is wrong"
     outcomes: dict = field(default_factory=dict)  # kind -> {primary key: outcome}
+    # With details, what each line did, for a preview: line number -> {kind: {primary key:
+    # [label, outcome]}}. Off for the command, whose files may have a million lines.
+    details: bool = False
+    lines: dict = field(default_factory=dict)
+    line: int | None = None  # the number of the line being imported
+    changes: int = 0  # how many records were created or updated, to tell a line that changes any
 
-    def record(self, kind, pk, outcome):
+    def record(self, kind, instance, outcome):
+        pk = instance.pk
+        if outcome in (CREATED, UPDATED):
+            self.changes += 1
         outcomes = self.outcomes.setdefault(kind, {})
         if pk not in outcomes or STRENGTH[outcome] > STRENGTH[outcomes[pk]]:
             outcomes[pk] = outcome
+        if self.details and self.line is not None:
+            done = self.lines.setdefault(self.line, {}).setdefault(kind, {})
+            if pk not in done or STRENGTH[outcome] > STRENGTH[done[pk][1]]:
+                label = (
+                    f"{instance.title} ({instance.slug})" if kind == "agreements" else str(instance)
+                )
+                done[pk] = [label, outcome]
+
+    def by_line(self):
+        """What each line did, without primary keys (which a dry run does not keep):
+        [(line number, {kind: {outcome: [labels, sorted]}})], by line."""
+        result = []
+        for number, kinds in sorted(self.lines.items()):
+            summary = {}
+            for kind, done in kinds.items():
+                for label, outcome in done.values():
+                    summary.setdefault(kind, {}).setdefault(outcome, []).append(label)
+            for outcomes in summary.values():
+                for labels in outcomes.values():
+                    labels.sort()
+            result.append((number, summary))
+        return result
 
     def counts(self, kind):
         return Counter(self.outcomes.get(kind, {}).values())
@@ -85,28 +132,26 @@ class Report:
         return "\n".join(lines)
 
 
-def import_lines(lines, *, dry_run=False, base_dir=None):
+def import_lines(lines, *, dry_run=False, base_dir=None, user=None, details=False):
     """Import interchange lines (str, or bytes as read from a file opened in binary mode).
 
     Every line is checked; when any has a problem, or in a dry run, nothing is changed and the
     report says what is wrong or what would have been done. `base_dir` is the folder of the
     import file: photos given as local paths are read from it (relative paths) or from
     anywhere on this machine (absolute ones). With None no local file is read, which is right
-    for a file uploaded through the browser: the server's files are not its uploader's."""
-    report = Report(dry_run=dry_run)
-    read, agreements = read_all(lines)
-    importer = Importer(
-        report,
-        base_dir=None if base_dir is None else Path(base_dir),
-        keys_in_file={agreement.key for agreement in agreements if agreement.key},
-    )
+    for a file uploaded through the browser: the server's files are not its uploader's.
+    `user` is the person importing through the admin: the file may only do what they may
+    (Importer.check_permissions), and the status changes it makes name them (history rows name the
+    signed-in user by themselves). `details` keeps what each line did (Report.by_line)."""
+    report = Report(dry_run=dry_run, details=details)
+    importer = Importer(report, base_dir=None if base_dir is None else Path(base_dir), user=user)
     try:
         with transaction.atomic():
             importer.load()
-            for agreement in agreements:
-                importer.apply(agreement)
-            importer.add_later_relations()
-            report.errors = [error for line in read for error in line.errors]
+            for line, agreement in read_lines(lines):
+                importer.take(line, agreement)
+            importer.finish()
+            report.errors = [error for line in importer.lines for error in line.errors]
             if report.errors or dry_run:
                 transaction.set_rollback(True)
             else:
@@ -121,52 +166,243 @@ def import_lines(lines, *, dry_run=False, base_dir=None):
     return report
 
 
-def read_all(lines):
-    """Every non-blank line read, and the agreements that could be read."""
-    read, agreements, line_of_key = [], [], {}
+def read_lines(lines):
+    """Each non-blank line read, one at a time: (its Line, the agreement it describes or None
+    when there is none to read)."""
+    line_of_key = {}
     for number, text in enumerate(lines, start=1):
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8")
             except UnicodeDecodeError as error:
-                read.append(line := Line(number))
+                line = Line(number)
                 line.error("agreement", f"is not UTF-8: {error}")
+                yield line, None
                 continue
         if not text.strip():
             continue
         line, agreement = read_line(number, text)
-        read.append(line)
-        if agreement is None:
-            continue
-        if agreement.key in line_of_key:
+        if agreement is not None and agreement.key in line_of_key:
             line.error("key", f"{agreement.key!r} is the key of line {line_of_key[agreement.key]}")
-        elif agreement.key:
+        elif agreement is not None and agreement.key:
             line_of_key[agreement.key] = number
-        agreements.append(agreement)
-    return read, agreements
+        yield line, agreement
 
 
 class Importer:
-    def __init__(self, report, *, base_dir, keys_in_file):
+    def __init__(self, report, *, base_dir, user=None):
         self.report = report
         self.base_dir = base_dir
-        self.keys_in_file = keys_in_file
-        self.later_relations = []  # (agreement pk, RelationData) to agreements of later lines
+        self.user = user
+        self.lines = []  # every line read, each with its problems
+        self.keys_in_file = set()  # the keys of the lines read so far
+        # (agreement pk, RelationData, Line) of relations to keys not seen yet: a later line
+        # may add them.
+        self.later_relations = []
         self.new_images = []  # photos whose image files this import stored
+        self.batch = 0  # new agreements waiting in self.rows
+        self.stored_lines = []  # lines whose keys are stored, waiting for apply_stored
 
     def load(self):
         """Read what is stored: at the start, and after a line has been rolled back."""
+        self.rows = Rows()
         self.types = AgreementType.by_normalised_name()
-        self.institutions = Institutions(self.report)
-        self.people = People(self.report)
-        self.focus_areas = FocusAreas(self.report)
-        self.labs = Labs(self.report)
+        self.institutions = Institutions(self.report, self.rows)
+        self.people = People(self.report, self.rows)
+        self.focus_areas = FocusAreas(self.report, self.rows)
+        self.labs = Labs(self.report, self.rows)
         self.agreements = dict(Agreement.objects.values_list("slug", "pk"))
+        self.published = set(Agreement.objects.published().values_list("slug", flat=True))
+
+    def check_permissions(self, data):
+        """A file may only do what the person importing it may do in the admin: changing a
+        stored agreement needs the change permission, publishing or withdrawing one the
+        publish permission."""
+        user, line = self.user, data.line
+        if data.key in self.agreements and not user.has_perm(CHANGE_PERMISSION):
+            line.error("key", f"{data.key!r} is stored; you may add agreements, not change them")
+        was_published = data.key in self.published
+        published = data.fields["status"] == Agreement.Status.PUBLISHED
+        if was_published != published and not user.has_perm(PUBLISH_PERMISSION):
+            move = "withdraw it" if was_published else "publish it"
+            line.error("status", f"you may not {move}; a publisher may")
+
+    def take(self, line, data):
+        """One line read: a new agreement joins the batch; one whose key is stored is applied
+        once the batch is written."""
+        self.lines.append(line)
+        self.report.line = line.number
+        if data is None:
+            return
+        if data.key:
+            self.keys_in_file.add(data.key)
+        if self.user is not None:
+            self.check_permissions(data)
+        if data.key in self.agreements:
+            self.write_batch()
+            self.stored_lines.append(data)
+            if len(self.stored_lines) >= BATCH_LINES:
+                self.apply_stored()
+            return
+        self.apply_stored()
+        self.rows.start(line)
+        self.add(data)
+        if self.batch >= BATCH_LINES:
+            self.write_batch()
+
+    def finish(self):
+        self.apply_stored()
+        self.write_batch()
+        self.add_later_relations()
+
+    def apply_stored(self):
+        """The lines waiting whose keys are stored, in their order. A line that is exactly its
+        agreement's export, and names only what is stored as it is, is left alone without a
+        write (a file imported again); from the first line that is not, each is applied."""
+        waiting, self.stored_lines = self.stored_lines, []
+        if not waiting:
+            return
+        stored = Agreement.objects.filter(slug__in={data.key for data in waiting})
+        # Both in the database's order of keys, which export_lines follows.
+        keys = stored.order_by("slug").values_list("slug", flat=True)
+        exports = dict(zip(keys, export_lines(stored), strict=True))
+        changed_from = None
+        with transaction.atomic():
+            for index, data in enumerate(waiting):
+                if not self.left_alone(data, exports.get(data.key)):
+                    # Undo what finding out may have written, and forget what it learnt.
+                    transaction.set_rollback(True)
+                    changed_from = index
+                    break
+        if changed_from is not None:
+            self.load()
+            for data in waiting[changed_from:]:
+                self.apply(data)
+
+    def left_alone(self, data, export):
+        """Whether a line leaves its agreement and all it names as they are; if so, what it
+        names is recorded as matched and the agreement as unchanged, as `apply` would."""
+        line = data.line
+        if line.errors or data.text.rstrip("\r\n") + "\n" != export:
+            return False
+        self.report.line = line.number
+        errors, changes = len(line.errors), self.report.changes
+        self.rows.start(line)
+        self.agreement_type(data)
+        self.participants(data, self.parties(data))
+        self.resolve_focus_areas(data.focus_areas, line)
+        self.labs_of(data)
+        _stored, later = self.relations(data)
+        self.rows.take()  # nothing, unless it changes something
+        if len(line.errors) > errors or later or self.report.changes > changes:
+            del line.errors[errors:]  # found again when the line is applied
+            return False
+        title, pk = data.fields["title"], self.agreements[data.key]
+        self.report.record("agreements", Agreement(pk=pk, slug=data.key, title=title), UNCHANGED)
+        return True
+
+    def write_batch(self):
+        groups, self.batch = self.rows.take(), 0
+        try:
+            write_groups(groups)
+        except DatabaseError:
+            # Which lines does the database refuse? Each line's rows alone tell.
+            for group in groups:
+                try:
+                    write_groups([group])
+                except DatabaseError as error:
+                    group.line.error("agreement", f"the database refused it: {error}")
+
+    def add(self, data):
+        """Resolve a line that adds an agreement, and keep its rows for the batch."""
+        resolved = self.resolve(data, None)
+        if resolved is None:
+            return
+        agreement_type, parties, participants, focus_areas, labs, relations, later, photos = (
+            resolved
+        )
+        rows = self.rows
+        agreement = rows.add(self.new_agreement(data, agreement_type))
+        self.agreements[agreement.slug] = agreement.pk
+        if agreement.status != Agreement.Status.DRAFT:
+            # As save_agreement records it: a status set by a file is a move of the workflow.
+            rows.add(
+                StatusChange(
+                    agreement_id=agreement.pk,
+                    from_status=Agreement.Status.DRAFT,
+                    to_status=agreement.status,
+                    by=self.user,
+                    comment=IMPORT_COMMENT,
+                )
+            )
+        rows.link(agreement, "focus_areas", focus_areas)
+        # Rows name others by primary key: quicker to make than through their instances.
+        pk = agreement.pk
+        party_rows = [
+            rows.add(
+                Party(
+                    agreement_id=pk,
+                    institution_id=institution.pk,
+                    unit_id=unit and unit.pk,
+                    position=position,
+                )
+            )
+            for position, (institution, unit) in enumerate(parties)
+        ]
+        for position, (participant, person, organisation, party) in enumerate(participants):
+            rows.add(
+                Participation(
+                    agreement_id=pk,
+                    person_id=person.pk,
+                    role=participant.role,
+                    title=participant.title,
+                    organisation_id=organisation and organisation.pk,
+                    party_id=None if party is None else party_rows[party].pk,
+                    position=position,
+                )
+            )
+        for position, fields in enumerate(data.sources):
+            rows.add(Source(agreement_id=pk, position=position, **fields))
+        for photo in photos:
+            photo.agreement = agreement
+            rows.add(photo)
+        self.new_images += [photo for photo in photos if photo.image]
+        for lab, outcome in labs:
+            rows.add(LabAgreement(lab_id=lab.pk, agreement_id=pk, outcome=outcome))
+        for kind, target in relations:
+            rows.add(AgreementRelation(source_id=pk, target_id=target, type=kind))
+        self.later_relations += [(agreement.pk, relation, data.line) for relation in later]
+        self.report.record("agreements", agreement, CREATED)
+        self.batch += 1
+
+    def new_agreement(self, data, agreement_type):
+        fields = data.fields
+        slug = data.key or free_slug(Agreement, fields["title"], self.agreements, max_length=100)
+        agreement = Agreement(slug=slug, agreement_type=agreement_type, **fields)
+        if fields["status"] == Agreement.Status.PUBLISHED:
+            agreement.published_at, agreement.published_by = timezone.now(), self.user
+        return agreement
+
+    def resolve(self, data, stored_pk):
+        """Everything a line names, found or added; None when the line has problems."""
+        resolved = (
+            self.agreement_type(data),
+            parties := self.parties(data),
+            self.participants(data, parties),
+            self.resolve_focus_areas(data.focus_areas, data.line),
+            self.labs_of(data),
+            *self.relations(data),
+            self.photos(data, stored_pk),
+        )
+        return None if data.line.errors else resolved
 
     def apply(self, data):
+        """A line whose key is stored, in a savepoint of its own."""
+        self.report.line = data.line.number  # applied after the lines read since
         new_images = []
         try:
             with transaction.atomic():
+                self.rows.start(data.line)
                 outcome = self.write(data, new_images)
                 if outcome == UNCHANGED:
                     transaction.set_rollback(True)
@@ -185,19 +421,15 @@ class Importer:
     def write(self, data, new_images):
         """Resolve everything the line names, and write the agreement if all is well.
         Returns the agreement's outcome, or None when the line has problems."""
-        line = data.line
-        stored_pk = self.agreements.get(data.key)
-        before = self.export(stored_pk) if stored_pk else None
-        agreement_type = self.agreement_type(data)
-        parties = self.parties(data)
-        participants = self.participants(data, parties)
-        focus_areas = self.resolve_focus_areas(data.focus_areas, line)
-        labs = self.labs_of(data)
-        relations, later_relations = self.relations(data)
-        photos = self.photos(data, stored_pk)
-        if line.errors:
+        stored_pk = self.agreements[data.key]
+        before = self.export(stored_pk)
+        resolved = self.resolve(data, stored_pk)
+        if resolved is None:
             return None
-
+        agreement_type, parties, participants, focus_areas, labs, relations, later, photos = (
+            resolved
+        )
+        write_groups(self.rows.take())  # the records the line introduces
         agreement = self.save_agreement(data, stored_pk, agreement_type)
         agreement.focus_areas.set(focus_areas)
         party_rows, old_parties = sync(
@@ -270,14 +502,9 @@ class Importer:
         )
         delete(old_sources + old_photos + old_labs + old_relations)
 
-        if before is None:
-            outcome = CREATED
-        elif later_relations or self.export(agreement.pk) != before:
-            outcome = UPDATED
-        else:
-            outcome = UNCHANGED
-        self.report.record("agreements", agreement.pk, outcome)
-        self.later_relations += [(agreement.pk, relation) for relation in later_relations]
+        outcome = UPDATED if later or self.export(agreement.pk) != before else UNCHANGED
+        self.report.record("agreements", agreement, outcome)
+        self.later_relations += [(agreement.pk, relation, data.line) for relation in later]
         return outcome
 
     def export(self, pk):
@@ -362,8 +589,8 @@ class Importer:
         return links
 
     def relations(self, data):
-        """(type, pk) of each related agreement that is stored, and the relations to
-        agreements that a later line of the file adds."""
+        """(type, pk) of each related agreement that is stored or added by an earlier line,
+        and the relations to keys not seen yet, which a later line of the file may add."""
         line, stored, later, seen = data.line, [], [], set()
         for relation in data.relations:
             path = at(relation.path, "key")
@@ -373,12 +600,8 @@ class Importer:
                 line.error(path, "an agreement cannot be related to itself")
             elif relation.key in self.agreements:
                 stored.append((relation.type, self.agreements[relation.key]))
-            elif relation.key in self.keys_in_file:
-                later.append(relation)
             else:
-                line.error(
-                    path, f"no agreement has the key {relation.key!r}, stored or in this file"
-                )
+                later.append(relation)
             seen.add((relation.type, relation.key))
         return stored, later
 
@@ -420,30 +643,42 @@ class Importer:
         return None
 
     def save_agreement(self, data, stored_pk, agreement_type):
-        if stored_pk:
-            agreement = Agreement.objects.get(pk=stored_pk)
-        else:
-            title = data.fields["title"]
-            agreement = Agreement(slug=data.key or unique_slug(Agreement, title, max_length=100))
+        agreement = Agreement.objects.get(pk=stored_pk)
         publishing = (
             data.fields["status"] == Agreement.Status.PUBLISHED
             and agreement.status != Agreement.Status.PUBLISHED
         )
+        moved_from = agreement.status
         changed = assign(agreement, agreement_type_id=agreement_type.pk, **data.fields)
         if publishing:
-            agreement.published_at = timezone.now()
-        if changed or not stored_pk:
+            agreement.published_at, agreement.published_by = timezone.now(), self.user
+        if changed:
             agreement.save()
-        self.agreements[agreement.slug] = agreement.pk
+        if agreement.status != moved_from:
+            # A move of the review workflow made by a file, recorded as every move is.
+            StatusChange.objects.create(
+                agreement=agreement,
+                from_status=moved_from,
+                to_status=agreement.status,
+                by=self.user,
+                comment=IMPORT_COMMENT,
+            )
         return agreement
 
     def add_later_relations(self):
-        for source, relation in self.later_relations:
-            # A target missing here is one whose line failed, which says why.
+        rows = []
+        for source, relation, line in self.later_relations:
             if target := self.agreements.get(relation.key):
-                AgreementRelation.objects.create(
-                    source_id=source, target_id=target, type=relation.type
-                )
+                row = AgreementRelation(source_id=source, target_id=target, type=relation.type)
+                rows.append((row, line))
+            elif relation.key not in self.keys_in_file:
+                message = f"no agreement has the key {relation.key!r}, stored or in this file"
+                line.error(at(relation.path, "key"), message)
+            # Otherwise the line of that key could not be imported, and says why.
+        for row, line in rows:
+            self.rows.start(line)
+            self.rows.add(row)
+        self.write_batch()
 
     def delete_new_images(self):
         delete_images(self.new_images)

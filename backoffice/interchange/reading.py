@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 from agreements.models import (
     Agreement,
@@ -132,6 +133,7 @@ class AgreementData:
     sources: list  # of dicts of Source field values
     photos: list
     relations: list
+    text: str = ""  # the line as read, which an unchanged agreement's export equals
 
 
 class Line:
@@ -157,7 +159,10 @@ class Line:
 
     def text(self, data, key, path, model, field_name=None):
         """A stripped text checked against the model field it goes to; "" if absent or bad."""
-        return self.check_text(data.get(key), at(path, key), model, field_name or key)
+        value = data.get(key)
+        if value is None:  # most often, in an exported file: no path to make
+            return ""
+        return self.check_text(value, at(path, key), model, field_name or key)
 
     def check_text(self, value, path, model, field_name):
         if value is None:
@@ -166,18 +171,9 @@ class Line:
             self.error(path, "expected text")
             return ""
         value = value.strip()
-        if value:
-            field = model._meta.get_field(field_name)
-            try:
-                if value in valid_choices(field):
-                    # Field.clean would search the choices again, through every country for
-                    # a country: the slowest part of reading a large file.
-                    field.run_validators(field.to_python(value))
-                else:
-                    field.clean(value, None)
-            except ValidationError as error:
-                self.error(path, " ".join(error.messages))
-                return ""
+        if value and (problem := text_check(model, field_name)(value)):
+            self.error(path, problem)
+            return ""
         return value
 
     def choice(self, data, key, path, choices, default=""):
@@ -228,6 +224,40 @@ def valid_choices(field):
     )
 
 
+@functools.cache
+def text_check(model, field_name):
+    """A function giving what is wrong with a (stripped, non-empty) text for a model field, or
+    None; made once per field, as a large file checks hundreds of thousands of texts."""
+    field = model._meta.get_field(field_name)
+    choices = valid_choices(field)
+
+    def clean(value):
+        try:
+            if value in choices:
+                # Field.clean would search the choices again, through every country for a
+                # country: the slowest part of reading a large file.
+                field.run_validators(field.to_python(value))
+            else:
+                field.clean(value, None)
+        except ValidationError as error:
+            return " ".join(error.messages)
+        return None
+
+    validators = [type(validator) for validator in field.validators]
+    if field.choices or validators != ([MaxLengthValidator] if field.max_length else []):
+        return clean
+    # Most texts are checked for their length alone, which needs no call to Field.clean unless
+    # it fails, and then it says so in Django's words.
+    limit = field.max_length
+    return lambda value: clean(value) if limit is not None and len(value) > limit else None
+
+
+@functools.cache
+def values_of(choices):
+    """The values of a TextChoices class, once: `Choices.values` builds a new list each time."""
+    return choices.values
+
+
 def at(path, key):
     return f"{path}.{key}" if path else key
 
@@ -246,14 +276,18 @@ def read_line(number, text):
     data = line.object(value, "", AGREEMENT_KEYS, required=["title", "agreement_type"])
     if not data.get("parties"):
         line.error("parties", "needs at least one party")
-    return line, read_agreement(line, data)
+    agreement = read_agreement(line, data)
+    agreement.text = text
+    return line, agreement
 
 
 def read_agreement(line, data):
     term = {} if data.get("term") is None else line.object(data["term"], "term", TERM_KEYS) or {}
     fields = {
         "title": line.text(data, "title", "", Agreement),
-        "status": line.choice(data, "status", "", Agreement.Status.values, Agreement.Status.DRAFT),
+        "status": line.choice(
+            data, "status", "", values_of(Agreement.Status), Agreement.Status.DRAFT
+        ),
         "place": line.text(data, "place", "", Agreement),
         "summary": line.text(data, "summary", "", Agreement),
         "term_years": read_years(line, term),
@@ -313,7 +347,7 @@ def read_institution(line, value, path):
     if not name:
         return None
     details = {key: line.text(data, key, path, Institution) for key in INSTITUTION_DETAILS}
-    details["kind"] = line.choice(data, "kind", path, InstitutionKind.values)
+    details["kind"] = line.choice(data, "kind", path, values_of(InstitutionKind))
     return InstitutionRef(
         path,
         name,
@@ -354,7 +388,7 @@ def read_participant(line, value, path):
     data = line.object(value, path, PARTICIPANT_KEYS, required=["person", "role"])
     if data is None:
         return None
-    role = line.choice(data, "role", path, Role.values)
+    role = line.choice(data, "role", path, values_of(Role))
     on_behalf_of = read_institution(line, data.get("on_behalf_of"), at(path, "on_behalf_of"))
     if on_behalf_of and role and role != Role.SIGNATORY:
         line.error(at(path, "on_behalf_of"), "only a signatory signs on behalf of a party")
@@ -384,12 +418,12 @@ def read_lab(line, value, path):
     return LabData(
         path,
         name=name,
-        status=line.choice(data, "status", path, Lab.Status.values),
+        status=line.choice(data, "status", path, values_of(Lab.Status)),
         established=line.date(data, "established_on", path),
         hosts=[host for host in hosts if host],
         focus_areas=line.names(data, "focus_areas", path, FocusArea),
         description=line.text(data, "description", path, Lab),
-        outcome=line.choice(data, "outcome", path, LabAgreement.Outcome.values),
+        outcome=line.choice(data, "outcome", path, values_of(LabAgreement.Outcome)),
     )
 
 
@@ -426,7 +460,7 @@ def read_relation(line, value, path):
         return None
     relation = RelationData(
         path,
-        type=line.choice(data, "type", path, RelationType.values),
+        type=line.choice(data, "type", path, values_of(RelationType)),
         key=line.text(data, "key", path, Agreement, "slug"),
     )
     return relation if relation.type and relation.key else None

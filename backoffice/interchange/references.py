@@ -2,17 +2,25 @@
 adding those it introduces, and giving stored ones what they lack without overwriting a value.
 
 Names are compared in their normalised form (registry.text.normalise_name): case, accents,
-full-width or half-width forms and surrounding spaces do not matter. Every resolver keeps the
-names in memory, as the file may introduce a record on one line and name it on the next.
+full-width or half-width forms and surrounding spaces do not matter. Every resolver reads what
+is stored once and keeps it in memory, with what the file has introduced so far: a line names
+records without a query. New records are not written at once but handed to `rows`
+(writing.Rows), which writes them in bulk with the rest of their batch; a change to a record
+that is still waiting there is made to it in memory, a change to a stored one is saved.
 """
 
+import functools
 from collections import defaultdict
+
+from django.utils.text import slugify
 
 from backoffice.interchange.reading import at
 from labs.models import Lab, LabHost
 from people.models import Person, PersonAlias
 from registry.models import FocusArea, Institution, InstitutionAlias
-from registry.text import normalise_name, unique_slug
+from registry.text import normalise_name as normalise_any_name
+
+SLUG_TEXT_LENGTH = 80
 
 CREATED, UPDATED, MATCHED = "created", "updated", "matched"
 
@@ -36,6 +44,21 @@ class Names:
         return normalise_name(name) in self.names[pk]
 
 
+# A file names the same institutions and people on many lines: each name is normalised once.
+normalise_name = functools.lru_cache(maxsize=500_000)(normalise_any_name)
+
+
+def free_slug(model, text, taken, *, max_length=SLUG_TEXT_LENGTH):
+    """registry.text.unique_slug against the slugs in `taken` (all stored ones, and those of
+    this import so far): no query per record."""
+    base = slugify(text, allow_unicode=True)[:max_length].strip("-") or model._meta.model_name
+    slug, number = base, 2
+    while slug in taken:
+        slug = f"{base[: max_length - 4]}-{number}"
+        number += 1
+    return slug
+
+
 def only(pks, records):
     (pk,) = pks
     return records[pk]
@@ -46,9 +69,11 @@ def describe(pks, records):
 
 
 class Institutions:
-    def __init__(self, report):
+    def __init__(self, report, rows):
         self.report = report
+        self.rows = rows
         self.by_pk = {}
+        self.slugs = set()
         self.by_ror = {}
         self.names = Names()  # official names, native names and aliases
         self.acronyms = Names()
@@ -57,6 +82,7 @@ class Institutions:
 
     def remember(self, institution, *aliases):
         self.by_pk[institution.pk] = institution
+        self.slugs.add(institution.slug)
         if institution.ror:
             self.by_ror[institution.ror] = institution.pk
         self.names.add(institution.pk, institution.name, institution.native_name, *aliases)
@@ -90,19 +116,21 @@ class Institutions:
         if "kind" not in ref.details:
             line.error(at(ref.path, "kind"), f"is required to add the institution {ref.name!r}")
             return None
-        institution = Institution.objects.create(
-            name=ref.name,
-            slug=unique_slug(Institution, ref.name),
-            native_name=ref.native_name,
-            acronym=ref.acronym,
-            parent=parent,
-            **ref.details,
+        institution = self.rows.add(
+            Institution(
+                name=ref.name,
+                slug=free_slug(Institution, ref.name, self.slugs),
+                native_name=ref.native_name,
+                acronym=ref.acronym,
+                parent=parent,
+                **ref.details,
+            )
         )
         aliases = list(dict.fromkeys(ref.aliases))
         for alias in aliases:
-            InstitutionAlias.objects.create(institution=institution, name=alias)
+            self.rows.add(InstitutionAlias(institution=institution, name=alias))
         self.remember(institution, *aliases)
-        self.report.record("institutions", institution.pk, CREATED)
+        self.report.record("institutions", institution, CREATED)
         return institution
 
     def enrich(self, institution, ref, parent, line):
@@ -123,14 +151,14 @@ class Institutions:
         if parent and not institution.parent_id:
             changed |= self.set_parent(institution, parent, ref.parent.path, line)
         if changed:
-            institution.save()
+            self.save(institution)
             self.remember(institution)
         for name in (ref.name, ref.native_name, ref.acronym, *ref.aliases):
             if name and not self.knows(institution, name):
-                InstitutionAlias.objects.create(institution=institution, name=name)
+                self.rows.add(InstitutionAlias(institution=institution, name=name))
                 self.names.add(institution.pk, name)
                 changed = True
-        self.report.record("institutions", institution.pk, UPDATED if changed else MATCHED)
+        self.report.record("institutions", institution, UPDATED if changed else MATCHED)
         return institution
 
     def attach_unit(self, unit, institution, path, line):
@@ -143,8 +171,12 @@ class Institutions:
         elif unit.parent_id:
             line.error(path, f"{unit} is not part of {institution}")
         elif self.set_parent(unit, institution, path, line):
-            unit.save()
-            self.report.record("institutions", unit.pk, UPDATED)
+            self.save(unit)
+            self.report.record("institutions", unit, UPDATED)
+
+    def save(self, institution):
+        if not self.rows.is_new(institution):
+            institution.save()
 
     def set_parent(self, institution, parent, path, line):
         if self.contains(institution, parent):
@@ -167,8 +199,9 @@ class Institutions:
 
 
 class People:
-    def __init__(self, report):
+    def __init__(self, report, rows):
         self.report = report
+        self.rows = rows
         self.by_pk = {}
         self.by_key = {}
         self.names = Names()
@@ -196,16 +229,13 @@ class People:
             return None
         if pks:
             return self.enrich(only(pks, self.by_pk), ref)
-        person = Person.objects.create(
-            name=ref.name,
-            slug=ref.key or unique_slug(Person, ref.name),
-            native_name=ref.native_name,
-        )
+        slug = ref.key or free_slug(Person, ref.name, self.by_key)
+        person = self.rows.add(Person(name=ref.name, slug=slug, native_name=ref.native_name))
         aliases = list(dict.fromkeys(ref.aliases))
         for alias in aliases:
-            PersonAlias.objects.create(person=person, name=alias)
+            self.rows.add(PersonAlias(person=person, name=alias))
         self.remember(person, *aliases)
-        self.report.record("people", person.pk, CREATED)
+        self.report.record("people", person, CREATED)
         return person
 
     def enrich(self, person, ref):
@@ -214,28 +244,32 @@ class People:
         native_name = ref.native_name
         if native_name and not person.native_name and not self.names.knows(person.pk, native_name):
             person.native_name = native_name
-            person.save()
+            if not self.rows.is_new(person):
+                person.save()
             self.remember(person)
             changed = True
         for name in (ref.name, ref.native_name, *ref.aliases):
             if name and not self.names.knows(person.pk, name):
-                PersonAlias.objects.create(person=person, name=name)
+                self.rows.add(PersonAlias(person=person, name=name))
                 self.names.add(person.pk, name)
                 changed = True
-        self.report.record("people", person.pk, UPDATED if changed else MATCHED)
+        self.report.record("people", person, UPDATED if changed else MATCHED)
         return person
 
 
 class FocusAreas:
-    def __init__(self, report):
+    def __init__(self, report, rows):
         self.report = report
+        self.rows = rows
         self.by_pk = {}
+        self.slugs = set()
         self.names = Names()
         for area in FocusArea.objects.all():
             self.remember(area)
 
     def remember(self, area):
         self.by_pk[area.pk] = area
+        self.slugs.add(area.slug)
         self.names.add(area.pk, area.name)
 
     def resolve(self, name, path, line):
@@ -247,13 +281,12 @@ class FocusAreas:
             return None
         if pks:
             area = only(pks, self.by_pk)
-            self.report.record("focus areas", area.pk, MATCHED)
+            self.report.record("focus areas", area, MATCHED)
             return area
-        area = FocusArea.objects.create(
-            name=name, slug=unique_slug(FocusArea, name, max_length=100)
-        )
+        slug = free_slug(FocusArea, name, self.slugs, max_length=100)
+        area = self.rows.add(FocusArea(name=name, slug=slug))
         self.remember(area)
-        self.report.record("focus areas", area.pk, CREATED)
+        self.report.record("focus areas", area, CREATED)
         return area
 
 
@@ -262,17 +295,21 @@ class Labs:
     focus areas it lacks and fill its empty fields, but never changes a stored value (its
     status included)."""
 
-    def __init__(self, report):
+    def __init__(self, report, rows):
         self.report = report
+        self.rows = rows
         self.by_pk = {}
+        self.slugs = set()
         self.names = Names()
         self.hosts = {}  # lab pk -> {institution pk: position}
         self.focus_areas = {}  # lab pk -> {focus area pk}
         for lab in Lab.objects.prefetch_related("labhost_set", "focus_areas"):
             self.remember(lab, lab.labhost_set.all(), lab.focus_areas.all())
+        self.new_focus_areas = {}  # new lab pk -> its focus areas, written with it
 
     def remember(self, lab, hosts=(), focus_areas=()):
         self.by_pk[lab.pk] = lab
+        self.slugs.add(lab.slug)
         self.names.add(lab.pk, lab.name)
         self.hosts[lab.pk] = {host.institution_id: host.position for host in hosts}
         self.focus_areas[lab.pk] = {area.pk for area in focus_areas}
@@ -284,17 +321,23 @@ class Labs:
             line.error(at(data.path, "name"), message)
             return None
         if not pks:
-            lab = Lab.objects.create(
-                name=data.name,
-                slug=unique_slug(Lab, data.name, max_length=100),
-                status=data.status or Lab.Status.PROPOSED,
-                established_on=data.established.date if data.established else None,
-                established_on_precision=data.established.precision if data.established else "",
-                description=data.description,
+            lab = self.rows.add(
+                Lab(
+                    name=data.name,
+                    slug=free_slug(Lab, data.name, self.slugs, max_length=100),
+                    status=data.status or Lab.Status.PROPOSED,
+                    established_on=data.established.date if data.established else None,
+                    established_on_precision=(
+                        data.established.precision if data.established else ""
+                    ),
+                    description=data.description,
+                )
             )
             self.remember(lab)
+            self.new_focus_areas[lab.pk] = []
+            self.rows.link(lab, "focus_areas", self.new_focus_areas[lab.pk])
             self.add(lab, hosts, focus_areas)
-            self.report.record("labs", lab.pk, CREATED)
+            self.report.record("labs", lab, CREATED)
             return lab
         lab = only(pks, self.by_pk)
         changed = False
@@ -305,10 +348,10 @@ class Labs:
         if data.description and not lab.description:
             lab.description = data.description
             changed = True
-        if changed:
+        if changed and not self.rows.is_new(lab):
             lab.save()
         changed |= self.add(lab, hosts, focus_areas)
-        self.report.record("labs", lab.pk, UPDATED if changed else MATCHED)
+        self.report.record("labs", lab, UPDATED if changed else MATCHED)
         return lab
 
     def add(self, lab, hosts, focus_areas):
@@ -317,11 +360,13 @@ class Labs:
         new_hosts = [host for host in dict.fromkeys(hosts) if host.pk not in stored_hosts]
         for host in new_hosts:
             position = max(stored_hosts.values(), default=-1) + 1
-            LabHost.objects.create(lab=lab, institution=host, position=position)
+            self.rows.add(LabHost(lab=lab, institution=host, position=position))
             stored_hosts[host.pk] = position
         stored_areas = self.focus_areas[lab.pk]
         new_areas = [area for area in dict.fromkeys(focus_areas) if area.pk not in stored_areas]
-        if new_areas:
+        if new_areas and self.rows.is_new(lab):
+            self.new_focus_areas[lab.pk] += new_areas
+        elif new_areas:
             lab.focus_areas.add(*new_areas)
-            stored_areas.update(area.pk for area in new_areas)
+        stored_areas.update(area.pk for area in new_areas)
         return bool(new_hosts or new_areas)

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 ACCOUNTS = [
     ("admin", None, "superuser: everything"),
-    ("editor", "Editors", "enters and corrects agreements; cannot publish"),
-    ("publisher", "Publishers", "also publishes and withdraws"),
+    ("editor", "Editors", "enters and corrects drafts, submits them for review; cannot publish"),
+    ("publisher", "Publishers", "also reviews: publishes, sends back, withdraws, restores"),
 ]
 
 

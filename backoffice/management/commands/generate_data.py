@@ -428,7 +428,10 @@ class Generator:
         for unit in Institution.objects.bulk_create(units):
             self.units.setdefault(unit.parent_id, []).append(unit)
         InstitutionAlias.objects.bulk_create(
-            InstitutionAlias(institution=i, name=f"{i.name.rsplit(' ', 1)[0]} (former)")
+            # Numbered as the name is: an alias two institutions shared would make the file
+            # ambiguous, which the importer rightly refuses (interchange.md, "Institution
+            # references").
+            InstitutionAlias(institution=i, name=f"{i.name} (former)")
             for i in self.institutions[::7]
         )
         self.people = Person.objects.bulk_create(

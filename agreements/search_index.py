@@ -1,0 +1,137 @@
+"""What the public search reads instead of the tables it derives from (migration
+agreements/0008_search_index, README "Performance and scaling").
+
+Nothing in Python writes these: on PostgreSQL, triggers on every table they derive from keep
+them true, whatever writes (the admin, the importer, a merge, a script); on SQLite they are
+views. So they are read-only models, `managed = False`.
+"""
+
+from django.db import connection, models
+from django.db.models import lookups
+
+INSTITUTION = "i"  # a party, a signing unit, or an ancestor of one
+PARTY = "p"  # a party itself, as the network chart counts them
+KIND = "k"
+COUNTRY = "c"
+FOCUS_AREA = "f"
+TYPE = "t"
+YEAR = "y"
+HAS_LAB = "l"
+
+
+class Matches(lookups.IContains):
+    """`document__matches=term`: the text holds `term`, whatever the case. PostgreSQL stores
+    the search's texts in upper case already, so the (trigram-indexed) column is compared as
+    it is: `document LIKE UPPER('%term%')`, where `icontains` would upper-case every row's
+    text again; elsewhere it is `icontains`."""
+
+    lookup_name = "matches"
+
+    def get_rhs_op(self, connection, rhs):
+        return connection.operators["icontains"] % rhs
+
+
+class SearchText(models.TextField):
+    """A text of the search document, upper case on PostgreSQL (see Matches)."""
+
+
+SearchText.register_lookup(Matches)
+
+
+class SearchDocument(models.Model):
+    """Every text the search matches for one agreement (any status), one a line; its title
+    and summary apart too, which rank the results; and what the CSV download lists of it."""
+
+    agreement = models.OneToOneField(
+        "agreements.Agreement",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="search_document",
+    )
+    title = SearchText()
+    summary = SearchText()
+    document = SearchText()
+    # The CSV download's lists of related names, joined (PostgreSQL only; empty elsewhere).
+    parties = models.TextField()
+    units = models.TextField()
+    signatories = models.TextField()
+    witnesses = models.TextField()
+    focus_areas = models.TextField()
+    labs = models.TextField()
+    sources = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "agreements_searchdocument"
+
+    def __str__(self):
+        return f"search document of agreement {self.agreement_id}"
+
+
+class SearchLink(models.Model):
+    """One facet value of one *published* agreement; each (agreement, facet, value) once."""
+
+    pk = models.CompositePrimaryKey("agreement_id", "facet", "value")
+    agreement_id = models.BigIntegerField()
+    facet = models.CharField(max_length=1)
+    value = models.CharField(max_length=100)
+
+    class Meta:
+        managed = False
+        db_table = "agreements_searchlink"
+
+    def __str__(self):
+        return f"{self.agreement_id} {self.facet}={self.value}"
+
+
+class SearchTotal(models.Model):
+    """PostgreSQL only: the published agreements with a facet value, counted over all of them
+    (scope 0) or over those of one institution and its units (scope = its id)."""
+
+    pk = models.CompositePrimaryKey("scope", "facet", "value")
+    scope = models.BigIntegerField()
+    facet = models.CharField(max_length=1)
+    value = models.CharField(max_length=100)
+    n = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "agreements_searchtotal"
+
+    def __str__(self):
+        return f"{self.scope}: {self.facet}={self.value} ({self.n})"
+
+
+def totals_kept():
+    """Whether the database keeps SearchTotal (PostgreSQL); elsewhere links are counted."""
+    return connection.vendor == "postgresql"
+
+
+def party_pairs(institution_ids, agreements=None):
+    """{(a, b): agreements} for every two of `institution_ids` (a < b) that are parties to the
+    same published agreements, among `agreements` (a queryset of agreement ids; None: all).
+    One query on the links' (facet, value, agreement) index."""
+    values = [str(pk) for pk in institution_ids]
+    if len(values) < 2:
+        return {}
+    marks = ", ".join(["%s"] * len(values))
+    sql = f"""
+        SELECT a.value, b.value, COUNT(*) FROM agreements_searchlink a
+        JOIN agreements_searchlink b ON b.agreement_id = a.agreement_id
+        WHERE a.facet = %s AND b.facet = %s AND a.value IN ({marks}) AND b.value IN ({marks})
+        AND a.value < b.value
+    """  # noqa: S608 - placeholders only
+    params = [PARTY, PARTY, *values, *values]
+    if agreements is not None:
+        subquery, more = agreements.query.get_compiler(connection=connection).as_sql()
+        sql += f" AND a.agreement_id IN ({subquery})"
+        params += more
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " GROUP BY a.value, b.value", params)
+        rows = cursor.fetchall()
+    pairs = {}
+    for a, b, n in rows:
+        a, b = sorted((int(a), int(b)))
+        pairs[a, b] = n
+    return pairs

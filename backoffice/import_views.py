@@ -1,0 +1,261 @@
+"""Importing agreements in the admin (/admin/import/): upload an interchange file or a
+spreadsheet, see what the import would do (a dry run of the one importer), then confirm.
+
+Between preview and confirmation the upload is kept in the session (compressed), which every
+app server reads, never in a public folder. The confirmation imports the same content in one
+transaction, and keeps it only if it does exactly what the preview showed; if the registry
+changed meanwhile so that it would not, nothing is imported and the new preview is shown.
+"""
+
+import base64
+import secrets
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from backoffice import spreadsheet
+from backoffice.interchange import import_lines
+from backoffice.report_files import FORMATS as FILE_TYPES
+
+ADD_PERMISSION = "agreements.add_agreement"
+# Uploads larger than this are for the command line (manage.py import_agreements).
+MAX_BYTES = 5 * 1024 * 1024
+KINDS = {
+    ".jsonl": "interchange",
+    ".ndjson": "interchange",
+    ".json": "interchange",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+}
+SESSION_KEY = "agreement_imports"
+KEPT = 3  # previews kept in a session at once (several tabs); older ones are dropped
+KINDS_SHOWN = ("institutions", "people", "focus areas", "labs")
+
+
+def import_view(view):
+    """An admin page (signed-in staff, else the admin's login) for those who may add
+    agreements (else 403). Publishing and changing stored agreements are checked line by
+    line by the importer, against the same user."""
+    return admin.site.admin_view(permission_required(ADD_PERMISSION, raise_exception=True)(view))
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy(
+            "An interchange file (.jsonl), or a spreadsheet (.csv or .xlsx) with one row per "
+            "agreement. At most 5 MB."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(
+                _("The file is %(size).1f MB; at most %(limit)d MB can be uploaded.")
+                % {"size": upload.size / 1024 / 1024, "limit": MAX_BYTES // 1024 // 1024}
+            )
+        if Path(upload.name).suffix.lower() not in KINDS:
+            raise ValidationError(
+                _("“%(name)s” is not a .jsonl, .csv or .xlsx file.") % {"name": upload.name}
+            )
+        return upload
+
+
+@dataclass
+class Upload:
+    name: str
+    content: bytes
+
+    @property
+    def kind(self):
+        return KINDS[Path(self.name).suffix.lower()]
+
+    def read(self):
+        """The file as interchange lines: a spreadsheet is translated (spreadsheet.py), an
+        interchange file is that already."""
+        if self.kind == "interchange":
+            return Lines(self.content.splitlines())
+        read = spreadsheet.read_csv if self.kind == "csv" else spreadsheet.read_xlsx
+        try:
+            return Lines(sheet=read(self.content))
+        except spreadsheet.SpreadsheetError as error:
+            return Lines(problems=[str(error)])
+
+    def as_session(self, preview):
+        packed = base64.b64encode(zlib.compress(self.content)).decode("ascii")
+        return {"name": self.name, "content": packed, "preview": preview}
+
+    @classmethod
+    def from_session(cls, stored):
+        return cls(stored["name"], zlib.decompress(base64.b64decode(stored["content"])))
+
+
+@dataclass
+class Lines:
+    lines: list = ()
+    sheet: spreadsheet.Sheet | None = None
+    problems: list = ()  # of reading the file
+
+    def __post_init__(self):
+        if self.sheet is not None:
+            self.lines, self.problems = self.sheet.lines, self.sheet.errors
+
+    def tell(self, error):
+        """An importer's problem in the file's own terms: by row and column, for a sheet."""
+        return error if self.sheet is None else self.sheet.tell(error)
+
+    def place(self, number):
+        """Where a line of the import is in the file: its row, for a spreadsheet."""
+        if self.sheet is None:
+            return _("line %(number)s") % {"number": number}
+        return _("row %(number)s") % {"number": self.sheet.rows[number - 1]}
+
+
+def plain(by_line):
+    """Report.by_line as the session's JSON keeps it, so that two can be compared."""
+    return [[number, summary] for number, summary in by_line]
+
+
+@import_view
+def upload(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return render_form(request, form)
+    file = form.cleaned_data["file"]
+    chosen = Upload(file.name, file.read())
+    lines = chosen.read()
+    if lines.problems:
+        return render_form(request, form, lines.problems)
+    report = import_lines(lines.lines, dry_run=True, user=request.user, details=True)
+    if report.errors:
+        return render_form(request, form, [lines.tell(error) for error in report.errors])
+    token = keep(request, chosen, plain(report.by_line()))
+    return render_preview(request, chosen, token, report, lines)
+
+
+@require_POST
+@import_view
+def confirm(request):
+    stored = request.session.get(SESSION_KEY, {}).get(request.POST.get("token", ""))
+    if stored is None:
+        messages.error(request, _("This preview has expired. Upload the file again."))
+        return redirect("agreement_import:upload")
+    chosen = Upload.from_session(stored)
+    lines = chosen.read()
+    with transaction.atomic():
+        report = import_lines(lines.lines, user=request.user, details=True)
+        changed = not report.errors and plain(report.by_line()) != stored["preview"]
+        if changed:
+            transaction.set_rollback(True)
+    forget(request, request.POST["token"])
+    if report.errors:
+        problems = [
+            _("The registry has changed since the preview, and the file no longer imports:")
+        ] + [lines.tell(error) for error in report.errors]
+        return render_form(request, UploadForm(), problems)
+    if changed:
+        token = keep(request, chosen, plain(report.by_line()))
+        warning = _(
+            "The registry has changed since the preview, so the import would no longer do "
+            "what it showed. Nothing was imported. This is what it would do now:"
+        )
+        return render_preview(request, chosen, token, report, lines, warning=warning)
+    counts = report.counts("agreements")
+    messages.success(
+        request,
+        _(
+            "Imported %(name)s: %(created)d agreements created, %(updated)d updated, "
+            "%(same)d unchanged."
+        )
+        % {
+            "name": chosen.name,
+            "created": counts["created"],
+            "updated": counts["updated"],
+            "same": counts["unchanged"],
+        },
+    )
+    return redirect("admin:agreements_agreement_changelist")
+
+
+@import_view
+def template(request, format):
+    if format == "csv":
+        content, content_type = spreadsheet.template_csv(), "text/csv; charset=utf-8"
+    elif format == "xlsx":
+        content, content_type = spreadsheet.template_xlsx(), FILE_TYPES["xlsx"]
+    else:
+        raise Http404
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="agreements-template.{format}"'
+    return response
+
+
+def keep(request, chosen, preview):
+    imports = request.session.get(SESSION_KEY, {})
+    for old in list(imports)[: max(0, len(imports) - KEPT + 1)]:
+        del imports[old]
+    token = secrets.token_urlsafe(16)
+    imports[token] = chosen.as_session(preview)
+    request.session[SESSION_KEY] = imports
+    return token
+
+
+def forget(request, token):
+    imports = request.session.get(SESSION_KEY, {})
+    imports.pop(token, None)
+    request.session[SESSION_KEY] = imports
+
+
+def render_form(request, form, problems=()):
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Import agreements"),
+        "form": form,
+        "problems": problems,
+        "columns": spreadsheet.COLUMNS,
+        "max_rows": spreadsheet.MAX_ROWS,
+    }
+    return render(request, "admin/backoffice/import_form.html", context)
+
+
+def render_preview(request, chosen, token, report, lines, *, warning=""):
+    lines_done = []
+    for number, summary in report.by_line():
+        agreement = summary.get("agreements", {})
+        outcome, labels = next(iter(agreement.items()), ("", [""]))
+        lines_done.append(
+            {
+                "place": lines.place(number),
+                "agreement": labels[0],
+                "outcome": outcome,
+                "records": [
+                    (kind, outcome_of, labels_of)
+                    for kind in KINDS_SHOWN
+                    for outcome_of, labels_of in sorted(summary.get(kind, {}).items())
+                ],
+            }
+        )
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Import agreements: preview"),
+        "name": chosen.name,
+        "token": token,
+        "summary": report.summary().splitlines()[1:],
+        "lines": lines_done,
+        "warning": warning,
+        "confirm_url": reverse("agreement_import:confirm"),
+    }
+    return render(request, "admin/backoffice/import_preview.html", context)

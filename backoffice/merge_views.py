@@ -1,0 +1,306 @@
+"""The admin's pages for duplicates, under /admin/duplicates/: the likely pairs of institutions
+and of people (backoffice/duplicates.py), a confirmation page that says what a merge will move,
+the merge itself (backoffice/merging.py) and "not a duplicate". Only for staff who may merge:
+the merge permission of the kind of record (migration backoffice/0003) and its change
+permission; others get 403. Writes are POST only.
+
+Also the public side of a merge: the merged-away record's address sends its visitors on."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agreements.models import Participation, Party
+from backoffice.duplicates import likely_duplicates
+from backoffice.merging import (
+    InstitutionPlan,
+    MergeError,
+    merge_institutions,
+    merge_people,
+    plan_institution_merge,
+    plan_person_merge,
+)
+from backoffice.models import Merge, NotDuplicate, RecordKind
+from labs.models import LabHost
+from people.models import Person
+from registry.models import Institution
+
+PAIRS_PER_PAGE = 50
+
+
+class Kind:
+    def __init__(self, kind, model, title, merge, plan):
+        self.kind, self.model, self.title = kind, model, title
+        self.merge, self.plan = merge, plan
+        opts = model._meta
+        self.permissions = [
+            f"{opts.app_label}.merge_{opts.model_name}",
+            f"{opts.app_label}.change_{opts.model_name}",
+        ]
+
+
+KINDS = {
+    "institutions": Kind(
+        RecordKind.INSTITUTION,
+        Institution,
+        gettext_lazy("Likely duplicate institutions"),
+        merge_institutions,
+        plan_institution_merge,
+    ),
+    "people": Kind(
+        RecordKind.PERSON,
+        Person,
+        gettext_lazy("Likely duplicate people"),
+        merge_people,
+        plan_person_merge,
+    ),
+}
+
+
+def may_merge(user):
+    """The kinds of record (keys of KINDS) `user` may merge."""
+    return [name for name, kind in KINDS.items() if user.has_perms(kind.permissions)]
+
+
+def merge_view(view):
+    """Signed-in staff (else the admin's login) with the merge permissions of the kind in the
+    address (else 403)."""
+
+    def checked(request, kind, **kwargs):
+        if kind not in KINDS:
+            raise Http404
+        if not request.user.has_perms(KINDS[kind].permissions):
+            raise PermissionDenied
+        return view(request, KINDS[kind], kind, **kwargs)
+
+    return admin.site.admin_view(checked)
+
+
+def institutions_with_counts(pks):
+    """The institutions of `pks` with what points to them, in a fixed number of queries."""
+    records = Institution.objects.filter(pk__in=pks).select_related("parent")
+    records = {r.pk: r for r in records.prefetch_related("aliases")}
+
+    def count(rows, key, counted):
+        counts = rows.values(key).annotate(n=Count(counted, distinct=True)).order_by()
+        return dict(counts.values_list(key, "n"))
+
+    agreements = count(Party.objects.filter(institution__in=pks), "institution", "agreement")
+    as_unit = count(Party.objects.filter(unit__in=pks), "unit", "agreement")
+    units = count(Institution.objects.filter(parent__in=pks), "parent", "pk")
+    labs = count(LabHost.objects.filter(institution__in=pks), "institution", "lab")
+    people = count(Participation.objects.filter(organisation__in=pks), "organisation", "person")
+    for pk, record in records.items():
+        record.counts = [
+            (_("agreements as a party"), agreements.get(pk, 0)),
+            (_("agreements as the unit that signed"), as_unit.get(pk, 0)),
+            (_("units"), units.get(pk, 0)),
+            (_("labs hosted"), labs.get(pk, 0)),
+            (_("people working there"), people.get(pk, 0)),
+        ]
+    return records
+
+
+def people_with_counts(pks):
+    records = Person.objects.filter(pk__in=pks).prefetch_related("aliases")
+    records = {r.pk: r for r in records.annotate(participation_count=Count("participations"))}
+    for record in records.values():
+        record.counts = [(_("participations"), record.participation_count)]
+    return records
+
+
+@require_GET
+def duplicate_list(request, kind, name):
+    """The likely pairs of one kind, a page at a time, each with both records side by side."""
+    pairs = likely_duplicates(kind.kind)
+    page = Paginator(pairs, PAIRS_PER_PAGE).get_page(request.GET.get("page"))
+    pks = {pk for pair in page for pk in (pair.first, pair.second)}
+    load = institutions_with_counts if kind.model is Institution else people_with_counts
+    records = load(pks)
+    rows = [
+        (pair, records[pair.first], records[pair.second])
+        for pair in page
+        if pair.first in records and pair.second in records
+    ]
+    context = {
+        **admin.site.each_context(request),
+        "title": kind.title,
+        "kind": name,
+        "kinds": [(other, KINDS[other].title) for other in may_merge(request.user)],
+        "page": page,
+        "rows": rows,
+        "total": len(pairs),
+        "opts": kind.model._meta,
+    }
+    return render(request, "admin/backoffice/duplicates.html", context)
+
+
+SHOWN = 20  # examples listed under each line of the confirmation page
+
+
+def what_moves(plan):
+    """The confirmation page's lines: (what, how many, some of them by name)."""
+
+    def agreements(parties):
+        return [party.agreement.title for party in parties]
+
+    if isinstance(plan, InstitutionPlan):
+        lines = [
+            (_("parties to agreements move to the survivor"), agreements(plan.moved_parties)),
+            (
+                _("parties to agreements the survivor is also a party to become one"),
+                [party.agreement.title for party, _target in plan.folded],
+            ),
+            (_("agreements it signed as a unit name the survivor"), agreements(plan.unit_parties)),
+            (
+                _("signatories move to the survivor's party in the same agreement"),
+                [f"{p.person} — {p.agreement}" for p in plan.signatories],
+            ),
+            (
+                _("participations name the survivor as the person's organisation"),
+                [f"{p.person} — {p.agreement}" for p in plan.organisations],
+            ),
+            (_("units become the survivor's units"), [unit.name for unit in plan.units]),
+            (_("labs hosted move to the survivor"), [host.lab.name for host in plan.lab_hosts]),
+            (
+                _("labs the survivor hosts already (kept once)"),
+                [host.lab.name for host in plan.lab_hosts_dropped],
+            ),
+        ]
+    else:
+        lines = [
+            (
+                _("participations move to the survivor"),
+                [f"{p.agreement} ({p.get_role_display()})" for p in plan.moved],
+            ),
+            (
+                _("participations in an agreement and role the survivor has become one"),
+                [f"{p.agreement} ({p.get_role_display()})" for p, _target in plan.folded],
+            ),
+        ]
+    lines += [
+        (_("names become the survivor's aliases"), plan.aliases),
+        (_("empty fields of the survivor are filled"), sorted(plan.fills)),
+    ]
+    return [(label, len(items), items[:SHOWN]) for label, items in lines if items]
+
+
+@require_http_methods(["GET", "POST"])
+def merge(request, kind, name, survivor, duplicate):
+    """GET: what merging `duplicate` into `survivor` would move; POST: merge."""
+    survivor = get_object_or_404(kind.model, pk=survivor)
+    duplicate = get_object_or_404(kind.model, pk=duplicate)
+    errors = []
+    if request.method == "POST":
+        try:
+            record = kind.merge(survivor=survivor, duplicate=duplicate, by=request.user)
+        except MergeError as error:
+            errors = error.messages
+        else:
+            messages.success(
+                request,
+                _("“%(duplicate)s” was merged into “%(survivor)s”.")
+                % {"duplicate": record.duplicate_name, "survivor": survivor},
+            )
+            return redirect("duplicates:list", name)
+    try:
+        plan = kind.plan(survivor=survivor, duplicate=duplicate)
+    except MergeError as error:
+        plan, errors = None, errors or error.messages
+    records = (institutions_with_counts if kind.model is Institution else people_with_counts)(
+        [survivor.pk, duplicate.pk]
+    )
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Merge “%(duplicate)s” into “%(survivor)s”")
+        % {"duplicate": duplicate, "survivor": survivor},
+        "kind": name,
+        "kind_title": kind.title,
+        "survivor": records[survivor.pk],
+        "duplicate": records[duplicate.pk],
+        "plan": plan,
+        "lines": what_moves(plan) if plan else [],
+        "errors": errors or (plan.problems if plan else []),
+        "opts": kind.model._meta,
+    }
+    return render(
+        request,
+        "admin/backoffice/merge_confirm.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+def not_duplicate(request, kind, name):
+    try:
+        first, second = sorted(int(request.POST[key]) for key in ("first", "second"))
+    except (KeyError, ValueError):
+        messages.error(request, _("Choose two records."))
+        return redirect("duplicates:list", name)
+    found = kind.model.objects.filter(pk__in=[first, second]).count()
+    if first == second or found != 2:
+        messages.error(request, _("These two records do not exist (any more)."))
+        return redirect("duplicates:list", name)
+    NotDuplicate.objects.get_or_create(
+        kind=kind.kind, first_pk=first, second_pk=second, defaults={"decided_by": request.user}
+    )
+    messages.success(request, _("The pair will not be shown again."))
+    url = reverse("duplicates:list", args=[name])
+    return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+
+
+@require_GET
+def choose(request, kind, name):
+    """Merge two records found by slug, for a pair the list does not show."""
+    survivor = kind.model.objects.filter(slug=request.GET.get("survivor", "").strip()).first()
+    duplicate = kind.model.objects.filter(slug=request.GET.get("duplicate", "").strip()).first()
+    if survivor is None or duplicate is None:
+        messages.error(request, _("No record has that slug."))
+        return redirect("duplicates:list", name)
+    return redirect("duplicates:merge", name, survivor.pk, duplicate.pk)
+
+
+@admin.site.admin_view
+def index(request):
+    kinds = may_merge(request.user)
+    if not kinds:
+        raise PermissionDenied
+    return redirect("duplicates:list", kinds[0])
+
+
+duplicate_list = merge_view(duplicate_list)
+merge = merge_view(merge)
+not_duplicate = merge_view(not_duplicate)
+choose = merge_view(choose)
+
+
+def follow_merges(view, kind):
+    """`view` (a public page of a record by slug), which sends the address of a merged-away
+    record on to the survivor for good (301), if the survivor's own page is public."""
+
+    def page(request, slug):
+        try:
+            return view(request, slug)
+        except Http404:
+            if kind.model.objects.filter(slug=slug).exists():
+                raise
+            merge = (
+                Merge.objects.filter(kind=kind.kind, duplicate_slug=slug)
+                .select_related("survivor_institution", "survivor_person")
+                .first()
+            )
+            survivor = merge.survivor if merge else None
+            if survivor is None:
+                raise
+            view(request, survivor.slug)  # a 404 too where the survivor is not public
+            return redirect(survivor, permanent=True)
+
+    return page

@@ -1,0 +1,426 @@
+"""Spreadsheets of agreements (CSV or XLSX, one row per agreement; docs/spreadsheet-import.md)
+read into interchange lines, which the one importer (backoffice.interchange) then checks and
+imports like any file. This module only translates: every rule about what an agreement may be
+is the importer's, and its problems are told back in the spreadsheet's own terms, by row (as
+the spreadsheet numbers it, the header being row 1) and column.
+"""
+
+import csv
+import datetime
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook, load_workbook
+
+# (column, what it holds). Column names are what the header row must say (any case).
+COLUMNS = [
+    (
+        "key",
+        gettext_lazy(
+            "A stable identifier, such as ecnu-huawei-2019. A row whose key is stored updates that "
+            "agreement; without a key the row adds a new agreement each time."
+        ),
+    ),
+    ("title", gettext_lazy("Required.")),
+    (
+        "agreement_type",
+        gettext_lazy(
+            "Required: strategic partnership agreement, cooperation agreement, framework "
+            "agreement, memorandum of understanding (or MoU), joint lab agreement … as in the "
+            "admin's list of agreement types."
+        ),
+    ),
+    (
+        "status",
+        gettext_lazy(
+            "draft (when empty), review or published. Publishing needs the permission to publish."
+        ),
+    ),
+    (
+        "signed_on",
+        gettext_lazy(
+            "The date signed: 2019-07-03, or 2019-07 or 2019 when that is all that is known."
+        ),
+    ),
+    ("place", gettext_lazy("Where it was signed.")),
+    ("summary", gettext_lazy("What the agreement is about.")),
+    ("term_starts_on", gettext_lazy("The start of its term, a date as signed_on.")),
+    ("term_ends_on", gettext_lazy("The end of its term, a date as signed_on.")),
+    ("term_years", gettext_lazy("The term in years, a whole number.")),
+    (
+        "parties",
+        gettext_lazy(
+            "Required. The institutions that signed, separated by ';'. Each is the name of a "
+            "stored institution (any of its names, or its acronym), or a new one with its kind in "
+            "brackets: Huawei Technologies [company] — kinds: university, company, government, "
+            "research_institute, other; a country code may follow: [company, CN]. The unit that "
+            "signed, if any, after ' / ': Huawei Technologies / Huawei Shanghai [company]."
+        ),
+    ),
+    (
+        "signatories",
+        gettext_lazy(
+            "Who signed, separated by ';', each as name | title | the party signed for: "
+            "Sun Zhenrong | Vice President | East China Normal University."
+        ),
+    ),
+    (
+        "witnesses",
+        gettext_lazy(
+            "Who witnessed, separated by ';', each as name | title | organisation (an institution, "
+            "as in parties)."
+        ),
+    ),
+    ("attendees", gettext_lazy("Who else attended, as witnesses.")),
+    (
+        "focus_areas",
+        gettext_lazy(
+            "Technologies and fields, separated by ';': 5G; artificial intelligence. New ones are "
+            "added."
+        ),
+    ),
+    (
+        "labs",
+        gettext_lazy(
+            "Joint labs the agreement founded or planned, by name, separated by ';'. A new name "
+            "adds a proposed lab."
+        ),
+    ),
+    ("source_url", gettext_lazy("The address of the article it is known from.")),
+    ("source_title", gettext_lazy("That article's title.")),
+    ("source_publisher", gettext_lazy("Who published it.")),
+    ("source_published_on", gettext_lazy("When, a date as signed_on.")),
+]
+NAMES = [name for name, _help in COLUMNS]
+REQUIRED = ["title", "agreement_type", "parties"]
+# Where the importer's field paths are in a row: a path is told back by its column.
+SIMPLE_PATHS = {
+    "term.starts_on": "term_starts_on",
+    "term.ends_on": "term_ends_on",
+    "term.years": "term_years",
+    "term": "term_years",
+    "sources[0].url": "source_url",
+    "sources[0].title": "source_title",
+    "sources[0].publisher": "source_publisher",
+    "sources[0].published_on": "source_published_on",
+}
+DATE_COLUMNS = {"signed_on", "term_starts_on", "term_ends_on", "source_published_on"}
+ROLES = {"signatories": "signatory", "witnesses": "witness", "attendees": "attendee"}
+# "Name [kind]" or "Name [kind, country]": an institution the row may add.
+DESCRIBED = re.compile(
+    r"^(?P<name>.*?)\s*\[\s*(?P<kind>[^,\]]*?)\s*(?:,\s*(?P<country>[^\]]*?)\s*)?\]$"
+)
+IMPORTER_ERROR = re.compile(r"^line (?P<line>\d+): (?P<path>\S+): (?P<message>.*)$", re.DOTALL)
+
+# The longest spreadsheet read: beyond it, the command line (manage.py import_agreements).
+MAX_ROWS = 5000
+# What the cells of an XLSX file may add up to once unpacked (a small file may unpack huge).
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+
+EXAMPLE = {
+    "key": "ecnu-huawei-2019",
+    "title": "ECNU and Huawei strategic partnership agreement",
+    "agreement_type": "strategic partnership agreement",
+    "status": "draft",
+    "signed_on": "2019-07-03",
+    "place": "Huawei headquarters, Bantian, Longgang District, Shenzhen",
+    "summary": "Cooperation on research innovation, talent training and a smart campus.",
+    "parties": "East China Normal University [university, CN]; "
+    "Huawei Technologies [company, CN] / Huawei Shanghai [company, CN]",
+    "signatories": "Sun Zhenrong | Vice President | East China Normal University; "
+    "Hao Guoqiang | General Manager | Huawei Shanghai",
+    "witnesses": "Peng Bo | Vice President, Public and Government Affairs | Huawei Technologies",
+    "attendees": "He Jifeng | Academician | East China Normal University",
+    "focus_areas": "artificial intelligence; big data; cloud computing",
+    "labs": "Smart Campus Innovation Lab",
+    "source_title": "ECNU becomes a strategic partner of Huawei",
+    "source_publisher": "East China Normal University",
+}
+
+
+class SpreadsheetError(Exception):
+    """A file that cannot be read as a spreadsheet at all."""
+
+
+@dataclass
+class Sheet:
+    """A spreadsheet read into interchange lines, and where each line came from."""
+
+    lines: list = field(default_factory=list)
+    rows: list = field(default_factory=list)  # the spreadsheet row of each line
+    participant_columns: list = field(default_factory=list)  # per line, per participant
+    errors: list = field(default_factory=list)  # "row R, column C: what is wrong"
+
+    def tell(self, error):
+        """An importer's "line N: path: message" in the spreadsheet's terms."""
+        match = IMPORTER_ERROR.match(error)
+        if not match:
+            return error
+        index = int(match["line"]) - 1
+        row, path = self.rows[index], match["path"]
+        column = column_of(path, self.participant_columns[index])
+        if column is None:
+            return _("row %(row)s: %(message)s") % {"row": row, "message": match["message"]}
+        return _("row %(row)s, column %(column)s: %(message)s") % {
+            "row": row,
+            "column": column,
+            "message": match["message"],
+        }
+
+
+def column_of(path, participant_columns):
+    if path in SIMPLE_PATHS:
+        return SIMPLE_PATHS[path]
+    head = re.match(r"^[a-z_]+", path)
+    head = head.group(0) if head else ""
+    if head == "participants":
+        index = re.match(r"^participants\[(\d+)\]", path)
+        return participant_columns[int(index.group(1))] if index else "signatories"
+    if head in NAMES:
+        return head
+    return None  # the whole row: "agreement"
+
+
+def read_csv(content):
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SpreadsheetError(
+            _("The CSV file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
+        ) from None
+    if "\x00" in text:
+        raise SpreadsheetError(_("This is not a CSV file."))
+    return translate(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+
+
+def read_xlsx(content):
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise SpreadsheetError(_("This is not an XLSX file.")) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise SpreadsheetError(
+            _("This XLSX file unpacks to more than %(size)d MB; split it.")
+            % {"size": MAX_UNPACKED_BYTES // 1024 // 1024}
+        )
+    try:
+        # read_only streams the rows; data_only=False shows formulas as formulas, to refuse.
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        message = _("This XLSX file cannot be read: %(error)s") % {"error": error}
+        raise SpreadsheetError(message) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = (
+            (number, [xlsx_value(cell) for cell in row])
+            for number, row in enumerate(sheet.iter_rows(), start=1)
+        )
+        return translate(rows)
+    finally:
+        workbook.close()
+
+
+class Formula(str):
+    """A cell holding a formula: refused, as its value is only known to a spreadsheet program."""
+
+
+def xlsx_value(cell):
+    if getattr(cell, "data_type", None) == "f":
+        return Formula(cell.value)
+    return cell.value
+
+
+def translate(numbered_rows):
+    """(row number, [cell values]) into a Sheet; the first row is the header."""
+    sheet = Sheet()
+    header = None
+    for number, cells in numbered_rows:
+        if header is None:
+            header = read_header(cells, sheet)
+            if sheet.errors:
+                return sheet
+            continue
+        if all(is_empty(value) for value in cells):
+            continue
+        if len(sheet.lines) >= MAX_ROWS:
+            sheet.errors.append(
+                _(
+                    "More than %(rows)d rows: split the file, or import it with "
+                    "manage.py import_agreements."
+                )
+                % {"rows": MAX_ROWS}
+            )
+            return sheet
+        values = {}
+        for index, value in enumerate(cells):
+            column = header[index] if index < len(header) else None
+            if is_empty(value):
+                continue
+            if column is None:
+                sheet.errors.append(
+                    _("row %(row)s: a value in a column without a header") % {"row": number}
+                )
+            elif isinstance(value, Formula):
+                sheet.errors.append(
+                    _("row %(row)s, column %(column)s: is a formula; enter its value instead")
+                    % {"row": number, "column": column}
+                )
+            else:
+                values[column] = value
+        record, participant_columns = to_record(values)
+        sheet.lines.append(json.dumps(record, ensure_ascii=False))
+        sheet.rows.append(number)
+        sheet.participant_columns.append(participant_columns)
+    if header is None:
+        sheet.errors.append(_("The file is empty: the first row must name the columns."))
+    elif not sheet.lines and not sheet.errors:
+        sheet.errors.append(_("The file has a header row but no agreements."))
+    return sheet
+
+
+def read_header(cells, sheet):
+    header, seen = [], set()
+    for value in cells:
+        name = "" if is_empty(value) else str(value).strip().lower()
+        if name and name not in NAMES:
+            sheet.errors.append(
+                _("row 1, column %(column)s: unknown column; the columns are: %(names)s")
+                % {"column": value, "names": ", ".join(NAMES)}
+            )
+        elif name in seen:
+            sheet.errors.append(_("row 1, column %(column)s: given twice") % {"column": name})
+        seen.add(name)
+        header.append(name or None)
+    for name in REQUIRED:
+        if name not in seen:
+            sheet.errors.append(_("row 1: the column %(column)s is missing") % {"column": name})
+    return header
+
+
+def is_empty(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def whole_number(value):
+    """A number of years as the importer wants it; anything else as written, for the importer
+    to refuse in its words."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    value = text(value)
+    return int(value) if value.isdigit() else value
+
+
+def items(value):
+    return [item.strip() for item in text(value).split(";") if item.strip()]
+
+
+def institution(reference):
+    """ "Name" (a stored institution) or "Name [kind, country]" (one the row may add)."""
+    match = DESCRIBED.match(reference)
+    if not match:
+        return reference
+    described = {"name": match["name"], "kind": match["kind"]}
+    if match["country"]:
+        described["country"] = match["country"].upper()
+    return described
+
+
+def name_of(reference):
+    return reference["name"] if isinstance(reference, dict) else reference
+
+
+def to_record(values):
+    """One row's values (by column) as an interchange record, and the column each participant
+    came from."""
+    record = {}
+    for name in ("key", "title", "agreement_type", "status", "place", "summary"):
+        if name in values:
+            record[name] = text(values[name])
+    if "signed_on" in values:
+        record["signed_on"] = text(values["signed_on"])
+    term = {}
+    for column, key in (("term_starts_on", "starts_on"), ("term_ends_on", "ends_on")):
+        if column in values:
+            term[key] = text(values[column])
+    if "term_years" in values:
+        term["years"] = whole_number(values["term_years"])
+    if term:
+        record["term"] = term
+    parties = []
+    for item in items(values.get("parties", "")):
+        institution_part, _slash, unit_part = item.partition(" / ")
+        party = {"institution": institution(institution_part.strip())}
+        if unit_part.strip():
+            party["unit"] = institution(unit_part.strip())
+        parties.append(party)
+    record["parties"] = parties
+    participants, columns = [], []
+    for column, role in ROLES.items():
+        for item in items(values.get(column, "")):
+            name, title, other = ([part.strip() for part in item.split("|")] + ["", ""])[:3]
+            participant = {"person": {"name": name}, "role": role}
+            if title:
+                participant["title"] = title
+            if other:
+                # An organisation may be new (a witness from a municipal government); the party
+                # signed for is one of the row's parties, by name.
+                participant["organisation"] = institution(other)
+                if role == "signatory":
+                    participant["on_behalf_of"] = name_of(participant["organisation"])
+            participants.append(participant)
+            columns.append(column)
+    if participants:
+        record["participants"] = participants
+    if "focus_areas" in values:
+        record["focus_areas"] = items(values["focus_areas"])
+    if "labs" in values:
+        record["labs"] = [{"name": name} for name in items(values["labs"])]
+    source = {
+        key: text(values[f"source_{key}"])
+        for key in ("url", "title", "publisher", "published_on")
+        if f"source_{key}" in values
+    }
+    if source:
+        record["sources"] = [source]
+    return record, columns
+
+
+def template_csv():
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(NAMES)
+    writer.writerow([EXAMPLE.get(name, "") for name in NAMES])
+    return buffer.getvalue().encode("utf-8")
+
+
+def template_xlsx():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "agreements"
+    sheet.append(NAMES)
+    sheet.append([EXAMPLE.get(name, "") for name in NAMES])
+    help_sheet = workbook.create_sheet("columns")
+    help_sheet.append(["column", "what it holds"])
+    for name, description in COLUMNS:
+        help_sheet.append([name, str(description)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

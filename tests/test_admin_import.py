@@ -1,0 +1,437 @@
+"""Importing agreements in the admin: an interchange file or a spreadsheet (CSV, XLSX), a
+preview that is a dry run of the one importer, then confirmation (backoffice/import_views.py,
+backoffice/spreadsheet.py)."""
+
+import csv
+import datetime
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from agreements.models import Agreement, StatusChange
+from backoffice import import_views, spreadsheet
+from people.models import Person
+from registry.models import Institution, InstitutionKind
+from tests.factories import AgreementFactory, InstitutionFactory, UserFactory
+from tests.test_interchange import agreement, row_counts
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = reverse("agreement_import:upload")
+CONFIRM = reverse("agreement_import:confirm")
+DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
+
+
+def logged_in(group):
+    client = Client()
+    client.force_login(UserFactory(group=group))
+    return client
+
+
+@pytest.fixture
+def editor():
+    return logged_in("Editors")
+
+
+@pytest.fixture
+def publisher():
+    return logged_in("Publishers")
+
+
+def row(**values):
+    """A spreadsheet row: the template's example, changed as the test says."""
+    return {**spreadsheet.EXAMPLE, **values}
+
+
+def csv_file(rows, name="agreements.csv", header=spreadsheet.NAMES):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for values in rows:
+        writer.writerow([values.get(name, "") for name in header])
+    return SimpleUploadedFile(name, buffer.getvalue().encode("utf-8"))
+
+
+def xlsx_file(rows, name="agreements.xlsx"):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(spreadsheet.NAMES)
+    for values in rows:
+        sheet.append([values.get(name) for name in spreadsheet.NAMES])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+def preview(client, file):
+    return client.post(UPLOAD, {"file": file})
+
+
+def confirm(client, response):
+    return client.post(CONFIRM, {"token": response.context["token"]})
+
+
+def problems(response):
+    return list(response.context["problems"])
+
+
+# The page and its entry point
+
+
+def test_editors_see_the_import_link_and_page(editor):
+    changelist = editor.get(reverse("admin:agreements_agreement_changelist"))
+
+    assert UPLOAD in changelist.content.decode()
+    page = editor.get(UPLOAD)
+    assert page.status_code == 200
+    assert "parties" in page.content.decode()
+
+
+def test_staff_who_may_not_add_agreements_get_403():
+    client = Client()
+    staff = UserFactory()  # staff, in no group
+    staff.save()  # with the password the factory set, or the session would not hold
+    client.force_login(staff)
+
+    assert client.get(UPLOAD).status_code == 403
+    assert client.post(CONFIRM, {"token": "x"}).status_code == 403
+
+
+def test_the_import_page_sends_others_to_the_login():
+    response = Client().get(UPLOAD)
+
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx"])
+def test_the_templates_have_the_columns_and_an_example_that_imports(editor, format):
+    response = editor.get(reverse("agreement_import:template", args=[format]))
+
+    assert response.status_code == 200
+    content = response.content
+    if format == "csv":
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    else:
+        rows = [list(r) for r in load_workbook(io.BytesIO(content)).active.values]
+    assert rows[0] == spreadsheet.NAMES
+    assert rows[1][spreadsheet.NAMES.index("key")] == "ecnu-huawei-2019"
+    # The example row imports as it is.
+    previewed = preview(editor, SimpleUploadedFile(f"template.{format}", content))
+    assert previewed.context["lines"][0]["outcome"] == "created"
+    confirm(editor, previewed)
+    ecnu = Agreement.objects.get(slug="ecnu-huawei-2019")
+    assert ecnu.parties.get(unit__name="Huawei Shanghai").institution.name == (
+        "Huawei Technologies"
+    )
+    hao = ecnu.participations.get(person__name="Hao Guoqiang")
+    assert (hao.role, hao.party.unit.name) == ("signatory", "Huawei Shanghai")
+
+
+# Spreadsheets: the acceptance criteria
+
+
+@pytest.mark.parametrize("make_file", [csv_file, xlsx_file], ids=["csv", "xlsx"])
+def test_a_spreadsheet_with_one_bad_row_is_rejected_whole_naming_row_and_column(editor, make_file):
+    before = row_counts()
+    rows = [
+        row(key="good-1"),
+        row(key="good-2", signed_on="2019-13-40"),
+        row(key="good-3"),
+    ]
+
+    response = preview(editor, make_file(rows))
+
+    assert response.status_code == 200
+    assert problems(response) == [
+        "row 3, column signed_on: '2019-13-40' is not a real date: month must be in 1..12"
+    ]
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("make_file", [csv_file, xlsx_file], ids=["csv", "xlsx"])
+def test_a_good_spreadsheet_imports_and_its_preview_matched_what_happened(editor, make_file):
+    InstitutionFactory(name="East China Normal University", acronym="ECNU")
+    rows = [
+        row(),
+        row(
+            key="ecnu-tju-2020",
+            title="ECNU and TJU cooperation agreement",
+            agreement_type="MoU",
+            parties="ECNU; Tianjin University [university, CN]",
+            signatories="Sun Zhenrong | Vice President | ECNU",
+            witnesses="",
+            attendees="",
+            term_years=5,
+            labs="",
+        ),
+    ]
+
+    shown = preview(editor, make_file(rows))
+    lines = shown.context["lines"]
+    assert [(line["place"], line["outcome"]) for line in lines] == [
+        ("row 2", "created"),
+        ("row 3", "created"),
+    ]
+    previewed = dict(line.split(": ", 1) for line in shown.context["summary"])
+    assert previewed["agreements"] == "2 created, 0 updated, 0 unchanged"
+    # ECNU is matched, not added again; Huawei, its Shanghai unit and Tianjin University are new.
+    assert previewed["institutions"].startswith("3 created")
+    assert ("institutions", "created", ["Tianjin University"]) in lines[1]["records"]
+    assert not Agreement.objects.exists()
+
+    done = confirm(editor, shown)
+
+    assert done.status_code == 302
+    assert Agreement.objects.count() == 2
+    assert Institution.objects.count() == 4
+    assert Person.objects.filter(name="Sun Zhenrong").count() == 1
+    tju = Agreement.objects.get(slug="ecnu-tju-2020")
+    assert (tju.agreement_type.name, tju.term_years) == ("memorandum of understanding", 5)
+    assert tju.history.count() == 1
+
+
+def test_confirming_imports_exactly_what_the_preview_counted(publisher):
+    lines = DEMO.read_text(encoding="utf-8")  # published agreements: for a publisher
+    shown = preview(publisher, SimpleUploadedFile("demo.jsonl", lines.encode()))
+    expected = shown.context["summary"]
+
+    confirm(publisher, shown)
+
+    # Previewed again now, the same file would change nothing, and what it created is there.
+    again = preview(publisher, SimpleUploadedFile("demo.jsonl", lines.encode()))
+    counts = dict(line.split(": ", 1) for line in expected)
+    created = {kind: int(value.split()[0]) for kind, value in counts.items()}
+    assert Agreement.objects.count() == created["agreements"] == 2
+    assert Institution.objects.count() == created["institutions"]
+    assert Person.objects.count() == created["people"]
+    assert {line["outcome"] for line in again.context["lines"]} == {"unchanged"}
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "expected"),
+    [
+        (
+            [*spreadsheet.NAMES, "colour"],
+            row(),
+            "row 1, column colour: unknown column; the columns are: key, title",
+        ),
+        (
+            [name for name in spreadsheet.NAMES if name != "parties"],
+            row(),
+            "row 1: the column parties is missing",
+        ),
+        (spreadsheet.NAMES, row(parties="Nowhere Institute"), "row 2, column parties: no "),
+        (
+            spreadsheet.NAMES,
+            row(parties="Somewhere [castle]"),
+            "row 2, column parties: 'castle' is not one of: university, company",
+        ),
+        (
+            spreadsheet.NAMES,
+            row(signatories="Li Peng | Dean | Tongji University [university]"),
+            "row 2, column signatories: 'Tongji University' is not one of the parties",
+        ),
+        (
+            spreadsheet.NAMES,
+            row(term_years="ten"),
+            "row 2, column term_years: expected a whole number of years",
+        ),
+        (spreadsheet.NAMES, row(agreement_type="treaty"), "row 2, column agreement_type: "),
+    ],
+    ids=[
+        "unknown column",
+        "missing column",
+        "unknown institution",
+        "bad kind",
+        "signatory for no party",
+        "bad term",
+        "unknown type",
+    ],
+)
+def test_problems_name_their_row_and_column(editor, header, values, expected):
+    response = preview(editor, csv_file([values], header=header))
+
+    assert problems(response)[0].startswith(expected)
+    assert not Agreement.objects.exists()
+
+
+def test_a_formula_cell_is_refused(editor):
+    workbook = Workbook()
+    workbook.active.append(spreadsheet.NAMES)
+    workbook.active.append([row().get(name) for name in spreadsheet.NAMES])
+    workbook.active["B2"] = '=CONCAT("a", "b")'
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    response = preview(editor, SimpleUploadedFile("f.xlsx", buffer.getvalue()))
+
+    assert problems(response) == ["row 2, column title: is a formula; enter its value instead"]
+
+
+def test_dates_and_numbers_typed_as_such_in_xlsx_are_read(editor):
+    rows = [row(signed_on=datetime.datetime(2019, 7, 3), term_years=3.0, status="")]
+
+    confirm(editor, preview(editor, xlsx_file(rows)))
+
+    stored = Agreement.objects.get()
+    assert (stored.signed.isoformat(), stored.term_years, stored.status) == (
+        "2019-07-03",
+        3,
+        "draft",
+    )
+
+
+# Files that are not what they say
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("agreements.xlsx", b"not a zip at all", "This is not an XLSX file."),
+        ("agreements.csv", "naïve".encode("latin-1"), "The CSV file is not UTF-8 text."),
+        ("agreements.csv", b"title,agreement_type,parties\n", "The file has a header row but no"),
+        ("agreements.jsonl", b"{not json\n", "line 1: agreement: not valid JSON"),
+        ("agreements.csv", b"PK\x03\x04\x14\x00\x00\x00", "This is not a CSV file."),
+    ],
+    ids=["garbage xlsx", "latin-1 csv", "no rows", "bad json", "binary csv"],
+)
+def test_garbage_is_refused_with_a_message(editor, name, content, expected):
+    response = preview(editor, SimpleUploadedFile(name, content))
+
+    assert response.status_code == 200
+    assert problems(response)[0].startswith(expected)
+    assert not Agreement.objects.exists()
+
+
+def test_a_file_of_another_type_empty_or_too_large_is_refused(editor, monkeypatch):
+    wrong = preview(editor, SimpleUploadedFile("agreements.pdf", b"%PDF-1.4"))
+    empty = preview(editor, SimpleUploadedFile("agreements.csv", b""))
+    monkeypatch.setattr(import_views, "MAX_BYTES", 100)
+    large = preview(editor, csv_file([row()]))
+
+    assert "is not a .jsonl, .csv or .xlsx file" in wrong.context["form"].errors["file"][0]
+    assert "at most" in large.context["form"].errors["file"][0]
+    assert "empty" in empty.context["form"].errors["file"][0]
+
+
+def test_an_xlsx_that_unpacks_too_large_is_refused(editor, monkeypatch):
+    monkeypatch.setattr(spreadsheet, "MAX_UNPACKED_BYTES", 1000)
+
+    response = preview(editor, xlsx_file([row()]))
+
+    assert problems(response)[0].startswith("This XLSX file unpacks to more than")
+
+
+def test_too_many_rows_are_refused(editor, monkeypatch):
+    monkeypatch.setattr(spreadsheet, "MAX_ROWS", 2)
+
+    response = preview(editor, csv_file([row(key=f"k-{n}") for n in range(3)]))
+
+    assert problems(response)[0].startswith("More than 2 rows")
+
+
+# Interchange files
+
+
+def test_an_interchange_file_imports_after_its_preview(editor):
+    shown = preview(editor, SimpleUploadedFile("a.jsonl", (agreement() + "\n").encode()))
+
+    assert [line["place"] for line in shown.context["lines"]] == ["line 1"]
+    assert not Agreement.objects.exists()
+    confirm(editor, shown)
+    assert Agreement.objects.get().slug == "tju-huawei-2020"
+
+
+def test_an_interchange_file_with_a_bad_line_imports_nothing(editor):
+    lines = [agreement(key="a"), agreement(key="b", agreement_type="treaty")]
+
+    response = preview(editor, SimpleUploadedFile("a.jsonl", "\n".join(lines).encode()))
+
+    assert problems(response)[0].startswith("line 2: agreement_type: unknown type 'treaty'")
+    assert not Institution.objects.exists()
+
+
+# Between preview and confirmation
+
+
+def test_when_the_registry_changes_after_the_preview_nothing_is_imported_and_it_says_so(
+    editor,
+):
+    shown = preview(editor, csv_file([row()]))
+    # Meanwhile someone adds the agreement the file would add.
+    AgreementFactory(slug="ecnu-huawei-2019", title="Added meanwhile")
+    InstitutionFactory(name="East China Normal University", kind=InstitutionKind.UNIVERSITY)
+
+    response = confirm(editor, shown)
+
+    assert response.status_code == 200
+    assert "has changed since the preview" in response.context["warning"]
+    assert [line["outcome"] for line in response.context["lines"]] == ["updated"]
+    assert Agreement.objects.get().title == "Added meanwhile"
+    # The new preview can be confirmed.
+    confirm(editor, response)
+    assert Agreement.objects.get().title == spreadsheet.EXAMPLE["title"]
+
+
+def test_a_preview_is_confirmed_once(editor):
+    shown = preview(editor, csv_file([row()]))
+    confirm(editor, shown)
+
+    again = confirm(editor, shown)
+
+    assert again.status_code == 302 and again["Location"] == UPLOAD
+    assert Agreement.objects.count() == 1
+
+
+def test_the_upload_is_kept_in_the_session_not_in_media(editor, settings):
+    preview(editor, csv_file([row()]))
+
+    assert not list(Path(settings.MEDIA_ROOT).rglob("*"))
+    assert len(editor.session[import_views.SESSION_KEY]) == 1
+
+
+# Permissions of the lines
+
+
+def test_an_editor_may_not_publish_by_importing(editor):
+    response = preview(editor, csv_file([row(status="published")]))
+
+    assert problems(response) == ["row 2, column status: you may not publish it; a publisher may"]
+    assert not Agreement.objects.exists()
+
+
+def test_a_publisher_may_and_the_move_names_them(publisher):
+    shown = preview(publisher, csv_file([row(status="published")]))
+    confirm(publisher, shown)
+
+    stored = Agreement.objects.get()
+    assert stored.status == Agreement.Status.PUBLISHED and stored.published_at
+    move = StatusChange.objects.get(agreement=stored)
+    assert move.by.groups.filter(name="Publishers").exists()
+    assert stored.history.get().history_user == move.by == stored.published_by
+
+
+def test_an_editor_may_not_withdraw_a_published_agreement_by_importing(editor):
+    AgreementFactory(slug="ecnu-huawei-2019", status=Agreement.Status.PUBLISHED)
+
+    response = preview(editor, csv_file([row(status="draft")]))
+
+    assert problems(response) == ["row 2, column status: you may not withdraw it; a publisher may"]
+
+
+def test_records_named_in_the_preview_are_listed_line_by_line(editor):
+    InstitutionFactory(name="Tianjin University", kind=InstitutionKind.UNIVERSITY)
+    lines = [agreement(key="x"), agreement(key="y")]
+
+    shown = preview(editor, SimpleUploadedFile("a.jsonl", "\n".join(lines).encode()))
+
+    first, second = (line["records"] for line in shown.context["lines"])
+    assert ("institutions", "created", ["Huawei Technologies"]) in first
+    assert ("institutions", "updated", ["Tianjin University"]) in first  # gains its acronym
+    assert ("institutions", "matched", ["Huawei Technologies", "Tianjin University"]) in second

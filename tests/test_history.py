@@ -1,0 +1,152 @@
+"""Each record's history in the admin: what changed, field by field, who and when; publishers
+(and only they) restore an earlier version, which never changes what the public sees."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from agreements.models import Agreement
+from tests.factories import AgreementFactory, InstitutionFactory, UserFactory
+from tests.test_admin import form_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor():
+    return UserFactory(group="Editors")
+
+
+@pytest.fixture
+def publisher():
+    return UserFactory(group="Publishers")
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def history_url(obj):
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk])
+
+
+def version_url(obj, version):
+    opts = obj._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_simple_history",
+        args=[obj.pk, version.history_id],
+    )
+
+
+def change_url(obj):
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def changes_listed(response):
+    """The "field: old → new" items of the history page, as text."""
+    html = response.content.decode()
+    items = re.findall(r"<li>\s*<strong>(.*?):</strong>(.*?)&rarr;(.*?)</li>", html, re.S)
+    return [
+        tuple(" ".join(text.replace("&nbsp;", " ").split()) for text in (field, old, new))
+        for field, old, new in items
+    ]
+
+
+def edit(client, obj, **fields):
+    response = client.post(change_url(obj), {**form_data(client.get(change_url(obj))), **fields})
+    assert response.status_code == 302, response.context and response.context["errors"]
+
+
+def test_agreement_history_lists_each_field_changed_with_who_and_when(editor):
+    agreement = AgreementFactory(title="First title", place="Shanghai")
+    client = logged_in(editor)
+    edit(client, agreement, title="Second title", place="Shenzhen")
+
+    response = client.get(history_url(agreement))
+
+    assert ("Title", "First title", "Second title") in changes_listed(response)
+    assert ("Place", "Shanghai", "Shenzhen") in changes_listed(response)
+    assert not [change for change in changes_listed(response) if change[0] == "Updated at"]
+    latest = agreement.history.latest("history_date")
+    assert latest.history_user == editor
+    assert editor.username in response.content.decode()
+
+
+def test_a_move_of_the_workflow_shows_in_the_history_as_a_change_of_status(editor):
+    agreement = AgreementFactory()
+    agreement.submit(by=editor)
+    response = logged_in(editor).get(history_url(agreement))
+    assert ("Status", "draft", "in review") in changes_listed(response)
+
+
+def test_institution_history_lists_each_field_changed(editor):
+    institution = InstitutionFactory(name="Old name", city="Tianjin")
+    client = logged_in(editor)
+    edit(client, institution, name="New name")
+    assert ("Official name", "Old name", "New name") in changes_listed(
+        client.get(history_url(institution))
+    )
+
+
+def test_publisher_restores_an_earlier_version_and_the_status_stays(publisher, editor):
+    agreement = AgreementFactory(title="The right title", summary="Right summary")
+    edit(logged_in(editor), agreement, title="A wrong title", summary="Wrong summary")
+    agreement.publish(by=publisher)
+    earlier = agreement.history.filter(title="The right title").earliest("history_date")
+    client = logged_in(publisher)
+
+    page = client.get(version_url(agreement, earlier))
+    assert b'name="_save"' in page.content  # simple_history's "Revert" button
+    response = client.post(version_url(agreement, earlier), form_data(page))
+
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.summary) == ("The right title", "Right summary")
+    assert agreement.status == Agreement.Status.PUBLISHED  # restoring is no move
+    assert agreement.history.latest("history_date").history_user == publisher
+
+
+def test_restoring_a_published_version_of_a_draft_leaves_it_a_draft(publisher):
+    agreement = AgreementFactory(title="Published once")
+    agreement.publish(by=publisher)
+    agreement.withdraw(by=publisher, reason="Retracted.")
+    published = agreement.history.filter(status="published").latest("history_date")
+    client = logged_in(publisher)
+    url = version_url(agreement, published)
+    assert client.post(url, form_data(client.get(url))).status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.DRAFT
+    assert not Agreement.objects.published().exists()
+
+
+def test_editor_sees_earlier_versions_but_cannot_restore_them(editor):
+    agreement = AgreementFactory(title="The right title")
+    client = logged_in(editor)
+    edit(client, agreement, title="Changed")
+    earlier = agreement.history.earliest("history_date")
+
+    page = client.get(version_url(agreement, earlier))
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    response = client.post(version_url(agreement, earlier), {"title": "The right title"})
+
+    assert response.status_code == 403
+    agreement.refresh_from_db()
+    assert agreement.title == "Changed"
+
+
+def test_editor_cannot_restore_an_institution(editor):
+    institution = InstitutionFactory(name="Right")
+    client = logged_in(editor)
+    edit(client, institution, name="Wrong")
+    earlier = institution.history.earliest("history_date")
+    url = version_url(institution, earlier)
+    assert client.post(url, form_data(client.get(url))).status_code == 403
+    institution.refresh_from_db()
+    assert institution.name == "Wrong"

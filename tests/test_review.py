@@ -1,0 +1,425 @@
+"""The review workflow: draft → review → published, sent back or withdrawn with a reason."""
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.urls import reverse
+
+from agreements.models import Agreement, StatusChange
+from backoffice.interchange import export_lines, import_lines
+from backoffice.reports import REPORTS, run
+from tests.factories import AgreementFactory, PartyFactory, UserFactory
+from tests.test_admin import form_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor():
+    return UserFactory(group="Editors")
+
+
+@pytest.fixture
+def publisher():
+    return UserFactory(group="Publishers")
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def change_url(agreement):
+    return reverse("admin:agreements_agreement_change", args=[agreement.pk])
+
+
+def move_url(agreement, name):
+    return reverse("admin:agreements_agreement_move", args=[agreement.pk, name])
+
+
+def awaiting_url():
+    return reverse("admin:agreements_agreement_awaiting_review")
+
+
+def status_of(agreement):
+    agreement.refresh_from_db()
+    return agreement.status
+
+
+def messages_of(response):
+    return [str(message) for message in response.wsgi_request._messages]
+
+
+def in_review(**fields):
+    agreement = AgreementFactory(**fields)
+    PartyFactory(agreement=agreement)
+    agreement.submit(by=UserFactory(group="Editors"))
+    return agreement
+
+
+# The moves themselves
+
+
+def test_submit_publish_records_each_move_with_who_and_when(editor, publisher):
+    agreement = AgreementFactory()
+    agreement.submit(by=editor, comment="Checked against both sources.")
+    assert status_of(agreement) == Agreement.Status.REVIEW
+    assert agreement.published_at is None
+
+    agreement.publish(by=publisher)
+    assert status_of(agreement) == Agreement.Status.PUBLISHED
+    assert agreement.published_by == publisher
+    moves = list(agreement.status_changes.order_by("at", "pk"))
+    assert [(m.from_status, m.to_status, m.by) for m in moves] == [
+        ("draft", "review", editor),
+        ("review", "published", publisher),
+    ]
+    assert moves[0].comment == "Checked against both sources."
+    # simple_history's record of each move names who made it.
+    assert agreement.history.latest("history_date").history_user == publisher
+
+
+def test_send_back_and_withdraw_need_a_comment(publisher):
+    agreement = in_review()
+    with pytest.raises(ValidationError, match="needs a comment"):
+        agreement.send_back(by=publisher, comment="  ")
+    assert status_of(agreement) == Agreement.Status.REVIEW
+
+    agreement.send_back(by=publisher, comment="The date is wrong.")
+    assert status_of(agreement) == Agreement.Status.DRAFT
+    assert agreement.status_changes.first().comment == "The date is wrong."
+
+    published = AgreementFactory(status="published")
+    with pytest.raises(ValidationError, match="needs a comment"):
+        published.withdraw(by=publisher, reason="")
+    published.withdraw(by=publisher, reason="The source retracted it.")
+    assert status_of(published) == Agreement.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    "status, move, message",
+    [
+        ("published", "submit", "is published: only a draft can be submitted for review."),
+        ("review", "submit", "is in review: only a draft can be submitted for review."),
+        ("published", "publish", "only a draft or an agreement in review can be published."),
+        ("draft", "send_back", "is draft: only an agreement in review can be sent back."),
+        ("review", "withdraw", "only a published agreement can be withdrawn."),
+        ("draft", "withdraw", "only a published agreement can be withdrawn."),
+    ],
+)
+def test_illegal_moves_are_refused_saying_why(publisher, status, move, message):
+    agreement = AgreementFactory(status=status)
+    with pytest.raises(ValidationError) as refused:
+        agreement.move(move, by=publisher, comment="a comment")
+    assert message in " ".join(refused.value.messages)
+    assert status_of(agreement) == status
+    assert not agreement.status_changes.exists()
+
+
+def test_a_move_reads_the_stored_status_not_a_stale_copy(publisher):
+    agreement = in_review()
+    stale = Agreement.objects.get(pk=agreement.pk)
+    agreement.publish(by=publisher)
+    with pytest.raises(ValidationError, match="is published"):
+        stale.send_back(by=publisher, comment="Too late.")
+    assert status_of(agreement) == Agreement.Status.PUBLISHED
+
+
+def test_the_database_accepts_the_three_statuses_only():
+    AgreementFactory(status="review")
+    for status in ("withdrawn", "archived"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            AgreementFactory(status=status)
+
+
+def test_the_database_refuses_a_move_to_draft_without_a_comment_or_to_the_same_status():
+    agreement = AgreementFactory()
+    for fields in (
+        {"from_status": "review", "to_status": "draft", "comment": ""},
+        {"from_status": "draft", "to_status": "draft", "comment": "x"},
+        {"from_status": "draft", "to_status": "withdrawn", "comment": "x"},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            StatusChange.objects.create(agreement=agreement, **fields)
+
+
+# The admin: who may make which move
+
+
+def test_editor_submits_a_draft_with_the_button_beside_save(editor):
+    client = logged_in(editor)
+    agreement = AgreementFactory()
+    page = client.get(change_url(agreement))
+    assert b'name="_submit"' in page.content
+    assert b'name="_publish"' not in page.content
+    response = client.post(
+        change_url(agreement), {**form_data(page), "title": "Better title", "_submit": "1"}
+    )
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.status) == ("Better title", Agreement.Status.REVIEW)
+    assert agreement.status_changes.get().by == editor
+
+
+def test_editor_submits_from_the_move_page(editor):
+    client = logged_in(editor)
+    agreement = AgreementFactory()
+    assert move_url(agreement, "submit") in client.get(change_url(agreement)).content.decode()
+    assert client.get(move_url(agreement, "submit")).status_code == 200
+    response = client.post(move_url(agreement, "submit"), {"comment": ""})
+    assert response.status_code == 302
+    assert status_of(agreement) == Agreement.Status.REVIEW
+
+
+@pytest.mark.parametrize("move", ["publish", "send_back"])
+def test_editor_cannot_publish_or_send_back(editor, move):
+    agreement = in_review()
+    response = logged_in(editor).post(move_url(agreement, move), {"comment": "Fine."})
+    assert response.status_code == 403
+    assert status_of(agreement) == Agreement.Status.REVIEW
+
+
+def test_editor_cannot_withdraw(editor):
+    agreement = AgreementFactory(status="published")
+    response = logged_in(editor).post(move_url(agreement, "withdraw"), {"comment": "No."})
+    assert response.status_code == 403
+    assert status_of(agreement) == Agreement.Status.PUBLISHED
+
+
+@pytest.mark.parametrize("status", ["review", "published"])
+def test_editor_sees_but_cannot_change_an_agreement_in_review_or_published(editor, status):
+    agreement = AgreementFactory(status=status, title="As reviewed")
+    PartyFactory(agreement=agreement)
+    client = logged_in(editor)
+    page = client.get(change_url(agreement))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    assert b'name="_save"' not in page.content
+    assert all(
+        not inline.has_change_permission and not inline.has_add_permission
+        for inline in page.context["inline_admin_formsets"]
+    )
+    response = client.post(change_url(agreement), {"title": "Changed behind the review"})
+    assert response.status_code == 403
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.status) == ("As reviewed", status)
+
+
+def test_publisher_publishes_from_the_move_page(publisher):
+    agreement = in_review()
+    client = logged_in(publisher)
+    page = client.get(change_url(agreement)).content.decode()
+    assert move_url(agreement, "publish") in page
+    assert move_url(agreement, "send_back") in page
+    assert move_url(agreement, "withdraw") not in page
+    response = client.post(move_url(agreement, "publish"), {"comment": ""})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.PUBLISHED
+    assert agreement.published_by == publisher
+
+
+def test_send_back_without_a_comment_is_a_form_error_and_changes_nothing(publisher):
+    agreement = in_review()
+    response = logged_in(publisher).post(move_url(agreement, "send_back"), {"comment": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors["comment"] == ["This field is required."]
+    assert status_of(agreement) == Agreement.Status.REVIEW
+
+    response = logged_in(publisher).post(
+        move_url(agreement, "send_back"), {"comment": "Add the second source."}
+    )
+    assert response.status_code == 302
+    assert status_of(agreement) == Agreement.Status.DRAFT
+
+
+def test_an_illegal_move_in_the_admin_is_refused_with_a_message(publisher):
+    agreement = AgreementFactory(title="Still a draft")
+    response = logged_in(publisher).post(move_url(agreement, "withdraw"), {"comment": "Why not"})
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        "“Still a draft” is draft: only a published agreement can be withdrawn."
+    ]
+    assert status_of(agreement) == Agreement.Status.DRAFT
+
+
+def test_an_unknown_move_is_404(publisher):
+    response = logged_in(publisher).post(move_url(AgreementFactory(), "archive"))
+    assert response.status_code == 404
+
+
+def test_publisher_sends_back_several_with_one_comment(publisher):
+    waiting = [in_review(), in_review()]
+    draft = AgreementFactory()
+    selected = {
+        "action": "send_back_selected",
+        "_selected_action": [agreement.pk for agreement in [*waiting, draft]],
+    }
+    client = logged_in(publisher)
+    asked = client.post(reverse("admin:agreements_agreement_changelist"), selected)
+    assert asked.status_code == 200
+    assert len(asked.context["agreements"]) == 2  # the draft cannot be sent back
+    done = client.post(
+        reverse("admin:agreements_agreement_changelist"),
+        {**selected, "_selected_action": [a.pk for a in waiting], "apply": "1", "comment": "No."},
+    )
+    assert done.status_code == 302
+    assert [status_of(agreement) for agreement in waiting] == ["draft", "draft"]
+    assert status_of(draft) == "draft"
+    assert StatusChange.objects.filter(to_status="draft", comment="No.").count() == 2
+
+
+def test_editor_submits_several_with_the_action_and_is_told_of_the_others(editor):
+    drafts = AgreementFactory.create_batch(2)
+    published = AgreementFactory(status="published")
+    response = logged_in(editor).post(
+        reverse("admin:agreements_agreement_changelist"),
+        {
+            "action": "submit_selected",
+            "_selected_action": [a.pk for a in [*drafts, published]],
+            "index": 0,
+        },
+    )
+    assert response.status_code == 302
+    assert [status_of(a) for a in drafts] == ["review", "review"]
+    assert status_of(published) == "published"
+    assert messages_of(response)[-1].startswith("1 agreement was left as it is")
+
+
+# What awaits review; the list's state column
+
+
+def test_awaiting_review_lists_agreements_in_review_longest_waiting_first(publisher):
+    first = in_review(title="Waiting longest")
+    second = in_review(title="Waiting since later")
+    AgreementFactory(title="Only a draft")
+    AgreementFactory(title="Already public", status="published")
+    client = logged_in(publisher)
+
+    index = client.get(reverse("admin:index")).content.decode()
+    assert awaiting_url() in index
+    assert "Awaiting review: 2 agreements" in index
+    page = client.get(awaiting_url())
+
+    assert [a.title for a in page.context["page"].object_list] == [first.title, second.title]
+    html = page.content.decode()
+    assert change_url(first) in html
+    assert first.status_changes.get().by.username in html
+    assert "Only a draft" not in html and "Already public" not in html
+
+
+def test_editors_have_no_awaiting_review_page(editor):
+    client = logged_in(editor)
+    assert client.get(awaiting_url()).status_code == 403
+    assert awaiting_url() not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_changelist_shows_state_and_who_moved_it_in_a_fixed_number_of_queries(
+    publisher, django_assert_max_num_queries
+):
+    client = logged_in(publisher)
+    url = reverse("admin:agreements_agreement_changelist")
+    for _ in range(3):
+        in_review()
+    client.get(url)  # warm: content types, sessions
+    with django_assert_max_num_queries(20) as captured:
+        client.get(url)
+    few = len(captured)
+    for _ in range(6):
+        in_review()
+    with django_assert_max_num_queries(few):
+        response = client.get(url)
+    submitter = StatusChange.objects.first().by.username
+    assert f"in review — {submitter}," in response.content.decode()
+
+
+def test_changelist_filters_by_who_last_moved(publisher, editor):
+    mine, theirs = AgreementFactory(), AgreementFactory()
+    mine.submit(by=editor)
+    theirs.submit(by=publisher)
+    response = logged_in(publisher).get(
+        reverse("admin:agreements_agreement_changelist"), {"moved_by": editor.username}
+    )
+    assert list(response.context["cl"].result_list) == [mine]
+
+
+# Nothing in review, sent back or withdrawn is public
+
+
+@pytest.fixture
+def unpublished(publisher):
+    """An agreement in review, one sent back and one withdrawn, each with its own party."""
+    waiting = in_review(title="Zebrafish waiting review")
+    sent_back = in_review(title="Zebrafish sent back")
+    sent_back.send_back(by=publisher, comment="Not yet.")
+    withdrawn = AgreementFactory(title="Zebrafish withdrawn", status="published")
+    PartyFactory(agreement=withdrawn)
+    withdrawn.withdraw(by=publisher, reason="Retracted.")
+    return [waiting, sent_back, withdrawn]
+
+
+def test_nothing_unpublished_is_public(client, unpublished):
+    assert not Agreement.objects.published().exists()
+    assert "Zebrafish" not in client.get("/agreements/?q=zebrafish").content.decode()
+    assert json.loads(client.get("/api/agreements/?q=zebrafish").content)["count"] == 0
+    for agreement in unpublished:
+        assert client.get(agreement.get_absolute_url()).status_code == 404
+        assert client.get(f"/api/agreements/{agreement.slug}/").status_code == 404
+    for export in ("csv", "jsonl"):
+        response = client.get(f"/agreements/export.{export}")
+        assert b"Zebrafish" not in b"".join(response.streaming_content)
+    assert b"zebrafish" not in client.get("/sitemap.xml").content.lower()
+
+
+def test_published_after_review_is_public(client, publisher):
+    agreement = in_review(title="Zebrafish published")
+    agreement.publish(by=publisher)
+    assert "Zebrafish published" in client.get("/agreements/?q=zebrafish").content.decode()
+    assert client.get(agreement.get_absolute_url()).status_code == 200
+
+
+# Interchange and reports
+
+
+def test_an_agreement_in_review_exports_as_review_and_imports_back_as_it_was():
+    agreement = in_review()
+    line = "".join(export_lines(Agreement.objects.filter(pk=agreement.pk)))
+    assert json.loads(line)["status"] == "review"
+    agreement.delete()
+
+    report = import_lines([line])
+    assert not report.errors
+    imported = Agreement.objects.get(slug=agreement.slug)
+    assert imported.status == Agreement.Status.REVIEW
+    assert "".join(export_lines(Agreement.objects.filter(pk=imported.pk))) == line
+    move = imported.status_changes.get()
+    assert (move.from_status, move.to_status, move.by) == ("draft", "review", None)
+
+
+def test_an_import_that_withdraws_records_the_move():
+    agreement = AgreementFactory(status="published")
+    PartyFactory(agreement=agreement)
+    line = json.loads("".join(export_lines(Agreement.objects.filter(pk=agreement.pk))))
+    report = import_lines([json.dumps({**line, "status": "draft"})])
+    assert not report.errors
+    assert status_of(agreement) == Agreement.Status.DRAFT
+    move = agreement.status_changes.get()
+    assert (move.from_status, move.to_status, move.comment) == (
+        "published",
+        "draft",
+        "Set by an import.",
+    )
+
+
+def test_reports_count_agreements_in_review_as_unpublished():
+    in_review()  # with one party
+    PartyFactory(agreement=AgreementFactory(status="published"))
+    counted = {
+        scope: sum(row[2] for row in run(REPORTS["countries"], {"status": scope}).rows)
+        for scope in ("published", "draft", "all")
+    }
+    assert counted == {"published": 1, "draft": 1, "all": 2}

@@ -1,0 +1,251 @@
+"""The search's derived relations (agreements/search_index.py, migration 0008) stay true
+whatever writes: a search and its facets follow every change of an agreement, its parties,
+focus areas, labs and people, and of the names, kinds, countries and nesting of institutions,
+made through models, bulk_create or raw SQL. On PostgreSQL, where they are tables kept by
+triggers, they equal a derivation from scratch after every kind of write."""
+
+import csv
+import importlib
+import io
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+
+from agreements.facets import search_summary
+from agreements.filters import AgreementFilter
+from agreements.models import Agreement, Party, Source
+from agreements.search_index import SearchDocument, SearchLink, SearchTotal, totals_kept
+from labs.models import LabAgreement
+from people.models import Person
+from registry.models import Institution, InstitutionAlias
+from tests.factories import (
+    AgreementFactory,
+    FocusAreaFactory,
+    InstitutionFactory,
+    LabFactory,
+    PartyFactory,
+)
+from tests.search_data import build
+
+pytestmark = pytest.mark.django_db
+MIGRATION = importlib.import_module("agreements.migrations.0008_search_index")
+
+
+def summary(query=""):
+    data = QueryDict(query)
+    filterset = AgreementFilter(data, queryset=Agreement.objects.published())
+    assert filterset.is_valid(), filterset.errors
+    return filterset, search_summary(filterset, data)
+
+
+def results(query):
+    data = QueryDict(query)
+    filterset = AgreementFilter(data, queryset=Agreement.objects.published())
+    filterset.is_valid()
+    return set(filterset.qs.values_list("slug", flat=True))
+
+
+def assert_facets_true(query=""):
+    """Every facet value counts what its link would show; the total is the results'."""
+    _filterset, found = summary(query)
+    assert found["count"] == len(results(query))
+    for facet in found["facets"]:
+        for value in facet.values:
+            alone = QueryDict(query, mutable=True)
+            if facet.name == "year":
+                alone.setlist("signed_from", [value.value])
+                alone.setlist("signed_to", [value.value])
+            else:
+                alone.setlist(facet.name, [value.value])
+            assert value.count == len(results(alone.urlencode())), (query, facet.name, value)
+    if totals_kept():
+        assert_kept_tables_are_fresh()
+
+
+def facet(query, name):
+    _filterset, found = summary(query)
+    return {v.value: v.count for f in found["facets"] if f.name == name for v in f.values}
+
+
+def derived(sql):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return sorted(cursor.fetchall())
+
+
+def assert_kept_tables_are_fresh():
+    """PostgreSQL: the tables the triggers keep equal their derivation from scratch."""
+    links = derived(MIGRATION.link_select("postgresql", ""))
+    kept = SearchLink.objects.values_list("agreement_id", "facet", "value")
+    assert set(kept) ^ set(links) == set()
+    documents = derived(MIGRATION.document_select("postgresql", ""))
+    columns = ["agreement_id", "title", "summary", "document", *MIGRATION.EXPORT_COLUMNS]
+    kept = SearchDocument.objects.values_list(*columns)
+    assert set(kept) ^ set(documents) == set()
+    expected = {}
+    by_agreement = {}
+    for agreement, code, value in links:
+        by_agreement.setdefault(agreement, []).append((code, value))
+    for rows in by_agreement.values():
+        for code, value in rows:
+            expected[0, code, value] = expected.get((0, code, value), 0) + 1
+        for scope_code, scope in rows:
+            if scope_code != "i":
+                continue
+            for code, value in rows:
+                if code in "pkcftyl":
+                    key = (int(scope), code, value)
+                    expected[key] = expected.get(key, 0) + 1
+    totals = SearchTotal.objects.filter(n__gt=0).values_list("scope", "facet", "value", "n")
+    assert {(s, f, v): n for s, f, v, n in totals} == expected
+    assert not SearchTotal.objects.filter(n__lt=0).exists()
+
+
+@pytest.fixture
+def seeds():
+    return build()
+
+
+def test_facets_count_what_each_link_shows(seeds):
+    for query in ["", "institution=huawei", "q=Huawei", "kind=company&focus_area=5g"]:
+        assert_facets_true(query)
+
+
+def test_search_follows_an_institutions_country_and_name(seeds):
+    ecnu = Institution.objects.get(slug="ecnu")
+    ecnu.country = "FR"
+    ecnu.save()
+    assert results("country=FR") == {"ecnu-huawei-2019", "iflytek-2021"}
+    assert facet("", "country")["FR"] == 2
+    ecnu.name = "Zhongshan Beilu Normal"
+    ecnu.save()
+    assert results("q=Beilu") == {"ecnu-huawei-2019", "iflytek-2021"}
+    assert results("q=east+china+normal") == set()
+    assert_facets_true("country=FR")
+
+
+def test_search_follows_parties_added_moved_and_removed(seeds):
+    newcomer = InstitutionFactory(name="Quokka Robotics", slug="quokka", kind="research_institute")
+    agreement = Agreement.objects.get(slug="iflytek-2021")
+    party = PartyFactory(agreement=agreement, institution=newcomer)
+    assert results("institution=quokka") == {"iflytek-2021"}
+    assert results("q=Quokka") == {"iflytek-2021"}
+    assert facet("", "kind")["research_institute"] == 1
+    party.agreement = Agreement.objects.get(slug="ecnu-huawei-2019")
+    party.save()
+    assert results("institution=quokka") == {"ecnu-huawei-2019"}
+    party.delete()
+    assert results("institution=quokka") == set()
+    assert "research_institute" not in facet("", "kind")
+    assert_facets_true()
+
+
+def test_search_follows_nesting_and_aliases(seeds):
+    # Huawei Shanghai signed for Huawei in ECNU–Huawei; moved under China Telecom, its
+    # agreement counts for China Telecom too, and for Huawei still (Huawei is a party).
+    shanghai = Institution.objects.get(slug="huawei-shanghai")
+    shanghai.parent = Institution.objects.get(slug="china-telecom")
+    shanghai.save()
+    assert results("institution=china-telecom") == {
+        "ecnu-huawei-2019",
+        "tju-china-telecom-huawei-2020",
+    }
+    assert facet("", "institution")["china-telecom"] == 2
+    InstitutionAlias.objects.create(institution=shanghai, name="Pudong Branch")
+    assert results("q=Pudong") == {"ecnu-huawei-2019"}
+    InstitutionAlias.objects.filter(name="Pudong Branch").delete()
+    assert results("q=Pudong") == set()
+    assert_facets_true("institution=china-telecom")
+
+
+def test_search_follows_focus_areas_labs_people_and_status(seeds):
+    agreement = Agreement.objects.get(slug="iflytek-2021")
+    area = FocusAreaFactory(name="Tidal energy", slug="tidal")
+    agreement.focus_areas.add(area)
+    assert results("focus_area=tidal") == {"iflytek-2021"}
+    area.name = "Wave power"
+    area.save()
+    assert results("q=wave") == {"iflytek-2021"}
+    agreement.focus_areas.remove(area)
+    assert results("focus_area=tidal") == set()
+    assert facet("", "has_lab").get("true") == 2
+    LabAgreement.objects.create(
+        lab=LabFactory(name="Ocean Lab"), agreement=agreement, outcome="founded"
+    )
+    assert facet("", "has_lab") == {"true": 3}
+    assert results("q=Ocean") == {"iflytek-2021"}
+    person = Person.objects.filter(participations__agreement__slug="ecnu-huawei-2019").first()
+    person.name = "Marguerite Yourcenar"
+    person.save()
+    assert results("q=Yourcenar") == {"ecnu-huawei-2019"}
+    # Any status but published is out of sight, however it is written.
+    agreement.status = "review"
+    agreement.save()
+    assert "iflytek-2021" not in results("")
+    assert facet("", "has_lab") == {"true": 2}
+    assert_facets_true()
+    Agreement.objects.filter(pk=agreement.pk).update(status="published")
+    assert "iflytek-2021" in results("")
+    assert_facets_true("q=iflytek")
+
+
+def test_bulk_writes_and_raw_sql_keep_the_search_true(seeds):
+    kind = Agreement.objects.get(slug="iflytek-2021").agreement_type
+    made = Agreement.objects.bulk_create(
+        Agreement(
+            slug=f"bulk-{n}",
+            title=f"Bulk {n}",
+            agreement_type=kind,
+            status="published",
+            published_at="2020-01-01T00:00Z",
+        )
+        for n in range(5)
+    )
+    huawei = Institution.objects.get(slug="huawei")
+    Party.objects.bulk_create(Party(agreement=a, institution=huawei) for a in made)
+    assert len(results("institution=huawei")) == 7
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE registry_institution SET kind = 'government' WHERE slug = 'huawei'")
+        cursor.execute("DELETE FROM agreements_party WHERE agreement_id = %s", [made[0].pk])
+    assert len(results("institution=huawei")) == 6
+    assert facet("", "kind")["government"] == 6
+    assert_facets_true("kind=government")
+    Agreement.objects.filter(slug__startswith="bulk-").delete()
+    assert_facets_true()
+
+
+def test_a_draft_is_in_no_link_or_total(seeds):
+    draft = AgreementFactory(status="draft", title="Secret handshake")
+    PartyFactory(agreement=draft, institution=Institution.objects.get(slug="huawei"))
+    assert not SearchLink.objects.filter(agreement_id=draft.pk).exists()
+    assert facet("", "institution")["huawei"] == 2
+    # Its text is searchable only within drafts' own filters: the public search sees none.
+    assert results("q=Secret") == set()
+
+
+def test_search_terms_with_like_wildcards_match_literally(seeds):
+    assert results("q=%25") == set()
+    assert results("q=_") == set()
+    assert results("q=Huawei") == {"ecnu-huawei-2019", "tju-china-telecom-huawei-2020"}
+
+
+def csv_rows(client, query=""):
+    response = client.get(f"/agreements/export.csv?{query}")
+    body = b"".join(response.streaming_content).decode()
+    return {row["key"]: row for row in csv.DictReader(io.StringIO(body))}
+
+
+def test_csv_download_follows_names_sources_and_order(client, seeds):
+    agreement = Agreement.objects.get(slug="iflytek-2021")
+    for name in ["Zeta rays", "alpha waves", "Émile optics"]:
+        agreement.focus_areas.add(FocusAreaFactory(name=name, slug=name[:4].lower()))
+    Source.objects.create(agreement=agreement, url="https://example.org/a", position=2)
+    Source.objects.create(agreement=agreement, url="https://example.org/b", position=1)
+    Institution.objects.filter(slug="iflytek").update(name="iFLYTEK Co.")
+    row = csv_rows(client, "q=iflytek")["iflytek-2021"]
+    names = [n.name for n in agreement.focus_areas.all()]
+    # Code point order, as Python sorts, on every database.
+    assert row["focus_areas"] == "; ".join(sorted(names))
+    assert row["sources"].endswith("https://example.org/b; https://example.org/a")
+    assert "iFLYTEK Co." in row["parties"].split("; ")
