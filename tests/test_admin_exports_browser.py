@@ -49,6 +49,8 @@ def test_publishers_see_the_exports_and_download_the_list(page):
     page.get_by_role("link", name="Most active people by role").click()
     page.select_option("#id_status", "all")
     page.click("input[type=submit]")
-    expect(page.locator(".report-scope")).to_contain_text("published agreements, drafts and those in review")
+    expect(page.locator(".report-scope")).to_contain_text(
+        "published agreements, drafts and those in review"
+    )
     expect(page.locator("svg.report-chart rect")).to_have_count(1)
     expect(page.locator("table.report-table")).to_contain_text("Liu Gang")
