@@ -210,3 +210,21 @@ def test_search_page_uses_a_fixed_number_of_queries(client, seeds, django_assert
         PartyFactory(agreement=agreement)
         agreement.focus_areas.add(area)
     assert count_queries() == before
+
+
+def test_relevance_ranks_each_level_and_counts_only_published(client):
+    # Scores 7 (both terms in the title), 4 (one in the title, one in the summary), 1 (the
+    # summary alone; the title holds the other term nowhere): every level in its place, and
+    # a draft matching everything counted and shown nowhere.
+    low = AgreementFactory(
+        status="published", title="Plain accord", summary="Orbital lattice, orbital"
+    )
+    mid = AgreementFactory(status="published", title="Orbital accord", summary="lattice")
+    top = AgreementFactory(status="published", title="Orbital lattice", summary="")
+    AgreementFactory(status="draft", title="Orbital lattice draft", summary="orbital lattice")
+    for agreement in (low, mid, top):
+        PartyFactory(agreement=agreement)
+    response = search(client, "q=orbital+lattice")
+    assert result_slugs(response) == [top.slug, mid.slug, low.slug]
+    assert response.context["page"].paginator.count == 3
+    assert "Orbital lattice draft" not in response.content.decode()
