@@ -298,6 +298,22 @@ def plan_institution_merge(*, survivor, duplicate):
     return plan
 
 
+def merge_record(kind, survivor, duplicate, plan, *, by):
+    """The Merge row for either kind, before it is saved: the duplicate as it was, with its
+    aliases, and what the plan moves."""
+    return Merge(
+        kind=kind,
+        merged_by=by,
+        survivor_name=survivor.name,
+        duplicate_pk=duplicate.pk,
+        duplicate_name=duplicate.name,
+        duplicate_slug=duplicate.slug,
+        duplicate=snapshot(duplicate, list(duplicate.aliases.values_list("name", flat=True))),
+        moved=plan.counts(),
+        notes=plan.notes,
+    )
+
+
 def merge_institutions(*, survivor, duplicate, by):
     """Merge `duplicate` into `survivor` (see the module); returns the Merge record. Refused,
     with nothing written, if the plan has problems."""
@@ -308,17 +324,7 @@ def merge_institutions(*, survivor, duplicate, by):
         if plan.problems:
             raise MergeError(plan.problems)
         reason = history_reason(survivor, duplicate)
-        record = Merge(
-            kind=RecordKind.INSTITUTION,
-            merged_by=by,
-            survivor_name=survivor.name,
-            duplicate_pk=duplicate.pk,
-            duplicate_name=duplicate.name,
-            duplicate_slug=duplicate.slug,
-            duplicate=snapshot(duplicate, list(duplicate.aliases.values_list("name", flat=True))),
-            moved=plan.counts(),
-            notes=plan.notes,
-        )
+        record = merge_record(RecordKind.INSTITUTION, survivor, duplicate, plan, by=by)
         record.duplicate["references"] = {
             "parties": [p.pk for p in plan.moved_parties],
             "parties_folded": [[p.pk, target.pk] for p, target in plan.folded],
@@ -466,17 +472,7 @@ def merge_people(*, survivor, duplicate, by):
         if plan.problems:
             raise MergeError(plan.problems)
         reason = history_reason(survivor, duplicate)
-        record = Merge(
-            kind=RecordKind.PERSON,
-            merged_by=by,
-            survivor_name=survivor.name,
-            duplicate_pk=duplicate.pk,
-            duplicate_name=duplicate.name,
-            duplicate_slug=duplicate.slug,
-            duplicate=snapshot(duplicate, list(duplicate.aliases.values_list("name", flat=True))),
-            moved=plan.counts(),
-            notes=plan.notes,
-        )
+        record = merge_record(RecordKind.PERSON, survivor, duplicate, plan, by=by)
         record.duplicate["references"] = {
             "participations": [p.pk for p in plan.moved],
             # [the duplicate's, the survivor's it became, the duplicate's title]
