@@ -6,7 +6,9 @@ them true, whatever writes (the admin, the importer, a merge, a script); on SQLi
 views. So they are read-only models, `managed = False`.
 """
 
-from django.db import connection, models
+from contextlib import contextmanager
+
+from django.db import connection, models, transaction
 from django.db.models import lookups
 
 INSTITUTION = "i"  # a party, a signing unit, or an ancestor of one
@@ -106,6 +108,67 @@ class SearchTotal(models.Model):
 def totals_kept():
     """Whether the database keeps SearchTotal (PostgreSQL); elsewhere links are counted."""
     return connection.vendor == "postgresql"
+
+
+# Agreements from which a refresh put off to the end reads whole tables rather than indexes.
+BULK = 1000
+# What the index derives from (migration 0008's triggers).
+SOURCE_TABLES = [
+    "agreements_agreement",
+    "agreements_party",
+    "agreements_participation",
+    "agreements_source",
+    "agreements_agreement_focus_areas",
+    "labs_labagreement",
+    "labs_lab",
+    "registry_institution",
+    "registry_institutionalias",
+    "registry_focusarea",
+    "people_person",
+    "people_personalias",
+    "agreements_searchlink",
+    "agreements_searchdocument",
+]
+
+
+@contextmanager
+def refreshed_once():
+    """Within this block, the search index is refreshed once, at its end, for every agreement
+    its writes touched, rather than after each statement (migration 0009): for bulk writes,
+    an import or generated data, in a transaction. Rolled back, it refreshes nothing. Until
+    the end, searches within the same transaction see the index as it was."""
+    if connection.vendor != "postgresql":  # views there: nothing to refresh
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("refreshed_once() needs a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE search_pending (agreement_id bigint NOT NULL, "
+            "links boolean NOT NULL, document boolean NOT NULL) ON COMMIT DROP"
+        )
+        cursor.execute("SET LOCAL registry.search_deferred = 'on'")
+    yield
+    if transaction.get_rollback():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL registry.search_deferred = 'off'")
+        cursor.execute("SELECT count(DISTINCT agreement_id) FROM search_pending")
+        if cursor.fetchone()[0] >= BULK:
+            # Planned on statistics that count this transaction's rows (ANALYZE does), with
+            # room to sort and hash in memory, a refresh of thousands reads whole tables.
+            cursor.execute("ANALYZE " + ", ".join(SOURCE_TABLES))
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            refresh = "search_refresh_now"
+        else:
+            refresh = "search_refresh"  # by index, as the triggers do
+        for column, links, document in (("links", True, False), ("document", False, True)):
+            cursor.execute(
+                f"SELECT {refresh}(ARRAY(SELECT DISTINCT agreement_id "  # noqa: S608
+                f"FROM search_pending WHERE {column} ORDER BY 1), %s, %s)",
+                [links, document],
+            )
+        cursor.execute("DROP TABLE search_pending")
 
 
 def party_pairs(institution_ids, agreements=None):

@@ -3,11 +3,10 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from agreements.exports import csv_lines, xlsx_bytes
+from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.facets import search_summary, toggle_url
 from agreements.filters import SORTS, AgreementFilter
 from agreements.models import Agreement, Party
@@ -126,10 +125,7 @@ def active_filters(filterset, facets, query):
 def export(request, format):
     """The search's agreements, exactly as on screen (every page of them), as a file."""
     _filterset, agreements = filtered_agreements(request)
-
-    def absolute_url(slug):
-        return request.build_absolute_uri(reverse("agreements:detail", args=[slug]))
-
+    absolute_url = page_addresses(request)
     if format == "csv":
         response = StreamingHttpResponse(
             csv_lines(agreements, absolute_url=absolute_url), content_type="text/csv; charset=utf-8"

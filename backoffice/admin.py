@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from agreements.exports import csv_lines, xlsx_bytes
+from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
 from backoffice.merge_views import may_merge
@@ -35,10 +35,7 @@ def export_response(request, agreements, format):
     read, a chunk of agreements at a time, so memory stays flat however many there are."""
     # The exporters prefetch what they need; the changelist's own prefetching would clash.
     agreements = agreements.prefetch_related(None)
-
-    def absolute_url(slug):
-        return request.build_absolute_uri(reverse("agreements:detail", args=[slug]))
-
+    absolute_url = page_addresses(request)
     if format == "csv":
         lines = csv_lines(agreements, absolute_url=absolute_url, with_status=True)
         response = StreamingHttpResponse(lines, content_type=EXPORT_FORMATS[format])

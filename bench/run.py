@@ -203,7 +203,7 @@ def csv_memory(rows):
     ids = Agreement.objects.published().values("pk")[:rows]
     agreements = Agreement.objects.filter(pk__in=ids)
     tracemalloc.start()
-    count = sum(1 for _ in csv_lines(agreements, absolute_url=lambda slug: "x"))
+    count = sum(piece.count("\n") for piece in csv_lines(agreements, absolute_url=lambda slug: "x"))
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return count - 1, peak

@@ -171,7 +171,7 @@ def peak_memory_of_csv_export(client):
     response = client.get(export_url("csv"))
     assert response.streaming
     tracemalloc.start()
-    lines = sum(1 for _chunk in response.streaming_content)
+    lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return lines, peak
@@ -179,10 +179,11 @@ def peak_memory_of_csv_export(client):
 
 def test_csv_export_streams_in_flat_memory(publisher_client, monkeypatch):
     """Memory is bounded by the chunk of agreements read at a time, not by how many are
-    exported. Chunks of 100 here (500 in use) so that 200 and 2,000 agreements both span
-    several chunks and the test stays fast; reading them all at once would take about ten
-    times the memory for ten times the agreements."""
+    exported. Chunks of 100 agreements and pieces of 4 KB here (500 and 64 KB in use) so
+    that 200 and 2,000 agreements both span several chunks and the test stays fast; reading
+    them all at once would take about ten times the memory for ten times the agreements."""
     monkeypatch.setattr(exports, "CHUNK_SIZE", 100)
+    monkeypatch.setattr(exports, "SEND_SIZE", 4096)  # several pieces sent at both sizes
     make_agreements(0, 200)
     peak_memory_of_csv_export(publisher_client)  # warm up: first-use caches are not rows
     lines, small = peak_memory_of_csv_export(publisher_client)

@@ -9,13 +9,19 @@ import importlib
 import io
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import QueryDict
 
 from agreements.facets import search_summary
 from agreements.filters import AgreementFilter
 from agreements.models import Agreement, Party, Source
-from agreements.search_index import SearchDocument, SearchLink, SearchTotal, totals_kept
+from agreements.search_index import (
+    SearchDocument,
+    SearchLink,
+    SearchTotal,
+    refreshed_once,
+    totals_kept,
+)
 from labs.models import LabAgreement
 from people.models import Person
 from registry.models import Institution, InstitutionAlias
@@ -249,3 +255,54 @@ def test_csv_download_follows_names_sources_and_order(client, seeds):
     assert row["focus_areas"] == "; ".join(sorted(names))
     assert row["sources"].endswith("https://example.org/b; https://example.org/a")
     assert "iFLYTEK Co." in row["parties"].split("; ")
+
+
+def bulk_agreements(count, **fields):
+    kind = Agreement.objects.get(slug="iflytek-2021").agreement_type
+    return Agreement.objects.bulk_create(
+        Agreement(
+            slug=f"once-{n}",
+            title=f"Once {n}",
+            agreement_type=kind,
+            status="published",
+            published_at="2020-01-01T00:00Z",
+            **fields,
+        )
+        for n in range(count)
+    )
+
+
+@pytest.mark.skipif(not totals_kept(), reason="PostgreSQL keeps the index in tables")
+def test_a_bulk_write_refreshes_the_index_once_at_its_end(seeds):
+    huawei = Institution.objects.get(slug="huawei")
+    with transaction.atomic(), refreshed_once():
+        made = bulk_agreements(3)
+        Party.objects.bulk_create(Party(agreement=a, institution=huawei) for a in made)
+        Institution.objects.filter(slug="ecnu").update(name="Zhongshan Beilu Normal")
+        # Put off: nothing of it is in the index yet.
+        assert not SearchDocument.objects.filter(agreement_id=made[0].pk).exists()
+        assert results("q=Beilu") == set()
+    assert results("institution=huawei") >= {"once-0", "once-1", "once-2"}
+    assert results("q=Beilu") == {"ecnu-huawei-2019", "iflytek-2021"}
+    assert_facets_true("institution=huawei")
+    # Afterwards, a write refreshes the index at once again.
+    Agreement.objects.filter(slug="once-0").update(title="Refreshed at once")
+    assert results("q=Refreshed") == {"once-0"}
+    assert_kept_tables_are_fresh()
+
+
+def test_a_bulk_write_rolled_back_leaves_the_index_as_it_was(seeds):
+    before = facet("", "institution")
+    with transaction.atomic(), refreshed_once():
+        bulk_agreements(2)
+        transaction.set_rollback(True)
+    assert facet("", "institution") == before
+    with pytest.raises(RuntimeError), transaction.atomic(), refreshed_once():
+        bulk_agreements(2)
+        raise RuntimeError("interrupted")
+    assert facet("", "institution") == before
+    assert results("q=Once") == set()
+    # Later writes are refreshed at once: the deferral went with the transaction.
+    bulk_agreements(1)
+    assert results("q=Once") == {"once-0"}
+    assert_facets_true()

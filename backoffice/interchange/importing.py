@@ -34,6 +34,7 @@ from agreements.models import (
     Source,
     StatusChange,
 )
+from agreements.search_index import refreshed_once
 from backoffice.interchange.exporting import export_lines, photo_address
 from backoffice.interchange.reading import Line, at, read_line
 from backoffice.interchange.references import (
@@ -146,7 +147,7 @@ def import_lines(lines, *, dry_run=False, base_dir=None, user=None, details=Fals
     report = Report(dry_run=dry_run, details=details)
     importer = Importer(report, base_dir=None if base_dir is None else Path(base_dir), user=user)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), refreshed_once():
             importer.load()
             for line, agreement in read_lines(lines):
                 importer.take(line, agreement)

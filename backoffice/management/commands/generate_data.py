@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementType, Participation, Party, Role
+from agreements.search_index import refreshed_once
 from backoffice.interchange import export_lines
 from labs.models import Lab, LabAgreement, LabHost
 from people.models import Person, PersonAlias
@@ -360,7 +361,7 @@ class Command(BaseCommand):
         if Agreement.objects.exists():
             raise CommandError("The database has agreements already; use an empty one.")
         generator = Generator(random.Random(seed))  # noqa: S311 - test data, not secrets
-        with transaction.atomic():
+        with transaction.atomic(), refreshed_once():
             generator.vocabulary()
             for start in range(0, agreements, BATCH):
                 generator.agreements(start, min(BATCH, agreements - start))
