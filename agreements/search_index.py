@@ -19,6 +19,7 @@ FOCUS_AREA = "f"
 TYPE = "t"
 YEAR = "y"
 HAS_LAB = "l"
+PAIR = "q"  # in the totals only: two parties, "a b" (a < b as text), over all published
 
 
 class Matches(lookups.IContains):
@@ -174,10 +175,18 @@ def refreshed_once():
 def party_pairs(institution_ids, agreements=None):
     """{(a, b): agreements} for every two of `institution_ids` (a < b) that are parties to the
     same published agreements, among `agreements` (a queryset of agreement ids; None: all).
-    One query on the links' (facet, value, agreement) index."""
+    One query: of the totals, over all of them on PostgreSQL; else on the links' (facet,
+    value, agreement) index."""
     values = [str(pk) for pk in institution_ids]
     if len(values) < 2:
         return {}
+    if agreements is None and totals_kept():
+        wanted = [f"{a} {b}" for a in values for b in values if a < b]
+        found = SearchTotal.objects.filter(scope=0, facet=PAIR, value__in=wanted, n__gt=0)
+        return {
+            tuple(sorted(int(pk) for pk in value.split())): n
+            for value, n in found.values_list("value", "n")
+        }
     marks = ", ".join(["%s"] * len(values))
     sql = f"""
         SELECT a.value, b.value, COUNT(*) FROM agreements_searchlink a

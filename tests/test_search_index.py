@@ -19,6 +19,7 @@ from agreements.search_index import (
     SearchDocument,
     SearchLink,
     SearchTotal,
+    party_pairs,
     refreshed_once,
     totals_kept,
 )
@@ -96,6 +97,9 @@ def assert_kept_tables_are_fresh():
     for rows in by_agreement.values():
         for code, value in rows:
             expected[0, code, value] = expected.get((0, code, value), 0) + 1
+        parties = [value for code, value in rows if code == "p"]
+        for pair in (f"{a} {b}" for a in parties for b in parties if a < b):
+            expected[0, "q", pair] = expected.get((0, "q", pair), 0) + 1
         for scope_code, scope in rows:
             if scope_code != "i":
                 continue
@@ -306,3 +310,19 @@ def test_a_bulk_write_rolled_back_leaves_the_index_as_it_was(seeds):
     bulk_agreements(1)
     assert results("q=Once") == {"once-0"}
     assert_facets_true()
+
+
+def test_the_unfiltered_networks_pairs_are_those_of_the_links(seeds):
+    huawei = Institution.objects.get(slug="huawei")
+    extra = AgreementFactory(status="published")
+    PartyFactory(agreement=extra, institution=huawei)
+    PartyFactory(agreement=extra, institution=Institution.objects.get(slug="ecnu"))
+    draft = AgreementFactory(status="draft")
+    PartyFactory(agreement=draft, institution=huawei)
+    PartyFactory(agreement=draft, institution=Institution.objects.get(slug="tju"))
+    parties = Institution.objects.values_list("pk", flat=True)
+    every = Agreement.objects.published().values("pk")
+    # All published agreements: read from the totals on PostgreSQL; among given ones, counted.
+    assert party_pairs(parties) == party_pairs(parties, every)
+    ecnu = Institution.objects.get(slug="ecnu")
+    assert party_pairs(parties)[tuple(sorted((huawei.pk, ecnu.pk)))] == 2
