@@ -86,7 +86,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable database fails a request within seconds (a friendly 503), rather than
     # holding a gunicorn worker until it is killed.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", 5)
+    # Every server-side cursor here (the streamed downloads) reads its whole result: plan it
+    # for all its rows, not for the first tenth (twice as fast for one company's 20,000).
+    options["options"] = f"{options.get('options', '')} -c cursor_tuple_fraction=1".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
