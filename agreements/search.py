@@ -3,30 +3,33 @@
 import difflib
 import re
 
-from django.db.models import Q
-
 from agreements.filters import search_terms
-from people.models import Person
-from registry.models import FocusArea, Institution
+from agreements.public import agreement_counts, link_counts, public_participations
+from agreements.search_index import FOCUS_AREA
+from people.models import Person, PersonAlias
+from registry.cache import cached
+from registry.models import FocusArea, Institution, InstitutionAlias
 
 WORD = re.compile(r"\w+")
 
 
-def public_vocabulary(agreements):
-    """Words of the names the public can already see: those of published agreements only,
-    so that a suggestion never reveals a draft."""
-    institutions = Institution.objects.filter(
-        Q(parties__agreement__in=agreements) | Q(parties_as_unit__agreement__in=agreements)
-    ).distinct()
-    names = list(institutions.values_list("name", "native_name", "acronym", "aliases__name"))
-    names += list(
-        FocusArea.objects.filter(agreements__in=agreements).values_list("name").distinct()
-    )
-    names += list(
-        Person.objects.filter(participations__agreement__in=agreements)
-        .values_list("name", "aliases__name")
-        .distinct()
-    )
+def public_vocabulary():
+    """Words of the names the public can already see: those of the institutions, focus areas
+    and people of published agreements only, so that a suggestion never reveals a draft.
+    Read through the search's counts and one semi-join over participations, rather than a
+    DISTINCT over every party and participation (seconds at 100,000 agreements)."""
+    institutions = list(agreement_counts())
+    areas = [int(pk) for pk in link_counts(None, FOCUS_AREA)]
+    people = public_participations().values("person")
+    names = [
+        *Institution.objects.filter(pk__in=institutions).values_list(
+            "name", "native_name", "acronym"
+        ),
+        *InstitutionAlias.objects.filter(institution__in=institutions).values_list("name"),
+        *FocusArea.objects.filter(pk__in=areas).values_list("name"),
+        *Person.objects.filter(pk__in=people).values_list("name", "native_name"),
+        *PersonAlias.objects.filter(person__in=people).values_list("name"),
+    ]
     return {
         word.casefold(): word
         for row in names
@@ -36,9 +39,9 @@ def public_vocabulary(agreements):
     }
 
 
-def suggest(text, agreements):
+def suggest(text):
     """`text` with each unknown word replaced by the closest known one, or None."""
-    vocabulary = public_vocabulary(agreements)
+    vocabulary = cached("vocabulary", "", public_vocabulary)
     corrected, changed = [], False
     for term in search_terms(text):
         if term.casefold() in vocabulary:

@@ -81,9 +81,7 @@ def search(request):
         "per_kind": [(value.label, value.count) for value in kinds.values] if kinds else [],
         "network": summary["network"],
         "year_query": without_years.urlencode(),
-        "suggestion": suggest(text, Agreement.objects.published())
-        if text and not page.paginator.count
-        else None,
+        "suggestion": suggest(text) if text and not page.paginator.count else None,
     }
     return render(request, "agreements/search.html", context)
 

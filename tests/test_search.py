@@ -8,6 +8,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from people.models import Person, PersonAlias
+from registry.models import Institution, InstitutionAlias
 from tests.factories import AgreementFactory, FocusAreaFactory, PartyFactory
 from tests.search_data import DRAFT_TOKEN, build
 
@@ -228,3 +230,15 @@ def test_relevance_ranks_each_level_and_counts_only_published(client):
     assert result_slugs(response) == [top.slug, mid.slug, low.slug]
     assert response.context["page"].paginator.count == 3
     assert "Orbital lattice draft" not in response.content.decode()
+
+
+def test_suggestions_come_from_the_aliases_of_public_names_only(client, seeds):
+    ecnu, secret = Institution.objects.get(slug="ecnu"), Institution.objects.get(slug="secret")
+    InstitutionAlias.objects.create(institution=ecnu, name="Huadong")
+    InstitutionAlias.objects.create(institution=secret, name="Brambleworth")
+    secret_person = Person.objects.get(name=f"{DRAFT_TOKEN} Person")
+    PersonAlias.objects.create(person=secret_person, name="Quillfeather")
+    assert ">Huadong</a>" in search(client, "q=Huadonk").content.decode()
+    for misspelt in ("Brambleworht", "Quilfeather", f"{DRAFT_TOKEN[:-1]}x"):
+        page = search(client, f"q={misspelt}").content.decode()
+        assert "Did you mean" not in page, misspelt
