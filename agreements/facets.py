@@ -140,6 +140,14 @@ def link_counts(filterset, active, *, without, codes):
     return counts
 
 
+def result_count(filterset):
+    """The number of agreements the filters select, counted from the links as the facets
+    are (each published agreement has one type): ready-made for all published agreements or
+    one institution's."""
+    counts = link_counts(filterset, active_filters(filterset), without=None, codes=[links.TYPE])
+    return sum(counts[links.TYPE].values())
+
+
 def search_summary(filterset, query):
     """What the search page shows beside its list: the number of results, every facet, the
     agreements per year and the partnership network. A fixed number of queries: one for the

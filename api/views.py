@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from agreements.facets import result_count
 from agreements.filters import AgreementFilter
 from agreements.models import Agreement
 from agreements.public import (
@@ -37,9 +38,12 @@ def page_link(request, number):
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-def paginated(request, items, serialize_page):
-    """One page of `items` (a queryset or list), or a 400 naming what is wrong."""
+def paginated(request, items, serialize_page, *, count=None):
+    """One page of `items` (a queryset or list), or a 400 naming what is wrong. `count`: the
+    number of items, when counted already."""
     paginator = Paginator(items, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count
     number = request.GET.get("page", "1")
     if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
         return error(400, {"page": [f"There is no page {number[:20]}."]})
@@ -89,7 +93,12 @@ def agreements(request):
     filterset = AgreementFilter(request.GET, queryset=Agreement.objects.published())
     if not filterset.is_valid():
         return error(400, {name: list(errors) for name, errors in filterset.errors.items()})
-    return paginated(request, with_related(filterset.sorted(filterset.qs)), serialize_agreements)
+    return paginated(
+        request,
+        with_related(filterset.sorted(filterset.qs)),
+        serialize_agreements,
+        count=result_count(filterset),
+    )
 
 
 @require_GET

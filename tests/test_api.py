@@ -40,6 +40,24 @@ def test_agreement_list_takes_the_search_parameters(client, seeds):
     assert record["signed_on"] == "2020-09-24"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "institution=huawei",
+        "institution=huawei&institution=ecnu",
+        "q=Huawei",
+        "kind=company&focus_area=5g",
+        "signed_from=2020",
+        "has_lab=false",
+        "q=Nothingmatchesthis",
+    ],
+)
+def test_agreement_list_counts_what_it_lists(client, seeds, query):
+    page = get_json(client, f"/api/agreements/?{query}")
+    assert page["count"] == len(page["results"])
+
+
 def test_agreement_list_pages_by_fifty(client, seeds):
     for _ in range(52):
         PartyFactory(agreement=AgreementFactory(status="published"))
