@@ -171,6 +171,22 @@ def test_network_component_draws_svg_with_tables_of_the_same_facts(three):
     assert "style=" not in html and "<script" not in html
 
 
+def test_network_names_are_escaped_in_the_drawing_and_the_tables():
+    odd = InstitutionFactory(name='Smith & <Sons> "Ltd"')
+    other = InstitutionFactory(name="Other")
+    agreement(2019, odd, other)
+    html = render(
+        "{% network_chart network 'Partnership network' %}",
+        network=partnership_network(Agreement.objects.all()),
+    )
+    escaped = "Smith &amp; &lt;Sons&gt; &quot;Ltd&quot;"
+    assert f"<title>{escaped} – Other: 1</title>" in html or (
+        f"<title>Other – {escaped}: 1</title>" in html
+    )
+    assert f">{escaped}</a></td>" in html
+    assert "<Sons>" not in html
+
+
 def test_svg_numbers_are_not_localised(three):
     agreement(2019, *three)
     with translation.override("de"):

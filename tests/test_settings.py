@@ -106,3 +106,13 @@ def test_on_this_machine_no_setting_is_needed():
     result = manage(env, "shell", "--no-imports", "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_planner_settings_given_in_the_database_address_win():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS'])"
+    plain = manage(production(), "shell", "--no-imports", "-c", code)
+    assert "-c random_page_cost=1.1" in plain.stdout, plain.stderr
+    address = "postgres://registry:secret@db.internal:5432/registry?options=-c+random_page_cost%3D4"
+    given = manage(production(DATABASE_URL=address), "shell", "--no-imports", "-c", code)
+    options = given.stdout
+    assert options.index("random_page_cost=1.1") < options.index("random_page_cost=4"), options
