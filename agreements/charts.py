@@ -64,7 +64,7 @@ class Network:
     edges: list  # NetworkEdge between two nodes, most shared agreements first
 
 
-def partnership_network(agreements, *, limit=40, party_counts=None, linked=None):
+def partnership_network(agreements, *, limit=40, party_counts=None, linked=None, scope=None):
     """Who signs with whom among `agreements`: the `limit` institutions that are party to the
     most of them (nodes, each with its number of agreements) and, for every two of those that
     are parties to the same agreements, an edge with the number they share. Institutions are
@@ -72,7 +72,8 @@ def partnership_network(agreements, *, limit=40, party_counts=None, linked=None)
     institution is a party to an agreement once), so no party row is read into Python.
     `party_counts` ({institution id: agreements}, as the search's links count them) saves
     counting the nodes again; then the edges are counted on the links too, among `linked`
-    (a queryset of the agreements' ids, or None when `agreements` are all published ones)."""
+    (a queryset of the agreements' ids, or None when `agreements` are all published ones),
+    read from the totals when `scope` names them (search_index.party_pairs)."""
     agreement_ids = agreements.order_by().values("pk")
     if party_counts is None:
         top = (
@@ -88,7 +89,7 @@ def partnership_network(agreements, *, limit=40, party_counts=None, linked=None)
         institutions = Institution.objects.in_bulk(node_counts) if node_counts else {}
     kept = list(institutions)
     if party_counts is not None:
-        edge_counts = party_pairs(kept, linked)
+        edge_counts = party_pairs(kept, linked, scope=scope)
     else:
         pairs = (
             Party.objects.filter(

@@ -178,7 +178,9 @@ def search_summary(filterset, query):
         "count": sum(main[links.TYPE].values()),
         "facets": build_facets(counts, query),
         "per_year": fill_years({int(year): n for year, n in main[links.YEAR].items()}),
-        "network": partnership_network(filterset.qs, limit=30, party_counts=parties, linked=linked),
+        "network": partnership_network(
+            filterset.qs, limit=30, party_counts=parties, linked=linked, scope=scope
+        ),
     }
 
 

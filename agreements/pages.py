@@ -212,6 +212,7 @@ def institution_detail(request, slug):
                 agreements_qs,
                 party_counts={int(pk): n for pk, n in counts[PARTY].items()},
                 linked=linked,
+                scope=institution.pk,
             ),
             "search_query": urlencode({"institution": institution.slug}),
         },

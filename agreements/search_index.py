@@ -19,7 +19,7 @@ FOCUS_AREA = "f"
 TYPE = "t"
 YEAR = "y"
 HAS_LAB = "l"
-PAIR = "q"  # in the totals only: two parties, "a b" (a < b as text), over all published
+PAIR = "q"  # in the totals only: two parties, "a b" (a < b as text)
 
 
 class Matches(lookups.IContains):
@@ -172,22 +172,23 @@ def refreshed_once():
         cursor.execute("DROP TABLE search_pending")
 
 
-def party_pairs(institution_ids, agreements=None):
+def party_pairs(institution_ids, agreements=None, *, scope=None):
     """{(a, b): agreements} for every two of `institution_ids` (a < b) that are parties to the
     same published agreements, among `agreements` (a queryset of agreement ids; None: all).
-    One query: of the totals, over all of them on PostgreSQL; else on the links' (facet,
-    value, agreement) index."""
+    One query: on PostgreSQL, of the totals when `scope` says that `agreements` are all
+    published ones (0) or one institution's (its id); else on the links' (facet, value,
+    agreement) index."""
     values = [str(pk) for pk in institution_ids]
     if len(values) < 2:
         return {}
-    if agreements is None and totals_kept():
+    if scope is not None and totals_kept():
         wanted = [f"{a} {b}" for a in values for b in values if a < b]
         with connection.cursor() as cursor:
             # One array parameter: hundreds of pairs bound one by one cost more than the query.
             cursor.execute(
-                "SELECT value, n FROM agreements_searchtotal WHERE scope = 0 AND facet = %s "
+                "SELECT value, n FROM agreements_searchtotal WHERE scope = %s AND facet = %s "
                 "AND value = ANY(%s) AND n > 0",
-                [PAIR, wanted],
+                [scope, PAIR, wanted],
             )
             return {tuple(sorted(int(pk) for pk in value.split())): n for value, n in cursor}
     marks = ", ".join(["%s"] * len(values))

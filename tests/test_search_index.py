@@ -98,8 +98,10 @@ def assert_kept_tables_are_fresh():
         for code, value in rows:
             expected[0, code, value] = expected.get((0, code, value), 0) + 1
         parties = [value for code, value in rows if code == "p"]
+        scopes = [0, *(int(value) for code, value in rows if code == "i")]
         for pair in (f"{a} {b}" for a in parties for b in parties if a < b):
-            expected[0, "q", pair] = expected.get((0, "q", pair), 0) + 1
+            for scope in scopes:
+                expected[scope, "q", pair] = expected.get((scope, "q", pair), 0) + 1
         for scope_code, scope in rows:
             if scope_code != "i":
                 continue
@@ -322,7 +324,13 @@ def test_the_unfiltered_networks_pairs_are_those_of_the_links(seeds):
     PartyFactory(agreement=draft, institution=Institution.objects.get(slug="tju"))
     parties = Institution.objects.values_list("pk", flat=True)
     every = Agreement.objects.published().values("pk")
-    # All published agreements: read from the totals on PostgreSQL; among given ones, counted.
-    assert party_pairs(parties) == party_pairs(parties, every)
+    # All published agreements, or one institution's: read from the totals on PostgreSQL;
+    # among given agreements, counted from the links.
+    assert party_pairs(parties, scope=0) == party_pairs(parties, every)
     ecnu = Institution.objects.get(slug="ecnu")
-    assert party_pairs(parties)[tuple(sorted((huawei.pk, ecnu.pk)))] == 2
+    assert party_pairs(parties, scope=0)[tuple(sorted((huawei.pk, ecnu.pk)))] == 2
+    for institution in Institution.objects.all():
+        linked = SearchLink.objects.filter(facet="i", value=str(institution.pk))
+        linked = linked.values("agreement_id")
+        assert party_pairs(parties, linked, scope=institution.pk) == party_pairs(parties, linked)
+    assert party_pairs(parties, every) != {}
