@@ -202,18 +202,23 @@ def test_search_follows_focus_areas_labs_people_and_status(seeds):
     assert_facets_true("q=iflytek")
 
 
-def test_bulk_writes_and_raw_sql_keep_the_search_true(seeds):
+def bulk_agreements(count, name="once"):
+    """`count` published agreements, made with bulk_create: "{name}-0" ("{Name} 0") on."""
     kind = Agreement.objects.get(slug="iflytek-2021").agreement_type
-    made = Agreement.objects.bulk_create(
+    return Agreement.objects.bulk_create(
         Agreement(
-            slug=f"bulk-{n}",
-            title=f"Bulk {n}",
+            slug=f"{name}-{n}",
+            title=f"{name.title()} {n}",
             agreement_type=kind,
             status="published",
             published_at="2020-01-01T00:00Z",
         )
-        for n in range(5)
+        for n in range(count)
     )
+
+
+def test_bulk_writes_and_raw_sql_keep_the_search_true(seeds):
+    made = bulk_agreements(5, "bulk")
     huawei = Institution.objects.get(slug="huawei")
     Party.objects.bulk_create(Party(agreement=a, institution=huawei) for a in made)
     assert len(results("institution=huawei")) == 7
@@ -261,21 +266,6 @@ def test_csv_download_follows_names_sources_and_order(client, seeds):
     assert row["focus_areas"] == "; ".join(sorted(names))
     assert row["sources"].endswith("https://example.org/b; https://example.org/a")
     assert "iFLYTEK Co." in row["parties"].split("; ")
-
-
-def bulk_agreements(count, **fields):
-    kind = Agreement.objects.get(slug="iflytek-2021").agreement_type
-    return Agreement.objects.bulk_create(
-        Agreement(
-            slug=f"once-{n}",
-            title=f"Once {n}",
-            agreement_type=kind,
-            status="published",
-            published_at="2020-01-01T00:00Z",
-            **fields,
-        )
-        for n in range(count)
-    )
 
 
 @pytest.mark.skipif(not totals_kept(), reason="PostgreSQL keeps the index in tables")
