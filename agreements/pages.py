@@ -5,7 +5,7 @@ Every query starts from `Agreement.objects.published()`: a draft is a 404, and a
 person or technology known only from drafts is a 404 too. Each page runs a fixed number of
 queries, whatever the number of related rows."""
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
@@ -52,6 +52,7 @@ INVERSE_RELATIONS = {
 AGREEMENTS_SHOWN = 50
 PARTNERS_SHOWN = 50
 PEOPLE_SHOWN = 50
+INSTITUTIONS_SHOWN = 50
 NEWEST_FIRST = [F("agreement__signed_on").desc(nulls_last=True), "agreement__title"]
 
 
@@ -282,13 +283,23 @@ def focus_area_list(request):
 def focus_area_detail(request, slug):
     area = get_object_or_404(FocusArea.objects.select_related("group"), slug=slug)
     agreements_qs = Agreement.objects.published().filter(focus_areas=area)
-    agreements = list(with_parties(agreements_qs))
+    # A technology may be in thousands of agreements: the page counts them and their
+    # institutions in the database, lists the latest agreements and the institutions in most
+    # of them, and links to the search for all the agreements.
+    agreement_count = agreements_qs.count()
+    agreements = list(
+        with_parties(agreements_qs.order_by(*Agreement._meta.ordering)[:AGREEMENTS_SHOWN])
+    )
     labs_qs = area.labs.filter(pk__in=public_lab_ids())
     labs = list(labs_qs.prefetch_related("hosts"))
-    if not (agreements or labs):
+    if not (agreement_count or labs):
         raise Http404("No published agreement or public lab has this focus area.")
-    institutions = Counter(
-        party.institution for agreement in agreements for party in agreement.parties.all()
+    # The institutions that are parties to most of them, each with their number, and (the same
+    # on every row) how many institutions are parties to any.
+    institutions = list(
+        Institution.objects.filter(parties__agreement__in=agreements_qs)
+        .annotate(n=Count("parties__agreement", distinct=True), total=Window(Count("*")))
+        .order_by("-n", "name", "pk")[:INSTITUTIONS_SHOWN]
     )
     return render(
         request,
@@ -296,8 +307,10 @@ def focus_area_detail(request, slug):
         {
             "area": area,
             "agreements": agreements,
+            "agreement_count": agreement_count,
             "labs": labs,
-            "institutions": sorted(institutions.items(), key=lambda i: (-i[1], i[0].name)),
+            "institutions": [(institution, institution.n) for institution in institutions],
+            "institution_count": institutions[0].total if institutions else 0,
             "per_year": agreements_per_year(agreements_qs),
             "labs_per_year": count_per_year(labs_qs, "established_on"),
             "search_query": urlencode({"focus_area": area.slug}),

@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from agreements import pages
+from agreements.models import Agreement, Party
 from labs.models import Lab, LabAgreement
 from registry.models import InstitutionKind
 from tests.factories import (
@@ -466,6 +468,33 @@ def test_focus_area_page_shows_its_agreements_labs_and_years(client, data):
     assert "Tianjin University" in section(html, "institutions")
 
 
+def test_focus_area_page_counts_everything_and_lists_the_latest_and_the_main_institutions(
+    client, data, monkeypatch
+):
+    grow(data)  # four more published agreements in 5G, each with four parties
+    monkeypatch.setattr(pages, "AGREEMENTS_SHOWN", 2)
+    monkeypatch.setattr(pages, "INSTITUTIONS_SHOWN", 3)
+    response = client.get(data.g5.get_absolute_url())
+    published = Agreement.objects.published().filter(focus_areas=data.g5)
+    assert response.context["agreement_count"] == published.count() == 5  # not the draft
+    assert [a.slug for a in response.context["agreements"]] == [
+        a.slug for a in published.order_by(*Agreement._meta.ordering)[:2]
+    ]
+    parties = Party.objects.filter(agreement__in=published)
+    assert response.context["institution_count"] == parties.values("institution").distinct().count()
+    shared = {}
+    for party in parties.select_related("institution"):
+        shared.setdefault(party.institution, set()).add(party.agreement_id)
+    expected = sorted(shared.items(), key=lambda item: (-len(item[1]), item[0].name, item[0].pk))
+    assert [(i.slug, n) for i, n in response.context["institutions"]] == [
+        (i.slug, len(ids)) for i, ids in expected[:3]
+    ]
+    html = response.content.decode()
+    assert "(the latest 2 are listed here)" in html
+    assert f"{response.context['institution_count']} institutions; the 3 in the most" in html
+    assert sum(n for _year, n in response.context["per_year"]) == 5
+
+
 def test_focus_area_list_counts_published_agreements_and_public_labs(client, data):
     response = client.get(reverse("agreements:focus-area-list"))
     counts = {a.slug: (a.agreement_count, a.lab_count) for a in response.context["areas"]}
@@ -619,7 +648,7 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
         ("institution", 18),  # a page of people: their count, then the page
         ("institution_list", 2),
         ("person", 3),
-        ("focus_area", 7),
+        ("focus_area", 9),  # its agreements and institutions counted, then the first of each
         ("focus_area_list", 3),
         ("lab", 5),
         ("lab_list", 3),
