@@ -21,7 +21,7 @@ def public_records(agreements, *, request, with_url=True):
     institutions = InstitutionRecords()
     institutions.load(referenced_institutions(agreements))
     targets = {
-        relation.target.slug for agreement in agreements for relation in agreement.relations.all()
+        relation.target.slug for agreement in agreements for relation in agreement.relation_list
     }
     published = set(
         Agreement.objects.published().filter(slug__in=targets).values_list("slug", flat=True)
@@ -32,7 +32,7 @@ def public_records(agreements, *, request, with_url=True):
         record["relations"] = [r for r in record["relations"] if r["key"] in published]
         record["photos"] = [
             {**data, "image_url": photo.image_url or public_image(photo, request)}
-            for data, photo in zip(record["photos"], agreement.photos.all(), strict=True)
+            for data, photo in zip(record["photos"], agreement.photo_list, strict=True)
         ]
         if with_url:
             record["url"] = request.build_absolute_uri(agreement.get_absolute_url())

@@ -33,35 +33,45 @@ def export_lines(agreements):
 
 
 def with_related(agreements):
+    """`agreements` with everything a record holds, each relation prefetched into a plain list
+    (`to_attr`): a related manager's queryset per object and relation cost more than the SQL."""
     return agreements.select_related("agreement_type").prefetch_related(
-        "parties",
-        Prefetch("participations", Participation.objects.select_related("person")),
-        "participations__person__aliases",
-        "focus_areas",
-        Prefetch("labagreement_set", LabAgreement.objects.select_related("lab")),
-        "labagreement_set__lab__labhost_set",
-        "labagreement_set__lab__focus_areas",
-        "sources",
-        "photos",
-        Prefetch("relations", AgreementRelation.objects.select_related("target")),
+        Prefetch("parties", to_attr="party_list"),
+        Prefetch(
+            "participations",
+            Participation.objects.select_related("person"),
+            to_attr="participation_list",
+        ),
+        Prefetch("participation_list__person__aliases", to_attr="alias_list"),
+        Prefetch("focus_areas", to_attr="focus_area_list"),
+        Prefetch(
+            "labagreement_set", LabAgreement.objects.select_related("lab"), to_attr="lab_links"
+        ),
+        Prefetch("lab_links__lab__labhost_set", to_attr="host_list"),
+        Prefetch("lab_links__lab__focus_areas", to_attr="focus_area_list"),
+        Prefetch("sources", to_attr="source_list"),
+        Prefetch("photos", to_attr="photo_list"),
+        Prefetch(
+            "relations", AgreementRelation.objects.select_related("target"), to_attr="relation_list"
+        ),
     )
 
 
 def referenced_institutions(agreements):
     for agreement in agreements:
-        for party in agreement.parties.all():
+        for party in agreement.party_list:
             yield from (party.institution_id, party.unit_id)
-        for participation in agreement.participations.all():
+        for participation in agreement.participation_list:
             yield participation.organisation_id
-        for link in agreement.labagreement_set.all():
-            yield from (host.institution_id for host in link.lab.labhost_set.all())
+        for link in agreement.lab_links:
+            yield from (host.institution_id for host in link.lab.host_list)
 
 
 def agreement_record(agreement, institutions):
     """One agreement as an interchange object: the single place that says what a line holds.
     `agreement` comes from `with_related`, `institutions` has loaded what it references."""
     party_names = {
-        party.pk: institutions.get(party.institution_id).name for party in agreement.parties.all()
+        party.pk: institutions.get(party.institution_id).name for party in agreement.party_list
     }
     return {
         "key": agreement.slug,
@@ -81,7 +91,7 @@ def agreement_record(agreement, institutions):
                 "institution": institutions.record(party.institution_id),
                 "unit": institutions.record(party.unit_id),
             }
-            for party in agreement.parties.all()
+            for party in agreement.party_list
         ],
         "participants": [
             {
@@ -91,14 +101,12 @@ def agreement_record(agreement, institutions):
                 "organisation": institutions.record(participation.organisation_id),
                 "on_behalf_of": party_names.get(participation.party_id),
             }
-            for participation in agreement.participations.all()
+            for participation in agreement.participation_list
         ],
-        "focus_areas": sorted_names(area.name for area in agreement.focus_areas.all()),
+        "focus_areas": sorted_names(area.name for area in agreement.focus_area_list),
         "labs": [
             lab_record(link, institutions)
-            for link in sorted(
-                agreement.labagreement_set.all(), key=lambda link: (link.lab.name, link.lab.slug)
-            )
+            for link in sorted(agreement.lab_links, key=lambda link: (link.lab.name, link.lab.slug))
         ],
         "sources": [
             {
@@ -108,7 +116,7 @@ def agreement_record(agreement, institutions):
                 "published_on": iso(source.published),
                 "note": source.note or None,
             }
-            for source in agreement.sources.all()
+            for source in agreement.source_list
         ],
         "photos": [
             {
@@ -116,12 +124,12 @@ def agreement_record(agreement, institutions):
                 "image_url": photo_address(photo),
                 "credit": photo.credit or None,
             }
-            for photo in agreement.photos.all()
+            for photo in agreement.photo_list
         ],
         "relations": sorted(
             (
                 {"type": relation.type, "key": relation.target.slug}
-                for relation in agreement.relations.all()
+                for relation in agreement.relation_list
             ),
             key=lambda relation: (relation["type"], relation["key"]),
         ),
@@ -134,7 +142,7 @@ def person_record(person):
         "key": person.slug,
         "name": person.name,
         "native_name": person.native_name or None,
-        "aliases": sorted_names(alias.name for alias in person.aliases.all()),
+        "aliases": sorted_names(alias.name for alias in person.alias_list),
     }
 
 
@@ -144,8 +152,8 @@ def lab_record(link, institutions):
         "name": lab.name,
         "status": lab.status,
         "established_on": iso(lab.established),
-        "hosts": [institutions.record(host.institution_id) for host in lab.labhost_set.all()],
-        "focus_areas": sorted_names(area.name for area in lab.focus_areas.all()),
+        "hosts": [institutions.record(host.institution_id) for host in lab.host_list],
+        "focus_areas": sorted_names(area.name for area in lab.focus_area_list),
         "description": lab.description or None,
         "outcome": link.outcome,
     }
