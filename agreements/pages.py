@@ -287,9 +287,7 @@ def focus_area_detail(request, slug):
     # institutions in the database, lists the latest agreements and the institutions in most
     # of them, and links to the search for all the agreements.
     agreement_count = agreements_qs.count()
-    agreements = list(
-        with_parties(agreements_qs.order_by(*Agreement._meta.ordering)[:AGREEMENTS_SHOWN])
-    )
+    agreements = list(with_parties(agreements_qs[:AGREEMENTS_SHOWN]))  # newest first
     labs_qs = area.labs.filter(pk__in=public_lab_ids())
     labs = list(labs_qs.prefetch_related("hosts"))
     if not (agreement_count or labs):
