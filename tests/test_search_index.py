@@ -324,3 +324,20 @@ def test_the_unfiltered_networks_pairs_are_those_of_the_links(seeds):
         linked = linked.values("agreement_id")
         assert party_pairs(parties, linked, scope=institution.pk) == party_pairs(parties, linked)
     assert party_pairs(parties, every) != {}
+
+
+@pytest.mark.skipif(not totals_kept(), reason="PostgreSQL keeps the documents in a table")
+def test_a_long_search_document_stays_whole_in_its_row(seeds):
+    # A row over 2 kB (the summary is in it twice), which PostgreSQL would by default compress
+    # or move out to TOAST, and every search then read from there (migration agreements/0010).
+    agreement = AgreementFactory(status="published", summary="smart city " * 150)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT octet_length(document), pg_column_size(document) "
+            "FROM agreements_searchdocument WHERE agreement_id = %s",
+            [agreement.pk],
+        )
+        length, stored = cursor.fetchone()
+    assert length > 1500
+    assert stored >= length  # neither compressed nor a TOAST pointer
+    assert agreement.slug in results("q=smart+city")
