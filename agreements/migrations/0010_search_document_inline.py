@@ -9,8 +9,12 @@ Rows up to a page (8,160 bytes) now stay in it as they are, larger ones are comp
 first; the table grows from 140 MB to 230 MB and its TOAST table shrinks as much.
 """
 
+import importlib
+
 from django.db import migrations
 
+# 0009's runner: its SQL on PostgreSQL, nothing on SQLite (views there).
+run = importlib.import_module("agreements.migrations.0009_deferred_search_refresh").run
 COLUMNS = ["title", "summary", "document"]
 INLINE = f"""
 ALTER TABLE agreements_searchdocument SET (toast_tuple_target = 8160),
@@ -24,14 +28,6 @@ DEFAULT = f"""
 ALTER TABLE agreements_searchdocument RESET (toast_tuple_target),
     {", ".join(f"ALTER COLUMN {column} SET STORAGE EXTENDED" for column in COLUMNS)};
 """
-
-
-def run(sql):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return apply
 
 
 class Migration(migrations.Migration):
