@@ -6,9 +6,9 @@ person or technology known only from drafts is a 404 too. Each page runs a fixed
 queries, whatever the number of related rows."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Prefetch, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -53,6 +53,7 @@ AGREEMENTS_SHOWN = 50
 PARTNERS_SHOWN = 50
 PEOPLE_SHOWN = 50
 INSTITUTIONS_SHOWN = 50
+MAX_PAGE = 10_000  # of people: a larger number is read as page 1
 NEWEST_FIRST = [F("agreement__signed_on").desc(nulls_last=True), "agreement__title"]
 
 
@@ -153,7 +154,7 @@ def institution_detail(request, slug):
     institution = get_object_or_404(
         Institution.objects.select_related("parent").prefetch_related("aliases"), slug=slug
     )
-    tree = InstitutionTree()
+    tree = InstitutionTree.below(institution.pk)
     family = tree.with_descendants(institution.pk)
     published = Agreement.objects.published()
     linked = linked_to(institution.pk)
@@ -167,7 +168,9 @@ def institution_detail(request, slug):
         with_parties(agreements_qs.order_by(*Agreement._meta.ordering)[:AGREEMENTS_SHOWN])
     )
     participations = Participation.objects.filter(agreement__in=published, organisation__in=family)
-    people_page = page_counted(
+    # By name, a page at a time, and not counted: the top company has 14,000 people, whom
+    # counting took most of the page's queries' time; listing a page reads its index of names.
+    people_page = page_uncounted(
         Person.objects.filter(pk__in=participations.values("person")).order_by("name", "pk"),
         request.GET.get("people", ""),
         PEOPLE_SHOWN,
@@ -185,7 +188,7 @@ def institution_detail(request, slug):
         .distinct()
         .prefetch_related("hosts")
     )
-    if not (agreement_count or people_page.paginator.count or labs):
+    if not (agreement_count or people_page.items or labs):
         raise Http404("No published agreement names this institution.")
 
     # Its units (and theirs) are listed once something public names them.
@@ -220,17 +223,42 @@ def institution_detail(request, slug):
     )
 
 
-def page_counted(items, number, size):
-    """Page `number` of `items` (page 1 if there is no such page), counted by the same query
-    (`COUNT(*) OVER ()`) rather than by a query of its own."""
-    number = int(number) if number.isdigit() and int(number) > 0 else 1
-    counted = items.annotate(total=Window(Count("*")))
-    found = list(counted[(number - 1) * size : number * size])
+@dataclass
+class UncountedPage:
+    """A page of a list whose length is not counted: one more item than a page is read to
+    know whether another page follows."""
+
+    items: list
+    number: int
+    has_next: bool
+
+    def __iter__(self):
+        return iter(self.items)
+
+    @property
+    def has_previous(self):
+        return self.number > 1
+
+    @property
+    def has_other_pages(self):
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self):
+        return self.number - 1
+
+    @property
+    def next_page_number(self):
+        return self.number + 1
+
+
+def page_uncounted(items, number, size):
+    """Page `number` of `items` (page 1 if there is no such page)."""
+    number = int(number) if number.isdigit() and 0 < int(number) <= MAX_PAGE else 1
+    found = list(items[(number - 1) * size : number * size + 1])
     if not found and number > 1:
-        number, found = 1, list(counted[:size])
-    paginator = Paginator(items, size)
-    paginator.count = found[0].total if found else 0
-    return Page(found, number, paginator)
+        number, found = 1, list(items[: size + 1])
+    return UncountedPage(found[:size], number, len(found) > size)
 
 
 def partners_of(family, agreements, parties):

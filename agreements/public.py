@@ -4,6 +4,7 @@ public only through a published agreement; every function here starts from
 
 from collections import defaultdict
 
+from django.db import connection
 from django.db.models import Count
 
 from agreements.models import Agreement, Participation
@@ -40,6 +41,21 @@ class InstitutionTree:
         for pk, parent_id in self.parent.items():
             if parent_id is not None:
                 self.children[parent_id].append(pk)
+
+    @classmethod
+    def below(cls, pk):
+        """The tree of one institution and everything below it, read in one (recursive)
+        query rather than with every institution of the registry."""
+        table = connection.ops.quote_name(Institution._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH RECURSIVE below (id, parent_id) AS ("  # noqa: S608 - a table name
+                f"SELECT id, parent_id FROM {table} WHERE id = %s "
+                f"UNION SELECT i.id, i.parent_id FROM {table} i JOIN below b ON i.parent_id = b.id"
+                ") SELECT id, parent_id FROM below",
+                [pk],
+            )
+            return cls(cursor.fetchall())
 
     def with_ancestors(self, pk):
         seen = []

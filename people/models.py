@@ -24,6 +24,9 @@ class Person(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "people"
+        # An institution's page lists its people by name a page at a time: in this order,
+        # the first page is found without reading all of them (agreements/pages.py).
+        indexes = [models.Index(fields=["name", "id"], name="person_name_idx")]
 
     def __str__(self):
         return f"{self.name} ({self.native_name})" if self.native_name else self.name

@@ -13,6 +13,7 @@ from django.urls import reverse
 from agreements import pages
 from agreements.models import Agreement, Party
 from labs.models import Lab, LabAgreement
+from people.models import Person
 from registry.models import InstitutionKind
 from tests.factories import (
     AgreementFactory,
@@ -390,6 +391,37 @@ def test_institution_page_lists_its_people_with_titles_then(client, data):
     assert "He Jifeng" in html
     tju = section(get(client, data.tju.get_absolute_url()), "people")
     assert "Hu Qinghua" in tju and "Vice Dean" in tju
+
+
+def test_institution_page_lists_its_people_by_name_a_page_at_a_time(client, data, monkeypatch):
+    monkeypatch.setattr(pages, "PEOPLE_SHOWN", 2)
+    family = [data.huawei, *data.huawei.units.all()]
+    expected = [
+        person.name
+        for person in Person.objects.filter(
+            participations__agreement__in=Agreement.objects.published(),
+            participations__organisation__in=family,
+        )
+        .distinct()
+        .order_by("name", "pk")
+    ]
+    assert len(expected) == 3  # not the draft's people, nor the partners'
+
+    def listed(query):
+        response = client.get(data.huawei.get_absolute_url(), {"people": query})
+        html = section(response.content.decode(), "people")
+        return [person.name for person, _roles in response.context["people"]], html
+
+    first, html = listed("1")
+    assert first == expected[:2]
+    assert 'href="?people=2#people" rel="next"' in html and 'rel="prev"' not in html
+    second, html = listed("2")
+    assert second == expected[2:]
+    assert 'href="?people=1#people" rel="prev"' in html and 'rel="next"' not in html
+    assert "Page 2" in html
+    # A page that does not exist, or is not a number, is the first.
+    for query in ("3", "0", "x", "99999999999"):
+        assert listed(query)[0] == first, query
 
 
 def test_institution_page_lists_labs_it_or_its_units_host(client, data):
