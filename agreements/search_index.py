@@ -8,7 +8,7 @@ views. So they are read-only models, `managed = False`.
 
 from contextlib import contextmanager
 
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import lookups
 
 INSTITUTION = "i"  # a party, a signing unit, or an ancestor of one
@@ -115,6 +115,11 @@ def totals_kept():
 BULK = 1000
 # The trigram index over the search documents' texts (migration 0008).
 TEXT_INDEX = "searchdocument_trgm_idx"
+# The transaction-level advisory lock on which writers of links and totals queue (0008).
+WRITERS_LOCK = 5318008
+# How long a bulk refresh waits to have the search documents alone before it rebuilds their
+# index (search_index.dropped_index).
+LOCK_WAIT = "5s"
 # What the index derives from (migration 0008's triggers).
 SOURCE_TABLES = [
     "agreements_agreement",
@@ -162,18 +167,20 @@ def refreshed_once():
             "FROM search_pending"
         )
         pending, documents, stored = cursor.fetchone()
-        rebuilt = None
+        rebuild = False
         if pending >= BULK:
             # Planned on statistics that count this transaction's rows (ANALYZE does), with
             # room to sort and hash in memory, a refresh of thousands reads whole tables.
             cursor.execute("ANALYZE " + ", ".join(SOURCE_TABLES))
             cursor.execute("SET LOCAL work_mem = '64MB'")
             refresh = "search_refresh_now"
-            if documents and documents >= stored:
-                rebuilt = dropped_index(cursor, TEXT_INDEX)
+            rebuild = documents and documents >= stored
         else:
             refresh = "search_refresh"  # by index, as the triggers do
+        rebuilt = None
         for column, links, document in (("links", True, False), ("document", False, True)):
+            if document and rebuild:
+                rebuilt = dropped_index(cursor, TEXT_INDEX)
             cursor.execute(
                 f"SELECT {refresh}(ARRAY(SELECT DISTINCT agreement_id "  # noqa: S608
                 f"FROM search_pending WHERE {column} ORDER BY 1), %s, %s)",
@@ -185,12 +192,28 @@ def refreshed_once():
 
 
 def dropped_index(cursor, name):
-    """Drop index `name` and return the statement that makes it again, as it is defined now.
+    """Drop index `name` of the search documents and return the statement that makes it again,
+    as it is defined now; None, leaving it, if the table cannot be had alone at once.
 
-    For a refresh that writes at least as many search documents as the table held (a first
-    import): building the trigram index over all of them afterwards takes two thirds of the
-    time of adding each to it (100,000 documents: 41 s rather than 61). Until the
-    transaction ends, searches elsewhere then wait for it rather than read the table."""
+    For a refresh that writes at least as many documents as the table held (a first import):
+    building the trigram index over all of them afterwards takes two thirds of the time of
+    adding each to it (100,000 documents: 41 s rather than 61). Until the transaction ends,
+    searches elsewhere then wait for it rather than read the table."""
+    # Writers queue on this lock (migration 0008) before they change links or totals: held,
+    # only a search or a writer of documents alone can be in the way, and either is waited
+    # for LOCK_WAIT at most (a deadlock, too, only loses the rebuild).
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITERS_LOCK])
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    (before,) = cursor.fetchone()
+    table = connection.ops.quote_name(SearchDocument._meta.db_table)
+    try:
+        with transaction.atomic():
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_WAIT])
+            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    except DatabaseError:
+        return None  # added one by one, as any other refresh does
+    finally:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
     cursor.execute(
         "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s",
         [name],

@@ -324,6 +324,38 @@ def test_a_bulk_write_of_most_documents_builds_the_text_index_again(seeds, monke
     assert_kept_tables_are_fresh()
 
 
+@pytest.mark.skipif(not totals_kept(), reason="PostgreSQL keeps the index in tables")
+def test_a_bulk_write_keeps_the_text_index_while_another_reads_the_documents(seeds, monkeypatch):
+    import psycopg
+
+    monkeypatch.setattr(search_index, "BULK", 2)
+    monkeypatch.setattr(search_index, "LOCK_WAIT", "100ms")
+    settings = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    )
+    try:
+        # A search in progress elsewhere: its transaction holds the table until it ends.
+        reader.execute("SELECT count(*) FROM agreements_searchdocument").fetchone()
+        with transaction.atomic():
+            before, _used = text_index()
+            with refreshed_once():
+                bulk_agreements(2 * SearchDocument.objects.count(), name="bulky")
+            # Not rebuilt, waited for no longer than told; the documents are added to it.
+            assert text_index() == (before, True)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('lock_timeout')")
+                assert cursor.fetchone() == ("0",)
+    finally:
+        reader.close()
+    assert "bulky-0" in results("q=bulky")
+    assert_kept_tables_are_fresh()
+
+
 def test_a_bulk_write_rolled_back_leaves_the_index_as_it_was(seeds):
     before = facet("", "institution")
     with transaction.atomic(), refreshed_once():
