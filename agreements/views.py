@@ -56,7 +56,13 @@ def search(request):
         f"{get_language()}:{query.urlencode()}",
         lambda: search_summary(filterset, request.GET),
     )
-    page = page_of(request, listed(agreements), count=summary["count"])
+    page = page_of(request, agreements.values_list("pk", flat=True), count=summary["count"])
+    # The page's agreements, cached too: their ids in order, as sorting every match (by
+    # relevance) is most of a text search's list. Read again through published(), so that no
+    # agreement outlives its publication in the cache.
+    ids = cached("results", f"{query.urlencode()}:{page.number}", lambda: list(page.object_list))
+    found = {a.pk: a for a in listed(Agreement.objects.published().filter(pk__in=ids))}
+    page.object_list = [found[pk] for pk in ids if pk in found]
     facets = summary["facets"]
     text = filterset.form.cleaned_data.get("q", "")
     without_years = request.GET.copy()

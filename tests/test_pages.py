@@ -677,7 +677,7 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
     [
         ("home", 10),
         ("agreement", 9),
-        ("institution", 18),  # a page of people: their count, then the page
+        ("institution", 18),  # its people a page at a time, not counted
         ("institution_list", 2),
         ("person", 3),
         ("focus_area", 9),  # its agreements and institutions counted, then the first of each
