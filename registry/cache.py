@@ -1,4 +1,5 @@
-"""Caching of what is expensive to compute and rarely changes: the facets and charts of a search.
+"""Caching of what is expensive to compute and rarely changes: the facets, charts and pages of
+results of a search.
 
 Every cached value is stored under the current *generation*, a number kept in the shared cache.
 The code paths that change what the public sees (publish and withdraw, every admin save or
