@@ -296,7 +296,7 @@ def write_link_history(model, name, rows, histories):
         history_model,
         [
             history_model(
-                history=histories[model, getattr(row, f"{source}_id")],
+                history_id=histories[model, getattr(row, f"{source}_id")].pk,
                 **{field: getattr(row, field) for field in fields},
             )
             for row in rows
