@@ -193,7 +193,7 @@ def refreshed_once():
 
 def dropped_index(cursor, name):
     """Drop index `name` of the search documents and return the statement that makes it again,
-    as it is defined now; None, leaving it, if the table cannot be had alone at once.
+    as it is defined now; None, leaving it, if the table cannot be had alone within LOCK_WAIT.
 
     For a refresh that writes at least as many documents as the table held (a first import):
     building the trigram index over all of them afterwards takes two thirds of the time of
