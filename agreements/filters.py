@@ -113,11 +113,13 @@ class AgreementFilter(filters.FilterSet):
     def filter_institution(self, queryset, name, value):
         if not value:
             return queryset
-        # Read once per search: the facets apply this filter again to other querysets.
-        if not hasattr(self, "_tree"):
-            self._tree = InstitutionTree()
-        tree = self._tree
-        ids = {pk for institution in value for pk in tree.with_descendants(institution.pk)}
+        # Read once per search (the facets apply this filter again to other querysets), and
+        # only below the institutions chosen.
+        chosen = tuple(institution.pk for institution in value)
+        if getattr(self, "_tree", (None,))[0] != chosen:
+            self._tree = (chosen, InstitutionTree.below(*chosen))
+        tree = self._tree[1]
+        ids = {pk for chosen_pk in chosen for pk in tree.with_descendants(chosen_pk)}
         parties = Party.objects.filter(Q(institution__in=ids) | Q(unit__in=ids))
         return queryset.filter(pk__in=parties.values("agreement"))
 

@@ -43,17 +43,18 @@ class InstitutionTree:
                 self.children[parent_id].append(pk)
 
     @classmethod
-    def below(cls, pk):
-        """The tree of one institution and everything below it, read in one (recursive)
+    def below(cls, *pks):
+        """The tree of some institutions and everything below them, read in one (recursive)
         query rather than with every institution of the registry."""
         table = connection.ops.quote_name(Institution._meta.db_table)
+        marks = ", ".join(["%s"] * len(pks))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH RECURSIVE below (id, parent_id) AS ("  # noqa: S608 - a table name
-                f"SELECT id, parent_id FROM {table} WHERE id = %s "
+                f"SELECT id, parent_id FROM {table} WHERE id IN ({marks}) "
                 f"UNION SELECT i.id, i.parent_id FROM {table} i JOIN below b ON i.parent_id = b.id"
                 ") SELECT id, parent_id FROM below",
-                [pk],
+                pks,
             )
             return cls(cursor.fetchall())
 
