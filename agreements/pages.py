@@ -7,8 +7,11 @@ queries, whatever the number of related rows."""
 
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from urllib.parse import urlencode
 
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -53,6 +56,7 @@ AGREEMENTS_SHOWN = 50
 PARTNERS_SHOWN = 50
 PEOPLE_SHOWN = 50
 INSTITUTIONS_SHOWN = 50
+INSTITUTIONS_PER_PAGE = 100
 MAX_PAGE = 10_000  # of people: a larger number is read as page 1
 NEWEST_FIRST = [F("agreement__signed_on").desc(nulls_last=True), "agreement__title"]
 
@@ -119,34 +123,45 @@ def agreement_detail(request, slug):
 
 
 def institution_list(request):
-    institutions = {i.pk: i for i in Institution.objects.select_related("parent")}
-    tree = InstitutionTree((pk, i.parent_id) for pk, i in institutions.items())
+    # Sorted from plain rows; only a page's institutions are read as objects.
+    rows = {pk: row for pk, *row in Institution.objects.values_list("pk", "parent", "name", "kind")}
+    tree = InstitutionTree((pk, parent) for pk, (parent, _name, _kind) in rows.items())
     counts = agreement_counts()
+    order = {value: index for index, value in enumerate(InstitutionKind.values)}
 
-    def place(institution):
-        """Units right after their parent: the names from the top of the tree down."""
-        chain = reversed(tree.with_ancestors(institution.pk))
-        return [(institutions[pk].name.casefold(), pk) for pk in chain]
+    def place(pk):
+        """Kind by kind; units right after their parent: the names from the top down."""
+        chain = reversed(tree.with_ancestors(pk))
+        return order[rows[pk][2]], [(rows[up][1].casefold(), up) for up in chain]
 
-    listed = sorted((i for pk, i in institutions.items() if pk in counts), key=place)
-    for institution in listed:
-        institution.agreement_count = counts[institution.pk]
+    listed = [pk for pk in rows if pk in counts]
     kind = request.GET.get("kind", "")
     if kind not in InstitutionKind.values:
         kind = ""
     kinds = [
-        (value, label, sum(1 for i in listed if i.kind == value))
+        (value, label, sum(1 for pk in listed if rows[pk][2] == value))
         for value, label in InstitutionKind.choices
     ]
-    groups = [
-        (label, [i for i in listed if i.kind == value])
-        for value, label, number in kinds
-        if number and (not kind or kind == value)
-    ]
+    # A page at a time: all 3,000 of 100,000 agreements' institutions took half a second.
+    shown = sorted((pk for pk in listed if not kind or rows[pk][2] == kind), key=place)
+    page = Paginator(shown, INSTITUTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    by_pk = Institution.objects.select_related("parent").in_bulk(page.object_list)
+    page.object_list = [by_pk[pk] for pk in page.object_list]
+    for institution in page:
+        institution.agreement_count = counts[institution.pk]
+    labels = dict(InstitutionKind.choices)
+    groups = [(labels[value], list(group)) for value, group in groupby(page, attrgetter("kind"))]
     return render(
         request,
         "agreements/institution_list.html",
-        {"groups": groups, "kinds": kinds, "kind": kind, "total": len(listed)},
+        {
+            "groups": groups,
+            "kinds": kinds,
+            "kind": kind,
+            "total": len(listed),
+            "page": page,
+            "query": urlencode({"kind": kind} if kind else {}),
+        },
     )
 
 

@@ -468,6 +468,38 @@ def test_institution_list_filters_by_kind(client, data):
     assert len(everything.context["groups"]) == 2
 
 
+def test_institution_list_is_paged_in_the_same_order_kind_by_kind(client, data, monkeypatch):
+    monkeypatch.setattr(pages, "INSTITUTIONS_PER_PAGE", 2)
+    url = reverse("agreements:institution-list")
+
+    def listed(query):
+        response = client.get(url, query)
+        assert response.status_code == 200
+        groups = [
+            (str(label), [i.slug for i in items]) for label, items in response.context["groups"]
+        ]
+        return groups, response.content.decode()
+
+    pages_of_all = [listed({"page": n})[0] for n in (1, 2, 3, 4)]
+    assert pages_of_all == [
+        [("university", ["ecnu", "tju"])],
+        [("university", ["tju-cic"]), ("company", ["china-telecom"])],
+        [("company", ["china-telecom-tj", "huawei"])],
+        [("company", ["huawei-shanghai", "huawei-tj-bg"])],
+    ]
+    groups, html = listed({"page": 2})
+    assert 'href="?page=1" rel="prev"' in html and 'href="?page=3" rel="next"' in html
+    assert "Page 2 of 4" in html
+    # A kind's pages keep the kind; a page that is not a number, or past the end, is still one.
+    groups, html = listed({"kind": "company", "page": 2})
+    assert groups == [("company", ["huawei", "huawei-shanghai"])]
+    assert 'href="?kind=company&amp;page=3" rel="next"' in html
+    assert listed({"page": "x"})[0] == pages_of_all[0]
+    assert listed({"page": "99"})[0] == pages_of_all[3]
+    # The counts of kinds are of all institutions, whatever the page.
+    assert "Page 1 of 4" in listed({})[1] and ">8</span>" in listed({"page": 3})[1]
+
+
 # People
 
 
@@ -678,7 +710,7 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
         ("home", 10),
         ("agreement", 9),
         ("institution", 18),  # its people a page at a time, not counted
-        ("institution_list", 2),
+        ("institution_list", 3),  # the rows to sort, the counts, then a page's institutions
         ("person", 3),
         ("focus_area", 9),  # its agreements and institutions counted, then the first of each
         ("focus_area_list", 3),
