@@ -272,36 +272,58 @@ def history_rows(model, rows, now):
     ]
 
 
+def write_values(model, names, rows):
+    """Write new rows of `model` given as tuples of plain values (keys, texts) of the fields
+    `names`, the others left to their database defaults (an automatic key: the next of its
+    sequence). On PostgreSQL with `COPY` and no instance made: links and their history are
+    most rows of an import, and making them instances took a tenth of its time in Python."""
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            [model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=INSERT_BATCH
+        )
+        return
+    target = connections[router.db_for_write(model)]
+    quote = target.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with (
+        target.cursor() as cursor,
+        target.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
 def write_links(model, name, owners):
-    """The through rows of a many-to-many field of new rows: (owner, [targets]) each."""
+    """The through rows of a many-to-many field of new rows, (owner, [targets]) each: their
+    values (id, owner id, target id), as written."""
     m2m = model._meta.get_field(name)
     through = m2m.remote_field.through
-    source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
-    return bulk_write(
-        through,
-        [
-            through(**{f"{source}_id": instance.pk, f"{target}_id": other.pk})
-            for instance, targets in owners
-            for other in targets
-        ],
-    )
+    names = ["id", f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"]
+    pairs = [(instance.pk, other.pk) for instance, targets in owners for other in targets]
+    if not pairs:
+        return []
+    if connection.vendor == "postgresql":
+        keys = reserved_keys(through, len(pairs))
+        rows = [(key, *pair) for key, pair in zip(keys, pairs, strict=True)]
+        write_values(through, names, rows)
+        return rows
+    # Elsewhere bulk_create gives the keys back.
+    made = [through(**dict(zip(names[1:], pair, strict=True))) for pair in pairs]
+    return [(row.pk, *pair) for row, pair in zip(bulk_write(through, made), pairs, strict=True)]
 
 
 def write_link_history(model, name, rows, histories):
-    """The links in the history row of their owner: what `focus_areas.set()` on a saved row
-    would record."""
+    """The links (values from write_links) in the history row of their owner: what
+    `focus_areas.set()` on a saved row would record."""
     if not rows:
         return
-    source = model._meta.get_field(name).m2m_field_name()
+    m2m = model._meta.get_field(name)
     history_model = apps.get_model(model._meta.app_label, f"Historical{model.__name__}_{name}")
-    fields = [field.attname for field in rows[0]._meta.concrete_fields]
-    bulk_write(
+    names = ["id", f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"]
+    write_values(
         history_model,
-        [
-            history_model(
-                history_id=histories[model, getattr(row, f"{source}_id")].pk,
-                **{field: getattr(row, field) for field in fields},
-            )
-            for row in rows
-        ],
+        [*names, "history_id"],
+        [(*row, histories[model, row[1]].pk) for row in rows],
     )
