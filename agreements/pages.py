@@ -124,26 +124,29 @@ def agreement_detail(request, slug):
 
 def institution_list(request):
     # Sorted from plain rows; only a page's institutions are read as objects.
-    rows = {pk: row for pk, *row in Institution.objects.values_list("pk", "parent", "name", "kind")}
-    tree = InstitutionTree((pk, parent) for pk, (parent, _name, _kind) in rows.items())
+    rows = {
+        row.pk: row
+        for row in Institution.objects.values_list("pk", "parent", "name", "kind", named=True)
+    }
+    tree = InstitutionTree((pk, row.parent) for pk, row in rows.items())
     counts = agreement_counts()
     order = {value: index for index, value in enumerate(InstitutionKind.values)}
 
     def place(pk):
         """Kind by kind; units right after their parent: the names from the top down."""
         chain = reversed(tree.with_ancestors(pk))
-        return order[rows[pk][2]], [(rows[up][1].casefold(), up) for up in chain]
+        return order[rows[pk].kind], [(rows[up].name.casefold(), up) for up in chain]
 
     listed = [pk for pk in rows if pk in counts]
     kind = request.GET.get("kind", "")
     if kind not in InstitutionKind.values:
         kind = ""
     kinds = [
-        (value, label, sum(1 for pk in listed if rows[pk][2] == value))
+        (value, label, sum(1 for pk in listed if rows[pk].kind == value))
         for value, label in InstitutionKind.choices
     ]
     # A page at a time: all 3,000 of 100,000 agreements' institutions took half a second.
-    shown = sorted((pk for pk in listed if not kind or rows[pk][2] == kind), key=place)
+    shown = sorted((pk for pk in listed if not kind or rows[pk].kind == kind), key=place)
     page = Paginator(shown, INSTITUTIONS_PER_PAGE).get_page(request.GET.get("page"))
     by_pk = Institution.objects.select_related("parent").in_bulk(page.object_list)
     page.object_list = [by_pk[pk] for pk in page.object_list]

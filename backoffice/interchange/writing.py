@@ -125,28 +125,36 @@ def bulk_write(model, rows):
     target = connections[database]  # not the proxy `connection`: a lookup per value
     fields = model._meta.concrete_fields
     as_is = [type(field) in AS_IS for field in fields]
+
+    def values(row):
+        written = []
+        for column, plain in zip(fields, as_is, strict=True):
+            value = getattr(row, column.attname) if plain else None
+            if not (plain and type(value) in PLAIN):
+                # What bulk_create writes: auto_now dates set, then the value as the
+                # database takes it.
+                value = column.get_db_prep_save(column.pre_save(row, True), target)
+            written.append(value)
+        return written
+
+    copy_rows(model, fields, (values(row) for row in rows))
+    for row in rows:
+        row._state.adding, row._state.db = False, database
+    return rows
+
+
+def copy_rows(model, fields, rows):
+    """`COPY` into `model`'s table `rows`, each the database values of `fields` in order."""
+    target = connections[router.db_for_write(model)]
     quote = target.ops.quote_name
-    statement = (
-        f"COPY {quote(model._meta.db_table)} "
-        f"({', '.join(quote(field.column) for field in fields)}) FROM STDIN"
-    )
+    columns = ", ".join(quote(field.column) for field in fields)
     with (
         target.cursor() as cursor,
         target.wrap_database_errors,
-        cursor.cursor.copy(statement) as copy,
+        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
     ):
         for row in rows:
-            values = []
-            for field, plain in zip(fields, as_is, strict=True):
-                value = getattr(row, field.attname) if plain else None
-                if not (plain and type(value) in PLAIN):
-                    # What bulk_create writes: auto_now dates set, then the value as the
-                    # database takes it.
-                    value = field.get_db_prep_save(field.pre_save(row, True), target)
-                values.append(value)
-            copy.write_row(values)
-            row._state.adding, row._state.db = False, database
-    return rows
+            copy.write_row(row)
 
 
 @dataclass
@@ -282,25 +290,20 @@ def write_values(model, names, rows):
             [model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=INSERT_BATCH
         )
         return
-    target = connections[router.db_for_write(model)]
-    quote = target.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
-    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    with (
-        target.cursor() as cursor,
-        target.wrap_database_errors,
-        cursor.cursor.copy(statement) as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
+    copy_rows(model, [model._meta.get_field(name) for name in names], rows)
+
+
+def link_names(m2m):
+    """The fields of a many-to-many link, as write_links gives its values."""
+    return ["id", f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"]
 
 
 def write_links(model, name, owners):
     """The through rows of a many-to-many field of new rows, (owner, [targets]) each: their
-    values (id, owner id, target id), as written."""
+    values (link_names), as written."""
     m2m = model._meta.get_field(name)
     through = m2m.remote_field.through
-    names = ["id", f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"]
+    names = link_names(m2m)
     pairs = [(instance.pk, other.pk) for instance, targets in owners for other in targets]
     if not pairs:
         return []
@@ -321,9 +324,8 @@ def write_link_history(model, name, rows, histories):
         return
     m2m = model._meta.get_field(name)
     history_model = apps.get_model(model._meta.app_label, f"Historical{model.__name__}_{name}")
-    names = ["id", f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"]
     write_values(
         history_model,
-        [*names, "history_id"],
+        [*link_names(m2m), "history_id"],
         [(*row, histories[model, row[1]].pk) for row in rows],
     )
