@@ -6,6 +6,7 @@ give the coordinates that templates/components/bar_chart.html and network.html d
 SVG, so that a chart needs no JavaScript.
 """
 
+import heapq
 import math
 from dataclasses import dataclass
 
@@ -15,6 +16,13 @@ from django.db.models.functions import ExtractYear
 from agreements.models import Party
 from agreements.search_index import party_pairs
 from registry.models import Institution
+
+
+def nth_largest(values, n):
+    """The n-th largest of `values`, 0 when there are fewer: what a count must reach to be
+    among the first n shown, found without sorting thousands of counts."""
+    top = heapq.nlargest(n, values)
+    return top[-1] if len(top) == n else 0
 
 
 def count_per_year(queryset, date_field):
@@ -84,7 +92,11 @@ def partnership_network(agreements, *, limit=40, party_counts=None, linked=None,
         institutions = {institution.pk: institution for institution in top}
         node_counts = {pk: institution.n for pk, institution in institutions.items()}
     else:
-        ranked = sorted(party_counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        least = nth_largest(party_counts.values(), limit)
+        ranked = sorted(
+            ((pk, n) for pk, n in party_counts.items() if n >= least),
+            key=lambda item: (-item[1], item[0]),
+        )[:limit]
         node_counts = dict(ranked)
         institutions = Institution.objects.in_bulk(node_counts) if node_counts else {}
     kept = list(institutions)

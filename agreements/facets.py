@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from agreements import search_index as links
-from agreements.charts import fill_years, partnership_network
+from agreements.charts import fill_years, nth_largest, partnership_network
 from agreements.filters import in_use
 from agreements.models import AgreementType
 from registry.models import FocusArea, Institution, InstitutionKind
@@ -211,8 +211,7 @@ def build_facets(counts, query):
 
 def _institutions(counts, active_slugs):
     counts = {int(pk): n for pk, n in counts.items()}
-    ranked = sorted(counts.values(), reverse=True)
-    least = ranked[INSTITUTIONS_SHOWN - 1] if len(ranked) >= INSTITUTIONS_SHOWN else 0
+    least = nth_largest(counts.values(), INSTITUTIONS_SHOWN)
     top = [pk for pk, count in counts.items() if count >= least]
     shown = Institution.objects.filter(pk__in=top) | Institution.objects.filter(
         slug__in=active_slugs

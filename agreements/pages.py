@@ -21,6 +21,7 @@ from agreements.charts import (
     agreements_per_year,
     count_per_year,
     fill_years,
+    nth_largest,
     partnership_network,
 )
 from agreements.models import (
@@ -295,8 +296,7 @@ def partners_of(family, agreements, parties):
     for pk, n in own:
         shared[pk] -= n
     shared = {pk: n for pk, n in shared.items() if n > 0}
-    ranked = sorted(shared.values(), reverse=True)
-    least = ranked[PARTNERS_SHOWN - 1] if len(ranked) >= PARTNERS_SHOWN else 0
+    least = nth_largest(shared.values(), PARTNERS_SHOWN)
     candidates = Institution.objects.filter(pk__in=[pk for pk, n in shared.items() if n >= least])
     partners = sorted(
         ((partner, shared[partner.pk]) for partner in candidates),
