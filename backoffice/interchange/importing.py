@@ -337,30 +337,25 @@ class Importer:
                 )
             )
         rows.link(agreement, "focus_areas", focus_areas)
-        # Rows name others by primary key: quicker to make than through their instances.
+        # Parties and participations as values (writing.VALUE_FIELDS), naming others by key.
         pk = agreement.pk
-        party_rows = [
-            rows.add(
-                Party(
-                    agreement_id=pk,
-                    institution_id=institution.pk,
-                    unit_id=unit and unit.pk,
-                    position=position,
-                )
+        party_keys = [rows.ids.take(Party) for _ in parties]
+        for position, (institution, unit) in enumerate(parties):
+            rows.add_values(
+                Party, (party_keys[position], pk, institution.pk, unit and unit.pk, position)
             )
-            for position, (institution, unit) in enumerate(parties)
-        ]
         for position, (participant, person, organisation, party) in enumerate(participants):
-            rows.add(
-                Participation(
-                    agreement_id=pk,
-                    person_id=person.pk,
-                    role=participant.role,
-                    title=participant.title,
-                    organisation_id=organisation and organisation.pk,
-                    party_id=None if party is None else party_rows[party].pk,
-                    position=position,
-                )
+            rows.add_values(
+                Participation,
+                (
+                    pk,
+                    person.pk,
+                    participant.role,
+                    participant.title,
+                    organisation and organisation.pk,
+                    None if party is None else party_keys[party],
+                    position,
+                ),
             )
         for position, fields in enumerate(data.sources):
             rows.add(Source(agreement_id=pk, position=position, **fields))

@@ -39,6 +39,21 @@ SHARED = [Institution, InstitutionAlias, Person, PersonAlias, FocusArea, Lab, La
 # names who imported it, stands for them, as they are made with it (their later changes are
 # recorded as any other).
 PARTS = [Party, Participation, Source, Photo, LabAgreement, AgreementRelation, StatusChange]
+# Parts given as plain values of these fields rather than instances (Rows.add_values): most rows
+# of an import, and making each an instance to read its values back cost a tenth of the
+# import's time. A participation's key is left to its sequence: nothing names it.
+VALUE_FIELDS = {
+    Party: ["id", "agreement_id", "institution_id", "unit_id", "position"],
+    Participation: [
+        "agreement_id",
+        "person_id",
+        "role",
+        "title",
+        "organisation_id",
+        "party_id",
+        "position",
+    ],
+}
 # Rows per INSERT statement.
 INSERT_BATCH = 1000
 # Fields whose value, when an int, a str or None, get_db_prep_save gives back unchanged on
@@ -164,6 +179,7 @@ class Group:
 
     line: object
     rows: dict = field(default_factory=lambda: defaultdict(list))  # model -> instances
+    values: dict = field(default_factory=lambda: defaultdict(list))  # model -> VALUE_FIELDS
     links: list = field(default_factory=list)  # (instance, m2m field name, [targets])
 
 
@@ -194,6 +210,12 @@ class Rows:
         self.groups[-1].rows[model].append(instance)
         self.new[model].add(instance.pk)
         return instance
+
+    def add_values(self, model, values):
+        """Keep a new row of `model` given as the values of VALUE_FIELDS[model], in order."""
+        if not self.groups:
+            self.start(None)
+        self.groups[-1].values[model].append(values)
 
     def link(self, instance, name, targets):
         """Many-to-many links of a new row (its history records them too): the list `targets`
@@ -251,6 +273,8 @@ def insert(groups):
     for model in PARTS:
         if rows := rows_of(model):
             create(model, rows, with_history=False)
+        if values := [row for group in groups for row in group.values.get(model, ())]:
+            write_values(model, VALUE_FIELDS[model], values)
     agreement_links = write_links(Agreement, "focus_areas", links[Agreement, "focus_areas"])
     if rows := rows_of(Agreement):
         create(Agreement, rows, with_history=True)
