@@ -210,6 +210,32 @@ def csv_memory(rows):
     return count - 1, peak
 
 
+def machine_speed():
+    """(Python s, PostgreSQL ms): a fixed piece of work in each, the best of three. The figures
+    of two runs compare only as these do: the same code measured three times slower on a
+    machine where these took three times longer (README, "Latest figures")."""
+    from django.db import connection
+
+    def python_work():
+        total = 0
+        for number in range(5_000_000):
+            total += number
+
+    def database_work():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM generate_series(1, 3000000)")
+
+    def best(work):
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    return best(python_work), best(database_work) * 1000
+
+
 def main():
     DATA.mkdir(exist_ok=True)
     jsonl = DATA / f"agreements-{N}.jsonl"
@@ -226,6 +252,7 @@ def main():
         generated = time.monotonic() - started
     subprocess.run(["psql", DATABASE_URL, "-q", "-c", "VACUUM ANALYZE"], check=True)
     django_setup()
+    calibration = [machine_speed()]
 
     from django.db import connection
 
@@ -297,9 +324,11 @@ def main():
     flat = [csv_memory(size) for size in (2000, 20000)]
 
     imported, import_peak = measure_import(jsonl)
+    calibration.append(machine_speed())
     report = render(
         rows, queries, downloads, flat, generated, imported, import_peak, company, agreement
     )
+    report += render_speeds(calibration)
     (ROOT / "bench" / "results.md").write_text(report)
     print(report)
 
@@ -347,6 +376,16 @@ def measure_import(jsonl):
         log(result.stderr[-2000:])
         return None, float("nan")
     return imported, int(result.stdout.split()[-1]) / 1024
+
+
+def render_speeds(speeds):
+    (python_before, database_before), (python_after, database_after) = speeds
+    return (
+        "\nMachine speed, to compare runs by (the best of three; lower is faster): Python, five "
+        f"million additions in a loop, {python_before:.2f} s before the scenarios and "
+        f"{python_after:.2f} s after the import; PostgreSQL, counting three million generated "
+        f"rows, {database_before:.0f} ms before and {database_after:.0f} ms after.\n"
+    )
 
 
 def render(rows, queries, downloads, flat, generated, imported, import_peak, company, agreement):
