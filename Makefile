@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BACKUP ?= backup.dump
 
-.PHONY: run demo test lint install clean serve backup restore loadtest bench audit
+.PHONY: run demo test lint install clean serve backup restore loadtest bench compare audit
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -69,6 +69,12 @@ loadtest: $(VENV)/.installed
 ## (BENCH_DATABASE_URL), served by gunicorn; writes bench/results.md. Needs PostgreSQL and Redis.
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
+
+## The working tree against REV (default main), timed in turn on the database `make bench`
+## made: what to run before keeping a change meant to be faster.
+REV ?= main
+compare: $(VENV)/.installed
+	$(BIN)/python bench/compare.py $(REV)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles

@@ -182,6 +182,35 @@ def django_setup():
     django.setup()
 
 
+def pages():
+    """(company, agreement, [(number, label, path), ...]): the most frequent company's slug, an
+    agreement's, and the scenarios' pages, from the database (after django_setup)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.slug FROM agreements_party p JOIN registry_institution i "
+            "ON i.id = p.institution_id WHERE i.kind = 'company' "
+            "GROUP BY i.slug ORDER BY count(*) DESC LIMIT 1"
+        )
+        company = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT slug FROM agreements_agreement WHERE status = 'published' "
+            "ORDER BY slug OFFSET %s LIMIT 1",
+            [N // 3],
+        )
+        agreement = cursor.fetchone()[0]
+    scenarios = [
+        ("1", "search, most frequent company, every facet", f"/agreements/?institution={company}"),
+        ("2", 'search "smart city", every facet', "/agreements/?q=smart+city"),
+        ("3", "search, unfiltered, every facet", "/agreements/"),
+        ("4a", "an agreement's page", f"/agreements/{agreement}/"),
+        ("4b", "the most frequent company's page", f"/institutions/{company}/"),
+        ("5", "API, a page of 50 agreements", "/api/agreements/"),
+    ]
+    return company, agreement, scenarios
+
+
 def queries_per_request(path):
     from django.db import connection
     from django.test import Client
@@ -254,29 +283,7 @@ def main():
     django_setup()
     calibration = [machine_speed()]
 
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.slug FROM agreements_party p JOIN registry_institution i "
-            "ON i.id = p.institution_id WHERE i.kind = 'company' "
-            "GROUP BY i.slug ORDER BY count(*) DESC LIMIT 1"
-        )
-        company = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT slug FROM agreements_agreement WHERE status = 'published' "
-            "ORDER BY slug OFFSET %s LIMIT 1",
-            [N // 3],
-        )
-        agreement = cursor.fetchone()[0]
-    scenarios = [
-        ("1", "search, most frequent company, every facet", f"/agreements/?institution={company}"),
-        ("2", 'search "smart city", every facet', "/agreements/?q=smart+city"),
-        ("3", "search, unfiltered, every facet", "/agreements/"),
-        ("4a", "an agreement's page", f"/agreements/{agreement}/"),
-        ("4b", "the most frequent company's page", f"/institutions/{company}/"),
-        ("5", "API, a page of 50 agreements", "/api/agreements/"),
-    ]
+    company, agreement, scenarios = pages()
     queries = {number: queries_per_request(path) for number, _, path in scenarios}
 
     rows = []
