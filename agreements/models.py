@@ -4,12 +4,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from people.models import Person
+from registry.addresses import record_url
 from registry.cache import data_changed
 from registry.dates import (
     PartialDate,
@@ -145,7 +145,7 @@ class Agreement(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("agreements:detail", args=[self.slug])
+        return record_url("agreements:detail", self.slug)
 
     @property
     def signed(self):

@@ -1,9 +1,9 @@
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement
+from registry.addresses import record_url
 from registry.dates import (
     PartialDate,
     precision_constraint,
@@ -51,7 +51,7 @@ class Lab(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("labs:detail", args=[self.slug])
+        return record_url("labs:detail", self.slug)
 
     @property
     def established(self):

@@ -1,7 +1,8 @@
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from registry.addresses import record_url
 
 
 class Person(models.Model):
@@ -32,7 +33,7 @@ class Person(models.Model):
         return f"{self.name} ({self.native_name})" if self.native_name else self.name
 
     def get_absolute_url(self):
-        return reverse("agreements:person-detail", args=[self.slug])
+        return record_url("agreements:person-detail", self.slug)
 
     def all_names(self):
         names = [self.name, self.native_name] + [alias.name for alias in self.aliases.all()]

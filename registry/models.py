@@ -4,10 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
+
+from registry.addresses import record_url
 
 
 class InstitutionKind(models.TextChoices):
@@ -68,7 +69,7 @@ class Institution(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("agreements:institution-detail", args=[self.slug])
+        return record_url("agreements:institution-detail", self.slug)
 
     def clean(self):
         ancestor = self.parent
@@ -150,4 +151,4 @@ class FocusArea(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("agreements:focus-area-detail", args=[self.slug])
+        return record_url("agreements:focus-area-detail", self.slug)
