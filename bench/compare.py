@@ -64,7 +64,6 @@ def main(revision, paths):
     if not paths:
         run.django_setup()
         paths = [path for _, _, path in run.pages()[2]]
-    versions = {revision: None, "working tree": str(run.ROOT)}
     with tempfile.TemporaryDirectory() as folder:
         worktree = str(Path(folder) / "base")
         subprocess.run(
@@ -72,7 +71,7 @@ def main(revision, paths):
             cwd=run.ROOT,
             check=True,
         )
-        versions[revision] = worktree
+        versions = {revision: worktree, "working tree": str(run.ROOT)}
         results = {name: {path: [] for path in paths} for name in versions}
         try:
             for number in range(ROUNDS):
