@@ -153,6 +153,15 @@ def test_bar_chart_component_draws_svg_with_a_table_of_the_same_numbers():
     assert "style=" not in html and "<script" not in html
 
 
+def test_bar_chart_labels_are_escaped_in_the_drawing_and_the_table():
+    html = render("{% bar_chart rows 'c' 'v' %}", rows=[("R&D <labs>", 3)])
+    name = "R&amp;D &lt;labs&gt;"
+    assert f"<title>{name}: 3</title>" in html
+    assert f'text-anchor="middle">{name}</text>' in html
+    assert f'<th scope="row">{name}</th>' in html
+    assert "<labs>" not in html
+
+
 def test_network_component_draws_svg_with_tables_of_the_same_facts(three):
     alpha, beta, gamma = three
     agreement(2019, alpha, beta)
