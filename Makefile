@@ -32,7 +32,7 @@ run: demo
 demo: $(VENV)/.installed
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py import_agreements demo/agreements.jsonl
-	DEBUG=1 $(BIN)/python manage.py demo_accounts
+	DEBUG=1 $(BIN)/python manage.py demo_accounts --site http://$(HOST):$(PORT)
 
 ## The whole test suite (browser tests are skipped, and say so, where Chromium is missing).
 test: $(VENV)/.test-installed

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -715,3 +716,21 @@ def test_saving_again_after_reopening_works(editor_client):
     data = form_data(editor_client.get(change_url(agreement)))
     data["title"] = "Second save"
     assert_saved(editor_client.post(change_url(agreement), data))
+
+
+def test_demo_accounts_print_logins_that_work_at_the_address_served(settings):
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("demo_accounts", "--site", "http://127.0.0.1:8765", stdout=out)
+    heading, *accounts = out.getvalue().splitlines()
+    assert "http://127.0.0.1:8765/admin/" in heading
+    assert [line.split()[0] for line in accounts] == ["admin", "editor", "publisher"]
+    for line in accounts:
+        username, password = line.split()[:2]
+        assert Client().login(username=username, password=password)
+
+
+def test_demo_accounts_refuse_to_reset_passwords_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG=1"):
+        call_command("demo_accounts")

@@ -17,6 +17,13 @@ class Command(BaseCommand):
         "random passwords, and print them. For a local demo only."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--site",
+            default="http://127.0.0.1:8000",
+            help="the address the site is served at, for the admin's link (make run passes it)",
+        )
+
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("demo_accounts resets passwords; it runs only with DEBUG=1.")
@@ -31,7 +38,6 @@ class Command(BaseCommand):
             if group:
                 user.groups.set([Group.objects.get(name=group)])
             lines.append(f"  {username:<10} {password:<14} {what}")
-        self.stdout.write(
-            "Demo accounts for http://127.0.0.1:8000/admin/ (new passwords each run):"
-        )
+        admin = options["site"].rstrip("/") + "/admin/"
+        self.stdout.write(f"Demo accounts for {admin} (new passwords each run):")
         self.stdout.write("\n".join(lines))
