@@ -17,7 +17,7 @@ from agreements.public import (
     public_lab_ids,
     public_participations,
 )
-from backoffice.public import public_records, with_related
+from backoffice.public import public_records
 from labs.models import Lab, LabAgreement
 from people.models import Person
 from registry.models import Institution, InstitutionKind
@@ -84,8 +84,8 @@ def index(request):
 # Agreements
 
 
-def serialize_agreements(request, agreements):
-    return public_records(agreements, request=request)
+def serialize_agreements(request, pks):
+    return public_records(pks, request=request)
 
 
 @require_GET
@@ -95,7 +95,7 @@ def agreements(request):
         return error(400, {name: list(errors) for name, errors in filterset.errors.items()})
     return paginated(
         request,
-        with_related(filterset.sorted(filterset.qs)),
+        filterset.sorted(filterset.qs).values_list("pk", flat=True),
         serialize_agreements,
         count=result_count(filterset),
     )
@@ -103,7 +103,8 @@ def agreements(request):
 
 @require_GET
 def agreement(request, slug):
-    return detail(request, with_related(Agreement.objects.published()), slug, serialize_agreements)
+    keys = Agreement.objects.published().values_list("pk", flat=True)
+    return detail(request, keys, slug, serialize_agreements)
 
 
 # Institutions

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from agreements.views import filtered_agreements
-from backoffice.public import public_records, with_related
+from backoffice.public import public_records
 from backoffice.report_files import FORMATS, chart_layout, chart_svg, file_name, report_file
 from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
 
@@ -26,8 +26,8 @@ def agreements_jsonl(request):
     _filterset, agreements = filtered_agreements(request)
 
     def lines():
-        rows = with_related(agreements).iterator(chunk_size=CHUNK_SIZE)
-        while chunk := list(islice(rows, CHUNK_SIZE)):
+        keys = agreements.values_list("pk", flat=True).iterator(chunk_size=CHUNK_SIZE)
+        while chunk := list(islice(keys, CHUNK_SIZE)):
             for record in public_records(chunk, request=request, with_url=False):
                 yield json.dumps(record, ensure_ascii=False) + "\n"
 
