@@ -398,6 +398,19 @@ def test_a_large_import_is_written_a_batch_at_a_time(monkeypatch):
     assert stored.status_changes.get().to_status == Agreement.Status.PUBLISHED
 
 
+def test_an_import_records_each_row_it_adds_in_its_history_as_written(django_user_model):
+    user = django_user_model.objects.create_superuser("importer")
+    report = import_text(DEMO.read_text(encoding="utf-8"), user=user)
+    assert report.counts("agreements") == {"created": 2}
+
+    for model in (Agreement, Institution, Person, Lab):
+        for row in model.objects.all():
+            record = row.history.get()
+            assert record.history_type == "+"
+            for field in model._meta.concrete_fields:
+                assert getattr(record, field.attname) == getattr(row, field.attname), field
+
+
 # Importing again
 
 
