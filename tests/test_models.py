@@ -4,7 +4,7 @@ must hold without hacks."""
 import datetime
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, RestrictedError
 
 from agreements.models import Agreement, Participation, Party
@@ -275,3 +275,30 @@ def test_partial_dates_read_naturally_in_chinese():
     with translation.override("zh-hans"):
         shown = [str(PartialDate.parse(text)) for text in ("2019-07-03", "2019-07", "2019")]
     assert shown == ["2019年7月3日", "2019年7月", "2019年"]
+
+
+def test_any_of_selects_what_in_selects_by_keys_and_foreign_keys():
+    agreements = [AgreementFactory() for _ in range(3)]
+    parties = [PartyFactory(agreement=agreement) for agreement in agreements]
+    wanted = {agreements[0].pk, agreements[2].pk, None}
+
+    def keys(queryset):
+        return sorted(queryset.values_list("pk", flat=True))
+
+    assert keys(Agreement.objects.filter(pk__any_of=wanted)) == sorted(wanted - {None})
+    assert keys(Party.objects.filter(agreement__any_of=list(wanted))) == keys(
+        Party.objects.filter(agreement__in=wanted - {None})
+    )
+    assert keys(Party.objects.filter(agreement__any_of=[parties[1].agreement_id])) == [
+        parties[1].pk
+    ]
+    assert not Agreement.objects.filter(pk__any_of=[]).exists()
+    assert not Agreement.objects.filter(pk__any_of=[None]).exists()
+
+
+def test_any_of_sends_the_keys_as_one_array_on_postgresql():
+    query = str(Agreement.objects.filter(pk__any_of=[1, 2, 3]).query)
+    if connection.vendor == "postgresql":
+        assert '"id" = ANY(' in query
+    else:
+        assert '"id" IN (1, 2, 3)' in query

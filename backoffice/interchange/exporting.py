@@ -59,7 +59,7 @@ class AgreementRecords:
 
     def read(self, pks):
         """The records of the agreements with these primary keys, in that order."""
-        agreements = self.agreements().filter(pk__in=pks)
+        agreements = self.agreements().filter(pk__any_of=pks)
         agreements = agreements.values_list(
             *("pk", "slug", "title", "agreement_type__name", "status", "place", "term_years"),
             *("signed_on", "signed_on_precision", "starts_on", "starts_on_precision"),
@@ -68,34 +68,36 @@ class AgreementRecords:
         )
         agreements = {row.pk: row for row in agreements}
         parties = grouped(
-            Party.objects.filter(agreement__in=pks), "agreement", "pk", "institution", "unit"
+            Party.objects.filter(agreement__any_of=pks), "agreement", "pk", "institution", "unit"
         )
         participations = grouped(
-            Participation.objects.filter(agreement__in=pks),
+            Participation.objects.filter(agreement__any_of=pks),
             "agreement",
             *("person", "role", "title", "organisation", "party"),
         )
         lab_links = grouped(
-            LabAgreement.objects.filter(agreement__in=pks), "agreement", "lab", "outcome"
+            LabAgreement.objects.filter(agreement__any_of=pks), "agreement", "lab", "outcome"
         )
         focus_areas = grouped(
-            Agreement.focus_areas.through.objects.filter(agreement__in=pks),
+            Agreement.focus_areas.through.objects.filter(agreement__any_of=pks),
             "agreement",
             "focusarea__name",
         )
         sources = grouped(
-            Source.objects.filter(agreement__in=pks),
+            Source.objects.filter(agreement__any_of=pks),
             "agreement",
             *("url", "title", "publisher", "published_on", "published_on_precision", "note"),
         )
         photos = defaultdict(list)
-        for photo in Photo.objects.filter(agreement__in=pks):
+        for photo in Photo.objects.filter(agreement__any_of=pks):
             photos[photo.agreement_id].append(photo)
-        relations = AgreementRelation.objects.filter(source__in=pks, target__in=self.agreements())
+        relations = AgreementRelation.objects.filter(
+            source__any_of=pks, target__in=self.agreements()
+        )
         relations = grouped(relations, "source", "type", "target__slug")
 
         lab_keys = {link.lab for links in lab_links.values() for link in links}
-        lab_hosts = grouped(LabHost.objects.filter(lab__in=lab_keys), "lab", "institution")
+        lab_hosts = grouped(LabHost.objects.filter(lab__any_of=lab_keys), "lab", "institution")
         self.institutions.load(
             [
                 *(
@@ -205,9 +207,9 @@ class AgreementRecords:
     def people(self, pks):
         """{pk: record} of the people of `pks`. Read for each chunk, not kept as institutions are:
         a long export names tens of thousands."""
-        aliases = grouped(PersonAlias.objects.filter(person__in=pks), "person", "name")
+        aliases = grouped(PersonAlias.objects.filter(person__any_of=pks), "person", "name")
         people = {}
-        for person in Person.objects.filter(pk__in=pks).values_list(
+        for person in Person.objects.filter(pk__any_of=pks).values_list(
             "pk", "slug", "name", "native_name", named=True
         ):
             # The key always: two people who share a name stay two after a round trip.
@@ -224,10 +226,10 @@ class AgreementRecords:
         agreement's)} of the labs of `pks`. `hosts`: their LabHost rows by lab, the institutions
         loaded. Read for each chunk, as people are."""
         focus_areas = grouped(
-            Lab.focus_areas.through.objects.filter(lab__in=pks), "lab", "focusarea__name"
+            Lab.focus_areas.through.objects.filter(lab__any_of=pks), "lab", "focusarea__name"
         )
         labs = {}
-        for lab in Lab.objects.filter(pk__in=pks).values_list(
+        for lab in Lab.objects.filter(pk__any_of=pks).values_list(
             *("pk", "name", "slug", "status", "established_on", "established_on_precision"),
             "description",
             named=True,
@@ -259,9 +261,9 @@ class InstitutionRecords:
         missing = set(pks) - self.rows.keys() - {None}
         while missing:
             aliases = grouped(
-                InstitutionAlias.objects.filter(institution__in=missing), "institution", "name"
+                InstitutionAlias.objects.filter(institution__any_of=missing), "institution", "name"
             )
-            found = Institution.objects.filter(pk__in=missing).values_list(
+            found = Institution.objects.filter(pk__any_of=missing).values_list(
                 *("pk", "name", "native_name", "acronym", "kind", "country", "city", "website"),
                 *("ror", "wikidata", "parent"),
                 named=True,
