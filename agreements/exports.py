@@ -3,13 +3,11 @@ the rows are read, so memory stays flat however many there are."""
 
 import csv
 import io
-import json
 from collections import defaultdict
 from itertools import islice
 from urllib.parse import quote
 
 from django.db import connection
-from django.db.models.expressions import RawSQL
 from openpyxl import Workbook
 
 from agreements.models import Agreement, Participation, Party, Role, Source
@@ -111,37 +109,28 @@ def _read(agreements, fields):
             yield [*row, *("; ".join(related[name][row[0]]) for name in REFERENCED)]
 
 
-def id_set(ids):
-    """A subquery of `ids` passed as one parameter (an array; JSON on SQLite) rather than one
-    parameter per id, whose preparation and binding cost more than the queries themselves."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
-
-
 def referenced(ids):
     """{column: {agreement id: [names in order]}} for the columns that list related rows."""
-    ids = id_set(ids)
     queries = {
-        "parties": Party.objects.filter(agreement__in=ids).values_list(
+        "parties": Party.objects.filter(agreement__any_of=ids).values_list(
             "agreement_id", "institution__name"
         ),
-        "units": Party.objects.filter(agreement__in=ids, unit__isnull=False).values_list(
+        "units": Party.objects.filter(agreement__any_of=ids, unit__isnull=False).values_list(
             "agreement_id", "unit__name"
         ),
         "signatories": Participation.objects.filter(
-            agreement__in=ids, role=Role.SIGNATORY
+            agreement__any_of=ids, role=Role.SIGNATORY
         ).values_list("agreement_id", "person__name"),
-        "witnesses": Participation.objects.filter(agreement__in=ids, role=Role.WITNESS).values_list(
-            "agreement_id", "person__name"
-        ),
-        "focus_areas": Agreement.focus_areas.through.objects.filter(agreement__in=ids).values_list(
-            "agreement_id", "focusarea__name"
-        ),
-        "labs": Agreement.labs.through.objects.filter(agreement__in=ids).values_list(
+        "witnesses": Participation.objects.filter(
+            agreement__any_of=ids, role=Role.WITNESS
+        ).values_list("agreement_id", "person__name"),
+        "focus_areas": Agreement.focus_areas.through.objects.filter(
+            agreement__any_of=ids
+        ).values_list("agreement_id", "focusarea__name"),
+        "labs": Agreement.labs.through.objects.filter(agreement__any_of=ids).values_list(
             "agreement_id", "lab__name"
         ),
-        "sources": Source.objects.filter(agreement__in=ids)
+        "sources": Source.objects.filter(agreement__any_of=ids)
         .exclude(url="")
         .values_list("agreement_id", "url"),
     }
