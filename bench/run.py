@@ -183,9 +183,13 @@ def django_setup():
 
 
 def pages():
-    """(company, agreement, [(number, label, path), ...]): the most frequent company's slug, an
-    agreement's, and the scenarios' pages, from the database (after django_setup)."""
+    """(company, agreement, [(number, label, path), ...], [(label, path), ...]): the most
+    frequent company's slug, an agreement's, the scenarios' pages and the other searches',
+    from the database (after django_setup)."""
     from django.db import connection
+
+    from agreements.search_index import COUNTRY, FOCUS_AREA, SearchTotal
+    from registry.models import FocusArea
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -208,7 +212,24 @@ def pages():
         ("4b", "the most frequent company's page", f"/institutions/{company}/"),
         ("5", "API, a page of 50 agreements", "/api/agreements/"),
     ]
-    return company, agreement, scenarios
+    # A click on one value of a facet of the unfiltered search: no target names these, but a
+    # visitor makes them more than any text search. The most frequent values, as counted.
+    top = {
+        facet: SearchTotal.objects.filter(scope=0, facet=facet).order_by("-n", "value")[0].value
+        for facet in (COUNTRY, FOCUS_AREA)
+    }
+    area = FocusArea.objects.get(pk=top[FOCUS_AREA]).slug
+    others = [
+        ("one click: companies", "/agreements/?kind=company"),
+        (
+            f"one click: the most frequent country ({top[COUNTRY]})",
+            f"/agreements/?country={top[COUNTRY]}",
+        ),
+        (f"one click: the most frequent technology ({area})", f"/agreements/?focus_area={area}"),
+        ("one click: with a joint lab", "/agreements/?has_lab=true"),
+        ('text "university"', "/agreements/?q=university"),
+    ]
+    return company, agreement, scenarios, others
 
 
 def queries_per_request(path):
@@ -283,10 +304,11 @@ def main():
     django_setup()
     calibration = [machine_speed()]
 
-    company, agreement, scenarios = pages()
+    company, agreement, scenarios, others = pages()
     queries = {number: queries_per_request(path) for number, _, path in scenarios}
+    queries |= {path: queries_per_request(path) for _, path in others}
 
-    rows = []
+    rows, other_rows = [], []
     for cache in ("off", "on"):
         settings = {"SEARCH_CACHE": "1" if cache == "on" else "0"}
         if cache == "on":
@@ -303,6 +325,11 @@ def main():
                     log(f"cache {cache}, scenario {number}, {clients} client(s)")
                     result = load(server.port, path, clients)
                     rows.append((number, label, cache, clients, result, status))
+            if cache == "off":
+                for label, path in others:
+                    log(f"cache off, {label}, 1 client")
+                    get(http.client.HTTPConnection("127.0.0.1", server.port, timeout=300), path)
+                    other_rows.append((label, path, load(server.port, path, 1)))
         finally:
             server.stop()
 
@@ -335,6 +362,7 @@ def main():
     report = render(
         rows, queries, downloads, flat, generated, imported, import_peak, company, agreement
     )
+    report += render_others(other_rows, queries)
     report += render_speeds(calibration)
     (ROOT / "bench" / "results.md").write_text(report)
     print(report)
@@ -383,6 +411,23 @@ def measure_import(jsonl):
         log(result.stderr[-2000:])
         return None, float("nan")
     return imported, int(result.stdout.split()[-1]) / 1024
+
+
+def render_others(rows, queries):
+    """The searches no target names, each for SECONDS with one client and the cache off."""
+    lines = [
+        "",
+        "Other searches, no target (1 client, cache off):",
+        "",
+        "| search | address | median ms | p99 ms | errors | queries |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, path, result in rows:
+        lines.append(
+            f"| {label} | `{path}` | {result['median']:.1f} | {result['p99']:.1f} | "
+            f"{result['errors']} | {queries[path]} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def render_speeds(speeds):

@@ -30,3 +30,16 @@ def test_the_machine_speed_is_reported_before_and_after():
     text = run.render_speeds([(0.591, 1064.2), (0.604, 859.4)])
     assert "0.59 s before the scenarios and 0.60 s after" in text
     assert "1064 ms before and 859 ms after" in text
+
+
+def test_other_searches_are_reported_with_their_figures_and_no_target():
+    run = bench_module("run")
+    result = {"median": 612.34, "p99": 880.0, "errors": 0}
+    text = run.render_others(
+        [("one click: companies", "/agreements/?kind=company", result)],
+        {"/agreements/?kind=company": 11},
+    )
+    assert "no target" in text
+    assert text.splitlines()[-1] == (
+        "| one click: companies | `/agreements/?kind=company` | 612.3 | 880.0 | 0 | 11 |"
+    )
