@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.interchange import import_lines
+from backoffice.public import public_records
 from tests.factories import AgreementFactory, PartyFactory, RelationFactory
 from tests.search_data import DRAFT_TOKEN, build
 
@@ -128,6 +129,13 @@ def test_a_draft_is_in_no_api_answer_or_download(client, seeds):
         "/api/focus-areas/secret-area/",
     ]:
         get_json(client, address, status=404)
+
+
+def test_public_records_leave_out_a_draft_even_when_its_key_is_asked_for(rf, seeds):
+    draft, published = seeds["draft"], seeds["ecnu_huawei"]
+    records = public_records([draft.pk, published.pk], request=rf.get("/api/agreements/"))
+    assert [record["key"] for record in records] == [published.slug]
+    assert DRAFT_TOKEN not in json.dumps(records, ensure_ascii=False)
 
 
 def test_jsonl_download_is_exactly_the_search_and_imports_cleanly(client, seeds):
