@@ -45,8 +45,8 @@ class AgreementRecords:
 
     A chunk of agreements is read a query per table, as plain rows: read as model instances
     through prefetches, the ORM's work on some 1,200 of them took two thirds of an API page's
-    time. Institutions, people and labs recur, so each is made into a record once and kept
-    from one chunk to the next.
+    time. An institution's record is made once and kept from one chunk to the next, as a few
+    thousand recur through the whole registry; people's and labs' are made for each chunk.
 
     `public`: published agreements only, and relations only to those: nothing public names a
     draft.
