@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from agreements.views import filtered_agreements
-from backoffice.public import public_records
+from backoffice.public import public_reader
 from backoffice.report_files import FORMATS, chart_layout, chart_svg, file_name, report_file
 from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
 
@@ -26,9 +26,10 @@ def agreements_jsonl(request):
     _filterset, agreements = filtered_agreements(request)
 
     def lines():
+        records = public_reader(request)  # institutions read once, not for each chunk
         keys = agreements.values_list("pk", flat=True).iterator(chunk_size=CHUNK_SIZE)
         while chunk := list(islice(keys, CHUNK_SIZE)):
-            for record in public_records(chunk, request=request, with_url=False):
+            for record in records.read(chunk):
                 yield json.dumps(record, ensure_ascii=False) + "\n"
 
     response = StreamingHttpResponse(lines(), content_type="application/jsonl; charset=utf-8")
