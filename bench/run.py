@@ -135,6 +135,16 @@ def get(connection, path):
     return response.status, body
 
 
+def warm_up(port, path):
+    """The status of one request to `path`, untimed: it loads the worker's code and, with the
+    cache on, fills it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    try:
+        return get(connection, path)[0]
+    finally:
+        connection.close()
+
+
 def load(port, path, clients):
     """Each client asks for `path` again and again for SECONDS; latencies (ms) and errors."""
     latencies, errors, stop = [], [], time.monotonic() + SECONDS
@@ -319,8 +329,7 @@ def main():
         server = Server(WORKERS, **settings)
         try:
             for number, label, path in scenarios:
-                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
-                status, _ = get(connection, path)  # warm up (and fill the cache)
+                status = warm_up(server.port, path)
                 for clients in (1, 8):
                     log(f"cache {cache}, scenario {number}, {clients} client(s)")
                     result = load(server.port, path, clients)
@@ -328,7 +337,7 @@ def main():
             if cache == "off":
                 for label, path in others:
                     log(f"cache off, {label}, 1 client")
-                    get(http.client.HTTPConnection("127.0.0.1", server.port, timeout=300), path)
+                    warm_up(server.port, path)
                     other_rows.append((label, path, load(server.port, path, 1)))
         finally:
             server.stop()

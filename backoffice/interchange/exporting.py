@@ -263,10 +263,12 @@ class InstitutionRecords:
             aliases = grouped(
                 InstitutionAlias.objects.filter(institution__any_of=missing), "institution", "name"
             )
-            found = Institution.objects.filter(pk__any_of=missing).values_list(
-                *("pk", "name", "native_name", "acronym", "kind", "country", "city", "website"),
-                *("ror", "wikidata", "parent"),
-                named=True,
+            found = list(
+                Institution.objects.filter(pk__any_of=missing).values_list(
+                    *("pk", "name", "native_name", "acronym", "kind", "country", "city"),
+                    *("website", "ror", "wikidata", "parent"),
+                    named=True,
+                )
             )
             for row in found:
                 self.rows[row.pk] = row
