@@ -62,6 +62,14 @@ class AgreementQuerySet(models.QuerySet):
             move_comment=Subquery(moves.values("comment")[:1]),
         )
 
+    def listed(self):
+        """With what a list of agreements shows of each (its type, its parties with their
+        institutions and signing units), in a fixed number of queries."""
+        parties = Party.objects.select_related("institution", "unit")
+        return self.select_related("agreement_type").prefetch_related(
+            models.Prefetch("parties", queryset=parties)
+        )
+
 
 class Agreement(models.Model):
     class Status(models.TextChoices):

@@ -68,17 +68,11 @@ def later_app_model(model, relation):
     return model._meta.get_field(relation).related_model
 
 
-def with_parties(agreements):
-    return agreements.select_related("agreement_type").prefetch_related(
-        Prefetch("parties", queryset=Party.objects.select_related("institution", "unit"))
-    )
-
-
 def agreement_detail(request, slug):
     published = Agreement.objects.published()
     lab_agreements = later_app_model(Agreement, "labagreement").objects.select_related("lab")
     agreement = get_object_or_404(
-        with_parties(published).prefetch_related(
+        published.listed().prefetch_related(
             "focus_areas",
             Prefetch(
                 "participations",
@@ -183,9 +177,7 @@ def institution_detail(request, slug):
     # people, and links to the search for all the agreements.
     counts = institution_counts(institution.pk, [TYPE, YEAR, PARTY])
     agreement_count = sum(counts[TYPE].values())
-    agreements = list(
-        with_parties(agreements_qs.order_by(*Agreement._meta.ordering)[:AGREEMENTS_SHOWN])
-    )
+    agreements = list(agreements_qs.order_by(*Agreement._meta.ordering).listed()[:AGREEMENTS_SHOWN])
     participations = Participation.objects.filter(agreement__in=published, organisation__in=family)
     # By name, a page at a time, and not counted: the top company has 14,000 people, whom
     # counting took most of the page's queries' time; listing a page reads its index of names.
@@ -333,7 +325,7 @@ def focus_area_detail(request, slug):
     # institutions in the database, lists the latest agreements and the institutions in most
     # of them, and links to the search for all the agreements.
     agreement_count = agreements_qs.count()
-    agreements = list(with_parties(agreements_qs[:AGREEMENTS_SHOWN]))  # newest first
+    agreements = list(agreements_qs.listed()[:AGREEMENTS_SHOWN])  # newest first
     labs_qs = area.labs.filter(pk__in=public_lab_ids())
     labs = list(labs_qs.prefetch_related("hosts"))
     if not (agreement_count or labs):

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -9,7 +8,7 @@ from django.utils.translation import gettext as _
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.facets import search_summary, toggle_url
 from agreements.filters import SORTS, AgreementFilter
-from agreements.models import Agreement, Party
+from agreements.models import Agreement
 from agreements.search import suggest
 from registry.cache import cached
 
@@ -36,14 +35,6 @@ def filtered_agreements(request):
     return filterset, filterset.sorted(filterset.qs)
 
 
-def listed(agreements):
-    """What a list of agreements shows, in a fixed number of queries."""
-    return agreements.select_related("agreement_type").prefetch_related(
-        Prefetch("parties", Party.objects.select_related("institution", "unit")),
-        "focus_areas",
-    )
-
-
 def search(request):
     filterset, agreements = filtered_agreements(request)
     for name, errors in filterset.errors.items():
@@ -61,7 +52,8 @@ def search(request):
     # relevance) is most of a text search's list. Read again through published(), so that no
     # agreement outlives its publication in the cache.
     ids = cached("results", f"{query.urlencode()}:{page.number}", lambda: list(page.object_list))
-    found = {a.pk: a for a in listed(Agreement.objects.published().filter(pk__in=ids))}
+    found = Agreement.objects.published().filter(pk__in=ids).listed()
+    found = {a.pk: a for a in found.prefetch_related("focus_areas")}
     page.object_list = [found[pk] for pk in ids if pk in found]
     facets = summary["facets"]
     text = filterset.form.cleaned_data.get("q", "")

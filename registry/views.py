@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from agreements.charts import agreements_per_year
 from agreements.models import Agreement, Photo
-from agreements.pages import with_parties
 from agreements.public import agreement_counts, focus_area_counts
 from labs.views import public_labs
 from registry.models import Institution, InstitutionKind
@@ -47,7 +46,7 @@ def home(request):
             "institution_count": len(counts),
             "lab_count": public_labs().count(),
             "focus_area_count": len(areas),
-            "latest": with_parties(published)[:LATEST],
+            "latest": published.listed()[:LATEST],
             "most_active": [
                 (_("Most active universities"), most_active(InstitutionKind.UNIVERSITY)),
                 (_("Most active companies"), most_active(InstitutionKind.COMPANY)),
