@@ -451,6 +451,47 @@ def test_a_changed_line_updates_its_agreement_and_only_what_changed():
     assert Institution.history.count() == institutions
 
 
+def test_a_line_unchanged_but_for_what_an_earlier_line_changed_is_unchanged():
+    other = dict(key="other-2021", title="Another agreement with Huawei")
+    import_text("\n".join([agreement(), agreement(**other)]))
+    history = Agreement.history.filter(slug="other-2021").count()
+    # Both lines give Huawei another name, and the first changes its agreement's summary too:
+    # the second is its agreement's export as it stands once the first line is in.
+    lines = [json.loads(line) for line in export_all().splitlines()]
+    for line in lines:
+        line["parties"][1]["institution"]["aliases"] = ["华为"]
+    first, second = sorted(lines, key=lambda line: line["key"] != "tju-huawei-2020")
+    first["summary"] = "Changed too."
+
+    report = import_text(
+        "\n".join(json.dumps(line, ensure_ascii=False) for line in (first, second))
+    )
+
+    assert report.errors == []
+    assert report.counts("institutions")["updated"] == 1
+    assert report.counts("agreements") == {"updated": 1, "unchanged": 1}
+    assert Agreement.history.filter(slug="other-2021").count() == history
+
+
+def test_a_changed_line_is_exported_once_before_and_once_after(monkeypatch):
+    import_lines(many_new_agreements(10, "ten"))
+    changed = [
+        json.dumps({**json.loads(line), "summary": "Corrected."}, ensure_ascii=False)
+        for line in export_all().splitlines()
+    ]
+    loads, exports = [], []
+    load, export = importing.Importer.load, importing.export_lines
+    monkeypatch.setattr(importing.Importer, "load", lambda self: loads.append(1) or load(self))
+    monkeypatch.setattr(importing, "export_lines", lambda q: exports.append(1) or export(q))
+
+    report = import_lines(changed)
+
+    assert report.counts("agreements") == {"updated": 10}
+    # What is stored is read once, not again for lines that differ from their export in text;
+    # the agreements are exported together before and each alone after its line.
+    assert (len(loads), len(exports)) == (1, 1 + 10)
+
+
 def test_a_line_replaces_the_lists_of_its_agreement():
     import_text(agreement(focus_areas=["5G", "AI"], sources=[{"url": "https://a.example/1"}]))
 

@@ -89,11 +89,14 @@ class Report:
     lines: dict = field(default_factory=dict)
     line: int | None = None  # the number of the line being imported
     changes: int = 0  # how many records were created or updated, to tell a line that changes any
+    # How many of those were not agreements: what an agreement's export shows of others.
+    shared_changes: int = 0
 
     def record(self, kind, instance, outcome):
         pk = instance.pk
         if outcome in (CREATED, UPDATED):
             self.changes += 1
+            self.shared_changes += kind != "agreements"
         outcomes = self.outcomes.setdefault(kind, {})
         if pk not in outcomes or STRENGTH[outcome] > STRENGTH[outcomes[pk]]:
             outcomes[pk] = outcome
@@ -267,25 +270,34 @@ class Importer:
         # Both in the database's order of keys, which export_lines follows.
         keys = stored.order_by("slug").values_list("slug", flat=True)
         exports = dict(zip(keys, export_lines(stored), strict=True))
-        changed_from = None
+        changed_from, learnt = None, False
         with transaction.atomic():
             for index, data in enumerate(waiting):
-                if not self.left_alone(data, exports.get(data.key)):
+                if data.line.errors or data.text.rstrip("\r\n") + "\n" != exports.get(data.key):
+                    changed_from = index  # found out from the text alone: nothing to undo
+                    break
+                if not self.left_alone(data):
                     # Undo what finding out may have written, and forget what it learnt.
                     transaction.set_rollback(True)
-                    changed_from = index
+                    changed_from, learnt = index, True
                     break
-        if changed_from is not None:
-            self.load()
-            for data in waiting[changed_from:]:
-                self.apply(data)
+        if changed_from is None:
+            return
+        if learnt:
+            self.load()  # seconds at 100,000 agreements: not for a line that differs in text
+        # An agreement's export from before the batch is what it still is before its line (a
+        # key is in a file once) unless a line since has changed a record other than an
+        # agreement, which it may show; then it is exported again.
+        shared_changes = self.report.shared_changes
+        for data in waiting[changed_from:]:
+            fresh = self.report.shared_changes == shared_changes
+            self.apply(data, before=exports.get(data.key) if fresh else None)
 
-    def left_alone(self, data, export):
-        """Whether a line leaves its agreement and all it names as they are; if so, what it
-        names is recorded as matched and the agreement as unchanged, as `apply` would."""
+    def left_alone(self, data):
+        """Whether a line that is exactly its agreement's export leaves it and all it names as
+        they are; if so, what it names is recorded as matched and the agreement as unchanged,
+        as `apply` would."""
         line = data.line
-        if line.errors or data.text.rstrip("\r\n") + "\n" != export:
-            return False
         self.report.line = line.number
         errors, changes = len(line.errors), self.report.changes
         self.rows.start(line)
@@ -392,14 +404,15 @@ class Importer:
         )
         return None if data.line.errors else resolved
 
-    def apply(self, data):
-        """A line whose key is stored, in a savepoint of its own."""
+    def apply(self, data, *, before=None):
+        """A line whose key is stored, in a savepoint of its own. `before`: its agreement's
+        export as it stands, if known."""
         self.report.line = data.line.number  # applied after the lines read since
         new_images = []
         try:
             with transaction.atomic():
                 self.rows.start(data.line)
-                outcome = self.write(data, new_images)
+                outcome = self.write(data, new_images, before=before)
                 if outcome == UNCHANGED:
                     transaction.set_rollback(True)
         except DatabaseError as error:
@@ -414,11 +427,12 @@ class Importer:
         else:
             delete_images(new_images)
 
-    def write(self, data, new_images):
+    def write(self, data, new_images, *, before=None):
         """Resolve everything the line names, and write the agreement if all is well.
         Returns the agreement's outcome, or None when the line has problems."""
         stored_pk = self.agreements[data.key]
-        before = self.export(stored_pk)
+        if before is None:
+            before = self.export(stored_pk)
         resolved = self.resolve(data, stored_pk)
         if resolved is None:
             return None
