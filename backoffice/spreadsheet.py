@@ -195,7 +195,12 @@ def read_csv(content):
         ) from None
     if "\x00" in text:
         raise SpreadsheetError(_("This is not a CSV file."))
-    return translate(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:  # a cell of more than 131,072 characters, say
+        message = _("This CSV file cannot be read: %(error)s") % {"error": error}
+        raise SpreadsheetError(message) from None
+    return translate(enumerate(rows, start=1))
 
 
 def read_xlsx(content):
@@ -216,14 +221,17 @@ def read_xlsx(content):
         message = _("This XLSX file cannot be read: %(error)s") % {"error": error}
         raise SpreadsheetError(message) from None
     try:
-        sheet = workbook.worksheets[0]
-        rows = (
+        # Read whole (its size is bounded above): a damaged sheet shows only as it is read.
+        rows = [
             (number, [xlsx_value(cell) for cell in row])
-            for number, row in enumerate(sheet.iter_rows(), start=1)
-        )
-        return translate(rows)
+            for number, row in enumerate(workbook.worksheets[0].iter_rows(), start=1)
+        ]
+    except Exception as error:  # as for load_workbook
+        message = _("This XLSX file cannot be read: %(error)s") % {"error": error}
+        raise SpreadsheetError(message) from None
     finally:
         workbook.close()
+    return translate(rows)
 
 
 class Formula(str):

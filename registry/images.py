@@ -70,7 +70,8 @@ def process_image(upload):
             _("The image has too many pixels; the limit is %(limit)s.")
             % {"limit": f"{settings.IMAGE_MAX_PIXELS:,}"}
         ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError):
+    # ValueError: a text chunk of a PNG that unpacks too large, among others.
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(_("The file is not a readable JPEG, PNG or WebP image.")) from None
 
 

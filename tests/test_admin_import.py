@@ -5,6 +5,7 @@ backoffice/spreadsheet.py)."""
 import csv
 import datetime
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -290,6 +291,18 @@ def test_dates_and_numbers_typed_as_such_in_xlsx_are_read(editor):
 # Files that are not what they say
 
 
+def damaged_xlsx():
+    """A workbook whose sheet is cut off half-way: it opens, and fails as its rows are read."""
+    good, damaged = io.BytesIO(xlsx_file([row()]).read()), io.BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            target.writestr(info, data)
+    return damaged.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
@@ -298,8 +311,24 @@ def test_dates_and_numbers_typed_as_such_in_xlsx_are_read(editor):
         ("agreements.csv", b"title,agreement_type,parties\n", "The file has a header row but no"),
         ("agreements.jsonl", b"{not json\n", "line 1: agreement: not valid JSON"),
         ("agreements.csv", b"PK\x03\x04\x14\x00\x00\x00", "This is not a CSV file."),
+        (
+            "agreements.csv",
+            b"title,agreement_type,parties\n" + b"x" * 200_000 + b",MoU,ECNU\n",
+            "This CSV file cannot be read: field larger than field limit",
+        ),
+        ("agreements.xlsx", damaged_xlsx(), "This XLSX file cannot be read:"),
+        ("agreements.jsonl", b"\n  \r\n", "The file holds no agreements."),
     ],
-    ids=["garbage xlsx", "latin-1 csv", "no rows", "bad json", "binary csv"],
+    ids=[
+        "garbage xlsx",
+        "latin-1 csv",
+        "no rows",
+        "bad json",
+        "binary csv",
+        "huge csv cell",
+        "damaged xlsx sheet",
+        "empty interchange file",
+    ],
 )
 def test_garbage_is_refused_with_a_message(editor, name, content, expected):
     response = preview(editor, SimpleUploadedFile(name, content))

@@ -492,6 +492,35 @@ def test_a_changed_line_is_exported_once_before_and_once_after(monkeypatch):
     assert (len(loads), len(exports)) == (1, 1 + 10)
 
 
+def test_a_key_made_for_a_line_without_one_is_not_taken_by_a_later_line():
+    made = json.loads(agreement(title="Foo"))
+    del made["key"]
+
+    report = import_lines([json.dumps(made), agreement(key="foo", title="Bar")])
+
+    # Not "1 created" with Foo overwritten by Bar: which of the two did the file mean?
+    assert report.errors == ["line 2: key: 'foo' is the key made for line 1 from its title"]
+    assert not Agreement.objects.exists()
+
+
+def test_a_byte_order_mark_before_the_first_line_is_not_part_of_it():
+    report = import_lines([b"\xef\xbb\xbf" + agreement().encode(), agreement(key="b").encode()])
+
+    assert report.errors == []
+    assert report.counts("agreements") == {"created": 2}
+
+
+def test_a_character_escaped_as_a_surrogate_pair_is_read():
+    escaped = json.dumps(json.loads(agreement(title="Smile 😀")))  # "\\ud83d\\ude00"
+
+    assert import_lines([escaped]).errors == []
+    assert Agreement.objects.get().title == "Smile 😀"
+
+
+def test_a_file_without_agreements_is_refused(tmp_path):
+    assert import_lines(["", "  ", "\r\n"]).errors == ["The file holds no agreements."]
+
+
 def test_a_line_replaces_the_lists_of_its_agreement():
     import_text(agreement(focus_areas=["5G", "AI"], sources=[{"url": "https://a.example/1"}]))
 
@@ -577,6 +606,38 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
             agreement(relations=[{"type": "follows", "key": "nowhere"}]),
             "line 2: relations[0].key: no agreement has the key 'nowhere', stored or in this file",
         ),
+        (
+            agreement(parties=[{"institution": {"name": " ", "kind": "company"}}]),
+            "line 2: parties[0].institution.name: is required",
+        ),
+        (agreement(agreement_type="   "), "line 2: agreement_type: is required"),
+        (agreement(title=" "), "line 2: title: is required"),
+        (
+            agreement(participants=[{"person": {"name": " "}, "role": "witness"}]),
+            "line 2: participants[0].person.name: is required",
+        ),
+        (
+            agreement(relations=[{"type": "follows", "key": " "}]),
+            "line 2: relations[0].key: is required",
+        ),
+        (
+            "[" * 100_000 + "]" * 100_000,
+            "line 2: agreement: not valid JSON here: nested too deeply",
+        ),
+        ('{"term": {"years": ' + "9" * 5000 + "}}", "line 2: agreement: not valid JSON: Exceeds"),
+        (
+            json.dumps({"title": "A\ud800B", "agreement_type": "MoU"}),
+            "line 2: agreement: holds half of a UTF-16 surrogate pair, which is no character",
+        ),
+        (
+            agreement(**{"ti\udc00tle": "A"}),
+            "line 2: agreement: holds half of a UTF-16 surrogate pair, which is no character",
+        ),
+        (agreement(place="Tianjin\u0000"), "line 2: place: contains a NUL character"),
+        (
+            agreement(photos=[{"image_url": "a\u0000b.png"}]),
+            "line 2: photos[0].image_url: contains a NUL character",
+        ),
     ],
     ids=[
         "unknown type",
@@ -586,6 +647,17 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
         "bare unknown string",
         "on_behalf_of not a party",
         "unknown relation key",
+        "blank institution name",
+        "blank type",
+        "blank title",
+        "blank person name",
+        "blank relation key",
+        "nested too deeply",
+        "too long a number",
+        "lone surrogate escaped",
+        "lone surrogate in a key",
+        "NUL in a text",
+        "NUL in a photo path",
     ],
 )
 def test_a_file_with_one_bad_line_is_rejected_whole(bad_line, expected):

@@ -89,6 +89,18 @@ def test_a_bomb_below_pillows_own_limit_meets_ours():
     )
 
 
+def test_a_png_whose_text_unpacks_too_large_is_refused():
+    text = zlib.compress(b"x" * 2_000_000)  # Pillow refuses to unpack more than 1 MB of text
+    chunk = struct.pack(">I", len(text) + 10) + b"zTXtComment\0\0" + text
+    chunk += struct.pack(">I", zlib.crc32(chunk[4:]))
+    original = image_bytes()
+    bomb = original[:33] + chunk + original[33:]  # after the 8-byte signature and IHDR
+
+    assert (
+        refusal(upload("logo.png", bomb)) == "The file is not a readable JPEG, PNG or WebP image."
+    )
+
+
 def test_an_svg_is_refused():
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 

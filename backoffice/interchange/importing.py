@@ -71,6 +71,7 @@ WEB_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]+:", re.IGNORECASE)
 # small enough that its rows take little memory.
 BATCH_LINES = 500
 IMPORT_COMMENT = "Set by an import."
+EMPTY_FILE = "The file holds no agreements."
 CHANGE_PERMISSION = "agreements.change_agreement"
 PUBLISH_PERMISSION = "agreements.publish_agreement"
 
@@ -156,6 +157,8 @@ def import_lines(lines, *, dry_run=False, base_dir=None, user=None, details=Fals
                 importer.take(line, agreement)
             importer.finish()
             report.errors = [error for line in importer.lines for error in line.errors]
+            if not importer.lines:  # most likely the wrong file, as a spreadsheet says
+                report.errors = [EMPTY_FILE]
             if report.errors or dry_run:
                 transaction.set_rollback(True)
             else:
@@ -183,6 +186,8 @@ def read_lines(lines):
                 line.error("agreement", f"is not UTF-8: {error}")
                 yield line, None
                 continue
+        if number == 1:
+            text = text.removeprefix("\ufeff")  # a byte order mark, as some editors write
         if not text.strip():
             continue
         line, agreement = read_line(number, text)
@@ -200,6 +205,7 @@ class Importer:
         self.user = user
         self.lines = []  # every line read, each with its problems
         self.keys_in_file = set()  # the keys of the lines read so far
+        self.made_keys = {}  # key -> the number of the line without one it was made for
         # (agreement pk, RelationData, Line) of relations to keys not seen yet: a later line
         # may add them.
         self.later_relations = []
@@ -242,6 +248,11 @@ class Importer:
             self.keys_in_file.add(data.key)
         if self.user is not None:
             self.check_permissions(data)
+        if data.key in self.made_keys:
+            # Not the agreement that line added, to be changed: most likely another one.
+            made_for = self.made_keys[data.key]
+            line.error("key", f"{data.key!r} is the key made for line {made_for} from its title")
+            return
         if data.key in self.agreements:
             self.write_batch()
             self.stored_lines.append(data)
@@ -386,6 +397,8 @@ class Importer:
     def new_agreement(self, data, agreement_type):
         fields = data.fields
         slug = data.key or free_slug(Agreement, fields["title"], self.agreements, max_length=100)
+        if not data.key:
+            self.made_keys[slug] = data.line.number
         agreement = Agreement(slug=slug, agreement_type=agreement_type, **fields)
         if fields["status"] == Agreement.Status.PUBLISHED:
             agreement.published_at, agreement.published_by = timezone.now(), self.user

@@ -6,6 +6,7 @@ is reported and left out, and reading goes on, so that one pass finds every prob
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -42,6 +43,8 @@ SOURCE_KEYS = {"url", "title", "publisher", "published_on", "note"}
 PHOTO_KEYS = {"caption", "image_url", "credit"}
 RELATION_KEYS = {"type", "key"}
 
+# An escaped UTF-16 surrogate in JSON, or one in a text (only a Python caller can pass that).
+SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 # What an institution object may say about an institution besides its names.
 INSTITUTION_DETAILS = ("country", "city", "website", "ror", "wikidata")
 
@@ -153,7 +156,8 @@ class Line:
         for key in sorted(value.keys() - keys):
             self.error(at(path, key), "unknown key")
         for key in required:
-            if value.get(key) in (None, ""):
+            given = value.get(key)
+            if given is None or (isinstance(given, str) and not given.strip()):
                 self.error(at(path, key), "is required")
         return value
 
@@ -169,6 +173,9 @@ class Line:
             return ""
         if not isinstance(value, str):
             self.error(path, "expected text")
+            return ""
+        if problem := unstorable(value):
+            self.error(path, problem)
             return ""
         value = value.strip()
         if value and (problem := text_check(model, field_name)(value)):
@@ -258,6 +265,25 @@ def values_of(choices):
     return choices.values
 
 
+def unstorable(text):
+    """What makes a text unfit to store, or None: a NUL character, which JSON may carry and
+    PostgreSQL refuses in any text."""
+    return "contains a NUL character (\\u0000)" if "\x00" in text else None
+
+
+def holds_lone_surrogate(text, value):
+    """Whether the JSON `text`, read as `value`, holds half of a UTF-16 surrogate pair alone
+    ("\\ud800"): no character, which no text can be written with. Looked for in the value
+    only when the text has an escape of one (as an emoji written in ASCII has two)."""
+    if not SURROGATE.search(text):
+        return False
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def at(path, key):
     return f"{path}.{key}" if path else key
 
@@ -267,11 +293,17 @@ def read_line(number, text):
     line = Line(number)
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as error:
+    except ValueError as error:  # JSONDecodeError, or a number of more than 4,300 digits
         line.error("agreement", f"not valid JSON: {error}")
+        return line, None
+    except RecursionError:
+        line.error("agreement", "not valid JSON here: nested too deeply")
         return line, None
     if not isinstance(value, dict):
         line.error("agreement", "expected a JSON object")
+        return line, None
+    if holds_lone_surrogate(text, value):
+        line.error("agreement", "holds half of a UTF-16 surrogate pair, which is no character")
         return line, None
     data = line.object(value, "", AGREEMENT_KEYS, required=["title", "agreement_type"])
     if not data.get("parties"):
