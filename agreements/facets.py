@@ -176,7 +176,7 @@ def search_summary(filterset, query):
         linked = filterset.qs.order_by().values("pk")
     return {
         "count": sum(main[links.TYPE].values()),
-        "facets": build_facets(counts, query),
+        "facets": build_facets(counts, query, institutions=active.get("institution", [])),
         "per_year": fill_years({int(year): n for year, n in main[links.YEAR].items()}),
         "network": partnership_network(
             filterset.qs, limit=30, party_counts=parties, linked=linked, scope=scope
@@ -184,11 +184,12 @@ def search_summary(filterset, query):
     }
 
 
-def build_facets(counts, query):
-    """The facets from `counts` ({facet: {value: agreements}}); `query` is the request's GET."""
+def build_facets(counts, query, *, institutions=()):
+    """The facets from `counts` ({facet: {value: agreements}}); `query` is the request's GET,
+    `institutions` those it chooses, as the search's filter read them."""
     chosen = {name: query.getlist(name) for name in query}
     facets = [
-        _institutions(counts["institution"], chosen.get("institution", [])),
+        _institutions(counts["institution"], institutions),
         _labelled("kind", _("Kind of partner"), counts["kind"], dict(InstitutionKind.choices)),
         _labelled("country", _("Country"), counts["country"], dict(countries)),
         _focus_areas(counts["focus_area"]),
@@ -209,13 +210,13 @@ def build_facets(counts, query):
     return [facet for facet in facets if facet.values]
 
 
-def _institutions(counts, active_slugs):
+def _institutions(counts, chosen):
     counts = {int(pk): n for pk, n in counts.items()}
     least = nth_largest(counts.values(), INSTITUTIONS_SHOWN)
     top = [pk for pk, count in counts.items() if count >= least]
-    shown = Institution.objects.filter(pk__in=top) | Institution.objects.filter(
-        slug__in=active_slugs
-    )
+    # The chosen ones too, even when no result names them, to be removed: those the filter
+    # accepted, which a draft's institution is not (public.searchable_institutions).
+    shown = Institution.objects.filter(pk__in=[*top, *(institution.pk for institution in chosen)])
     # The most frequent first; among equal counts, by name, as they are shown.
     values = sorted(
         (
@@ -224,7 +225,7 @@ def _institutions(counts, active_slugs):
         ),
         key=lambda v: (-v.count, v.label),
     )
-    active = set(active_slugs)
+    active = {institution.slug for institution in chosen}
     return Facet(
         "institution",
         _("Institution"),

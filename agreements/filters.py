@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from agreements.models import Agreement, AgreementType, Party
-from agreements.public import InstitutionTree
-from registry.models import FocusArea, Institution, InstitutionKind
+from agreements.public import InstitutionTree, searchable_institutions
+from registry.models import FocusArea, InstitutionKind
 
 SORTS = {
     "-signed": _("newest first"),
@@ -64,7 +64,7 @@ class YearFilter(filters.Filter):
 class AgreementFilter(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
     institution = filters.ModelMultipleChoiceFilter(
-        queryset=Institution.objects.all(),
+        queryset=searchable_institutions(),
         to_field_name="slug",
         method="filter_institution",
         label=_("Institution"),
@@ -143,7 +143,7 @@ class AgreementFilter(filters.FilterSet):
         return queryset.filter(signed_on__gte=datetime.date(value, 1, 1))
 
     def filter_signed_to(self, queryset, name, value):
-        return queryset.filter(signed_on__lt=datetime.date(value + 1, 1, 1))
+        return queryset.filter(signed_on__lte=datetime.date(value, 12, 31))
 
     def filter_has_lab(self, queryset, name, value):
         with_lab = Agreement.labs.through.objects.values("agreement")

@@ -265,7 +265,7 @@ class UncountedPage:
 
 def page_uncounted(items, number, size):
     """Page `number` of `items` (page 1 if there is no such page)."""
-    number = int(number) if number.isdigit() and 0 < int(number) <= MAX_PAGE else 1
+    number = int(number) if number.isdecimal() and 0 < int(number) <= MAX_PAGE else 1
     found = list(items[(number - 1) * size : number * size + 1])
     if not found and number > 1:
         number, found = 1, list(items[: size + 1])

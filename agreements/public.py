@@ -5,7 +5,8 @@ public only through a published agreement; every function here starts from
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import CharField, Count, Exists, OuterRef
+from django.db.models.functions import Cast
 
 from agreements.models import Agreement, Participation
 from agreements.search_index import (
@@ -85,6 +86,14 @@ def agreement_counts(agreements=None):
     (agreements/search_index.py); all published agreements are counted already on
     PostgreSQL."""
     return {int(value): n for value, n in link_counts(agreements, INSTITUTION).items()}
+
+
+def searchable_institutions():
+    """The institutions a search may be narrowed to: those of published agreements, as party,
+    signing unit or an ancestor of one. Any other, one known only from drafts say, is to the
+    public as unknown as a misspelt key: never named, nor confirmed to exist."""
+    links = SearchLink.objects.filter(facet=INSTITUTION, value=Cast(OuterRef("pk"), CharField()))
+    return Institution.objects.filter(Exists(links))
 
 
 def link_counts(agreements, facet):

@@ -89,7 +89,7 @@ def page_of(request, agreements, *, count=None):
     if count is not None:
         paginator.count = count  # counted already, with the facets
     number = request.GET.get("page", "1")
-    if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
+    if not number.isdecimal() or not 1 <= int(number) <= paginator.num_pages:
         messages.error(
             request, _("There is no page %(page)s; this is page 1.") % {"page": number[:20]}
         )

@@ -45,7 +45,7 @@ def paginated(request, items, serialize_page, *, count=None):
     if count is not None:
         paginator.count = count
     number = request.GET.get("page", "1")
-    if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
+    if not number.isdecimal() or not 1 <= int(number) <= paginator.num_pages:
         return error(400, {"page": [f"There is no page {number[:20]}."]})
     page = paginator.page(number)
     return JsonResponse(

@@ -333,7 +333,8 @@ def whole_number(value):
     if isinstance(value, float) and value.is_integer():
         return int(value)
     value = text(value)
-    return int(value) if value.isdigit() else value
+    # Nine digits at most: int() refuses thousands, and no term lasts a billion years.
+    return int(value) if value.isdecimal() and len(value) < 10 else value
 
 
 def items(value):

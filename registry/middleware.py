@@ -5,7 +5,7 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,19 @@ class HealthCheckMiddleware:
         response["Cache-Control"] = "no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class NulCharacterMiddleware:
+    """No page has a NUL character (`%00`) in its path, and PostgreSQL refuses one in any text:
+    such a path is not found, before a view looks it up. (Forms refuse one in a parameter.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            raise Http404("No page has a NUL character in its address.")
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -124,6 +124,7 @@ MIDDLEWARE = [
     # health check asks by address, over plain HTTP.
     "registry.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "registry.middleware.NulCharacterMiddleware",
     "registry.middleware.ContentSecurityPolicyMiddleware",
     "registry.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

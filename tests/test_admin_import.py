@@ -244,6 +244,16 @@ def test_confirming_imports_exactly_what_the_preview_counted(publisher):
             "row 2, column term_years: expected a whole number of years",
         ),
         (spreadsheet.NAMES, row(agreement_type="treaty"), "row 2, column agreement_type: "),
+        (
+            spreadsheet.NAMES,
+            row(term_years="²"),
+            "row 2, column term_years: expected a whole number of years",
+        ),
+        (
+            spreadsheet.NAMES,
+            row(term_years="9" * 5000),
+            "row 2, column term_years: expected a whole number of years",
+        ),
     ],
     ids=[
         "unknown column",
@@ -253,6 +263,8 @@ def test_confirming_imports_exactly_what_the_preview_counted(publisher):
         "signatory for no party",
         "bad term",
         "unknown type",
+        "a digit that is no number",
+        "a number int() refuses",
     ],
 )
 def test_problems_name_their_row_and_column(editor, header, values, expected):

@@ -75,6 +75,7 @@ def test_agreement_list_pages_by_fifty(client, seeds):
         ("institution=nowhere", "institution"),
         ("page=0", "page"),
         ("page=x", "page"),
+        ("page=%C2%B2", "page"),
         ("has_lab=perhaps", "has_lab"),
     ],
 )

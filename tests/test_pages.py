@@ -420,8 +420,24 @@ def test_institution_page_lists_its_people_by_name_a_page_at_a_time(client, data
     assert 'href="?people=1#people" rel="prev"' in html and 'rel="next"' not in html
     assert "Page 2" in html
     # A page that does not exist, or is not a number, is the first.
-    for query in ("3", "0", "x", "99999999999"):
+    for query in ("3", "0", "x", "99999999999", "²"):
         assert listed(query)[0] == first, query
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/institutions/a%00b/",
+        "/people/%00/",
+        "/labs/%00/",
+        "/technologies/%00/",
+        "/api/institutions/%00/",
+        "/media/photos/%00.png",
+    ],
+)
+def test_an_address_with_a_nul_character_is_not_found(client, data, path):
+    # PostgreSQL refuses the character in any text: looked up, it would be a server error.
+    assert client.get(path).status_code == 404
 
 
 def test_institution_page_lists_labs_it_or_its_units_host(client, data):

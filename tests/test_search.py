@@ -124,12 +124,37 @@ def test_sorting(client, seeds):
         ("sort=sideways", "Sort"),
         ("page=zz", "There is no page zz"),
         ("page=999", "There is no page 999"),
+        ("page=%C2%B2", "There is no page ²"),  # a digit to str.isdigit(), not to int()
+        ("institution=%00", "Institution"),
     ],
 )
 def test_invalid_parameters_give_a_clear_message(client, seeds, query, message):
     response = search(client, query)
     assert message in response.content.decode()
     assert 'class="messages"' in response.content.decode()
+
+
+def test_the_last_year_there_is_may_end_a_span(client, seeds):
+    for address in ["/agreements/", "/agreements/export.csv", "/api/agreements/"]:
+        assert client.get(f"{address}?signed_from=2019&signed_to=9999").status_code == 200
+
+
+def test_an_institution_known_only_from_drafts_is_as_unknown_as_a_misspelt_one(client, seeds):
+    secret = AgreementFactory(status="draft").parties.create(
+        institution=Institution.objects.create(name="Zqdraft Secretcorp", slug="zqdraft")
+    )
+    assert secret.agreement.status == "draft"
+
+    unknown, draft_only = (
+        search(client, "institution=nowhere"),
+        search(client, "institution=zqdraft"),
+    )
+
+    assert "Zqdraft" not in draft_only.content.decode()
+    assert "Select a valid choice" in draft_only.content.decode()
+    assert result_slugs(draft_only) == result_slugs(unknown)
+    api = [client.get(f"/api/agreements/?institution={slug}") for slug in ("nowhere", "zqdraft")]
+    assert [response.status_code for response in api] == [400, 400]
 
 
 def test_a_near_miss_offers_the_right_spelling(client, seeds):
