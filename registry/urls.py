@@ -12,6 +12,9 @@ from registry import views
 from registry.login_limit import limit_login_attempts
 from registry.sitemaps import SITEMAPS
 
+# The API answers in JSON even at an address it does not have; the site with 404.html.
+handler404 = views.page_not_found
+
 urlpatterns = [
     path("", views.home, name="home"),
     # Before agreements' own export route: the interchange format belongs to the back office.

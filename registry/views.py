@@ -6,10 +6,11 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 from agreements.charts import agreements_per_year
 from agreements.models import Agreement, Photo
@@ -57,6 +58,13 @@ def home(request):
             "per_year": agreements_per_year(published),
         },
     )
+
+
+def page_not_found(request, exception):
+    if request.path.startswith("/api/"):
+        errors = {"address": [_("The API has no such address; its description is at /api/.")]}
+        return JsonResponse({"errors": errors}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def upload(request, name):

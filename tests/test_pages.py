@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.views import defaults
 
 from agreements import pages
 from agreements.models import Agreement, Party
@@ -749,3 +750,21 @@ def test_query_budget(client, data, django_assert_max_num_queries, page, budget)
     grow(data)
     with django_assert_max_num_queries(budget):
         assert client.get(url).status_code == 200
+
+
+def test_a_page_not_found_is_the_sites_own_and_the_apis_is_json(client, data):
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert "No page has this address" in page.content.decode()
+    assert 'href="/agreements/"' in page.content.decode()  # the site's own header and a way on
+
+    api = client.get("/api/no-such-list/")
+    assert api.status_code == 404 and api["Content-Type"] == "application/json"
+    assert "address" in api.json()["errors"]
+
+
+def test_a_server_error_page_needs_neither_request_nor_database(rf, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = defaults.server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
