@@ -621,6 +621,16 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
             "line 2: relations[0].key: is required",
         ),
         (
+            agreement()[:-1] + ', "title": "Another title"}',
+            "line 2: agreement: 'title' is given twice in one object",
+        ),
+        (
+            agreement(parties=[{"institution": "A"}]).replace(
+                '{"institution": "A"}', '{"institution": "A", "institution": "B"}'
+            ),
+            "line 2: agreement: 'institution' is given twice in one object",
+        ),
+        (
             "[" * 100_000 + "]" * 100_000,
             "line 2: agreement: not valid JSON here: nested too deeply",
         ),
@@ -652,6 +662,8 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
         "blank title",
         "blank person name",
         "blank relation key",
+        "a key twice",
+        "a key twice in a nested object",
         "nested too deeply",
         "too long a number",
         "lone surrogate escaped",
