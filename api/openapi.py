@@ -3,7 +3,7 @@ FilterSet itself, so the description cannot drift from what the search accepts."
 
 import django_filters as filters
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from agreements.filters import AgreementFilter, YearFilter
 
@@ -202,6 +202,6 @@ def document():
     }
 
 
-@require_GET
+@require_safe
 def schema(request):
     return JsonResponse(document(), json_dumps_params={"ensure_ascii": False})

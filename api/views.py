@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from agreements.facets import result_count
 from agreements.filters import AgreementFilter
@@ -73,7 +73,7 @@ def absolute(request, record):
     return request.build_absolute_uri(record.get_absolute_url())
 
 
-@require_GET
+@require_safe
 def index(request):
     names = ["agreements", "institutions", "people", "labs", "focus-areas"]
     links = {name: request.build_absolute_uri(reverse(f"api:{name}")) for name in names}
@@ -88,7 +88,7 @@ def serialize_agreements(request, pks):
     return public_records(pks, request=request)
 
 
-@require_GET
+@require_safe
 def agreements(request):
     filterset = AgreementFilter(request.GET, queryset=Agreement.objects.published())
     if not filterset.is_valid():
@@ -101,7 +101,7 @@ def agreements(request):
     )
 
 
-@require_GET
+@require_safe
 def agreement(request, slug):
     keys = Agreement.objects.published().values_list("pk", flat=True)
     return detail(request, keys, slug, serialize_agreements)
@@ -141,7 +141,7 @@ def public_institutions(counts):
     )
 
 
-@require_GET
+@require_safe
 def institutions(request):
     counts = agreement_counts()
     found = public_institutions(counts)
@@ -153,7 +153,7 @@ def institutions(request):
     return paginated(request, found, lambda r, page: serialize_institutions(r, page, counts))
 
 
-@require_GET
+@require_safe
 def institution(request, slug):
     counts = agreement_counts()
     return detail(
@@ -208,12 +208,12 @@ def public_people():
     )
 
 
-@require_GET
+@require_safe
 def people(request):
     return paginated(request, public_people(), serialize_people)
 
 
-@require_GET
+@require_safe
 def person(request, slug):
     return detail(request, public_people(), slug, serialize_people)
 
@@ -255,12 +255,12 @@ def serialize_labs(request, labs):
     ]
 
 
-@require_GET
+@require_safe
 def labs(request):
     return paginated(request, public_labs(), serialize_labs)
 
 
-@require_GET
+@require_safe
 def lab(request, slug):
     return detail(request, public_labs(), slug, serialize_labs)
 
@@ -281,12 +281,12 @@ def serialize_focus_areas(request, areas):
     ]
 
 
-@require_GET
+@require_safe
 def focus_areas(request):
     return paginated(request, focus_area_counts(), serialize_focus_areas)
 
 
-@require_GET
+@require_safe
 def focus_area(request, slug):
     found = [area for area in focus_area_counts() if area.slug == slug]
     if not found:

@@ -197,3 +197,10 @@ def test_api_pages_use_a_fixed_number_of_queries(client, seeds, address):
         PartyFactory(agreement=agreement)
         PartyFactory(agreement=agreement)
     assert queries() == before
+
+
+def test_a_head_request_answers_as_get_does_without_the_body(client, seeds):
+    for address in ["/api/", "/api/agreements/", "/api/openapi.json"]:
+        response = client.head(address)
+        assert response.status_code == 200, address
+        assert response["Content-Type"] == "application/json"
