@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -33,6 +33,16 @@ def filtered_agreements(request):
     filterset = AgreementFilter(request.GET, queryset=Agreement.objects.published())
     filterset.is_valid()
     return filterset, filterset.sorted(filterset.qs)
+
+
+def unreadable(filterset):
+    """A download's answer to parameters it cannot read: a plain 400 naming each. The page
+    shows the search without them and says why; a file of every agreement, when one filter
+    is misspelt, would pass for the filtered one. None when all are read."""
+    if not filterset.errors:
+        return None
+    problems = [f"{name}: {' '.join(errors)}\n" for name, errors in filterset.errors.items()]
+    return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
 
 
 def search(request):
@@ -120,7 +130,9 @@ def active_filters(filterset, facets, query):
 
 def export(request, format):
     """The search's agreements, exactly as on screen (every page of them), as a file."""
-    _filterset, agreements = filtered_agreements(request)
+    filterset, agreements = filtered_agreements(request)
+    if refused := unreadable(filterset):
+        return refused
     absolute_url = page_addresses(request)
     if format == "csv":
         response = StreamingHttpResponse(

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from agreements.views import filtered_agreements
+from agreements.views import filtered_agreements, unreadable
 from backoffice.public import public_reader
 from backoffice.report_files import FORMATS, chart_layout, chart_svg, file_name, report_file
 from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
@@ -23,7 +23,9 @@ CHUNK_SIZE = 500
 def agreements_jsonl(request):
     """The search's agreements, exactly as on screen, in the interchange format: a file that
     imports into another registry. Streamed, a chunk of agreements at a time."""
-    _filterset, agreements = filtered_agreements(request)
+    filterset, agreements = filtered_agreements(request)
+    if refused := unreadable(filterset):
+        return refused
 
     def lines():
         records = public_reader(request)  # institutions read once, not for each chunk

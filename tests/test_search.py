@@ -157,6 +157,18 @@ def test_an_institution_known_only_from_drafts_is_as_unknown_as_a_misspelt_one(c
     assert [response.status_code for response in api] == [400, 400]
 
 
+@pytest.mark.parametrize("download", ["export.csv", "export.xlsx", "export.jsonl"])
+def test_a_download_with_a_parameter_it_cannot_read_says_so_rather_than_give_everything(
+    client, seeds, download
+):
+    response = client.get(f"/agreements/{download}?institution=huawie&signed_from=20x")
+
+    assert response.status_code == 400
+    problems = response.content.decode()
+    assert problems.startswith("institution: Select a valid choice.")
+    assert "signed_from: Enter a whole number." in problems
+
+
 def test_a_near_miss_offers_the_right_spelling(client, seeds):
     response = search(client, "q=Huawai")
     assert result_slugs(response) == []
