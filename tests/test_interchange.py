@@ -891,6 +891,15 @@ def test_import_command_dry_run_changes_nothing(tmp_path):
     assert not Agreement.objects.exists()
 
 
+def test_import_command_reads_lines_ended_by_a_carriage_return_alone(tmp_path):
+    path = tmp_path / "agreements.jsonl"
+    path.write_bytes(b"\r".join([agreement().encode(), agreement(key="b").encode(), b""]))
+
+    call_command("import_agreements", str(path), stdout=io.StringIO())
+
+    assert Agreement.objects.count() == 2
+
+
 def test_import_command_says_when_the_file_cannot_be_read(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_agreements", str(tmp_path / "missing.jsonl"))

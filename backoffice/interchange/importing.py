@@ -173,11 +173,19 @@ def import_lines(lines, *, dry_run=False, base_dir=None, user=None, details=Fals
     return report
 
 
+def physical_lines(lines):
+    """Lines as read from a file opened in binary mode (split at "\\n" alone) split again at
+    "\\r", as an upload's are: a file saved with "\\r" line ends by an old editor is read the
+    same by both routes. (JSON escapes both characters in a text, so neither is ever in one.)"""
+    for chunk in lines:
+        yield from chunk.splitlines() if isinstance(chunk, bytes) else [chunk]
+
+
 def read_lines(lines):
     """Each non-blank line read, one at a time: (its Line, the agreement it describes or None
     when there is none to read)."""
     line_of_key = {}
-    for number, text in enumerate(lines, start=1):
+    for number, text in enumerate(physical_lines(lines), start=1):
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8")
