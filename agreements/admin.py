@@ -284,6 +284,7 @@ class AgreementAdmin(HistoryAdmin):
             obj is not None
             and obj.status != Agreement.Status.DRAFT
             and not self.has_publish_permission(request)
+            and not saved_since_opened(request, obj)
         ):
             return False
         return super().has_change_permission(request, obj)
@@ -408,14 +409,16 @@ class AgreementAdmin(HistoryAdmin):
         transition = TRANSITIONS.get(name)
         if agreement is None or transition is None:
             raise Http404
-        if not self.may_move(request, agreement, transition):
-            raise PermissionDenied
         change_url = reverse("admin:agreements_agreement_change", args=[agreement.pk])
+        # Before the permission, which the status decides for an editor: a draft submitted
+        # twice (from a page opened before the first) is told so, not refused.
         if not transition.allowed_from(agreement.status):
             self.message_user(
                 request, transition.illegal_message(agreement, agreement.status), messages.ERROR
             )
             return HttpResponseRedirect(change_url)
+        if not self.may_move(request, agreement, transition):
+            raise PermissionDenied
         form = MoveForm(request.POST or None, transition=transition)
         if request.method == "POST" and form.is_valid():
             if self.move(request, agreement, transition, form.cleaned_data["comment"]):
@@ -492,6 +495,15 @@ class AgreementAdmin(HistoryAdmin):
                 _("“%(title)s”: %(done)s") % {"title": form.instance, "done": MOVE_DONE[name]},
                 messages.SUCCESS,
             )
+
+
+def saved_since_opened(request, agreement):
+    """Whether this request saves a change page opened before the agreement's last save: the
+    form refuses it as an edit conflict (AgreementForm), and keeps what the editor typed on
+    the page. Refused instead for the status the agreement has moved to since (submitted,
+    published), the save would be a 403, and all the editor typed lost."""
+    opened = request.POST.get("loaded_version") if request.method == "POST" else None
+    return bool(opened) and opened != agreement.updated_at.isoformat()
 
 
 @admin.register(AgreementType)

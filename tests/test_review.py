@@ -209,6 +209,38 @@ def test_editor_sees_but_cannot_change_an_agreement_in_review_or_published(edito
     assert (agreement.title, agreement.status) == ("As reviewed", status)
 
 
+def test_an_editor_whose_draft_moved_on_while_they_edited_it_keeps_what_they_typed(editor):
+    client = logged_in(editor)
+    agreement = AgreementFactory(title="As first entered")
+    PartyFactory(agreement=agreement)
+    data = form_data(client.get(change_url(agreement)))
+    agreement.submit(by=UserFactory(group="Editors"))  # from another page, meanwhile
+
+    response = client.post(change_url(agreement), {**data, "title": "The editor's new title"})
+
+    # Refused as any save over a later one is, on the page, with the input to copy; not a 403.
+    assert response.status_code == 200
+    assert "Someone else saved this agreement" in response.content.decode()
+    assert "The editor&#x27;s new title" in response.content.decode()
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.status) == ("As first entered", Agreement.Status.REVIEW)
+
+
+def test_a_draft_submitted_twice_is_told_so_the_second_time(editor):
+    client = logged_in(editor)
+    agreement = AgreementFactory()
+    PartyFactory(agreement=agreement)
+    client.post(move_url(agreement, "submit"), {"comment": ""})
+
+    again = client.post(move_url(agreement, "submit"), {"comment": ""})
+
+    assert again.status_code == 302
+    assert messages_of(again)[-1].endswith(
+        "is in review: only a draft can be submitted for review."
+    )
+    assert status_of(agreement) == Agreement.Status.REVIEW
+
+
 def test_publisher_publishes_from_the_move_page(publisher):
     agreement = in_review()
     client = logged_in(publisher)
