@@ -4,6 +4,7 @@ friendly 503 while the database cannot be reached."""
 import logging
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -41,8 +42,9 @@ class HealthCheckMiddleware:
 
 
 class NulCharacterMiddleware:
-    """No page has a NUL character (`%00`) in its path, and PostgreSQL refuses one in any text:
-    such a path is not found, before a view looks it up. (Forms refuse one in a parameter.)"""
+    """A NUL character (`%00`) means nothing in an address, and PostgreSQL refuses one in any
+    text: a path holding one is not found, a parameter holding one a bad request, before any
+    view (the admin's lists and autocompletes included) reads it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,6 +52,8 @@ class NulCharacterMiddleware:
     def __call__(self, request):
         if "\x00" in request.path:
             raise Http404("No page has a NUL character in its address.")
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            raise BadRequest("A parameter of the address holds a NUL character.")
         return self.get_response(request)
 
 

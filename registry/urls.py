@@ -12,8 +12,10 @@ from registry import views
 from registry.login_limit import limit_login_attempts
 from registry.sitemaps import SITEMAPS
 
-# The API answers in JSON even at an address it does not have; the site with 404.html.
+# The API answers in JSON even at an address it does not have, or cannot read; the site
+# with 404.html and 400.html.
 handler404 = views.page_not_found
+handler400 = views.bad_request
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -67,6 +67,13 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+def bad_request(request, exception):
+    if request.path.startswith("/api/"):
+        errors = {"address": [_("This request cannot be read")]}
+        return JsonResponse({"errors": errors}, status=400)
+    return defaults.bad_request(request, exception)
+
+
 def upload(request, name):
     """An uploaded file, to whom may see it: an institution's logo to anyone, an agreement's
     photo to anyone while the agreement is published, and to staff who may view photos.

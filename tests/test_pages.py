@@ -441,6 +441,27 @@ def test_an_address_with_a_nul_character_is_not_found(client, data, path):
     assert client.get(path).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/agreements/?focus_area=%00",
+        "/agreements/export.csv?institution=%00",
+        "/api/agreements/?q=a%00",
+        "/admin/agreements/agreement/?status__exact=%00",
+        "/admin/duplicates/institutions/choose/?survivor=%00&duplicate=%00",
+        "/admin/autocomplete/?app_label=registry&model_name=institution&field_name=parent&term=%00",
+    ],
+)
+def test_a_parameter_with_a_nul_character_is_a_bad_request(admin_client, data, address):
+    # PostgreSQL refuses the character in any text: read into a query, a server error.
+    response = admin_client.get(address)
+    assert response.status_code == 400
+    if address.startswith("/api/"):
+        assert "address" in response.json()["errors"]
+    else:
+        assert "This request cannot be read" in response.content.decode()
+
+
 def test_institution_page_lists_labs_it_or_its_units_host(client, data):
     html = section(get(client, data.tju.get_absolute_url()), "labs", "people")
     assert "Smart City" in html and "Established" in html
