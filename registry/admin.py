@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import get_content_type_for_model
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
+from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
@@ -51,6 +52,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
         # simple_history only hides the button; the POST itself must be refused too.
         if request.method == "POST" and self.revert_disabled(request):
             raise PermissionDenied
+        key_or_404(self.model, object_id)
+        key_or_404(self.model.history.model, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_historical_record_context_helper(self, request, historical_record):
@@ -69,6 +72,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
             newer.history_delta_changes = helper.context_for_delta_changes(delta)
 
     def history_view(self, request, object_id, extra_context=None):
+        key_or_404(self.model, object_id)
         form_log = (
             LogEntry.objects.filter(
                 content_type=get_content_type_for_model(self.model), object_id=unquote(object_id)
@@ -78,6 +82,18 @@ class HistoryAdmin(SimpleHistoryAdmin):
         )
         extra_context = {**(extra_context or {}), "form_log": form_log}
         return super().history_view(request, object_id, extra_context)
+
+
+def key_or_404(model, text):
+    """The primary key of `model` that an address gives, or a 404: simple_history looks up
+    what the address holds as it is, and "abc" (or a number past 64 bits) is a server error."""
+    try:
+        key = model._meta.pk.to_python(unquote(text))
+    except ValidationError:
+        raise Http404 from None
+    if not 0 < key < 2**63:
+        raise Http404
+    return key
 
 
 # Addresses typed without a scheme ("www.huawei.com") are taken as https, as Django 6 will.

@@ -692,6 +692,16 @@ def test_every_admin_page_renders(client):
             assert client.get(history).status_code == 200
 
 
+@pytest.mark.parametrize("key", ["abc", "²", "99999999999999999999999"])
+def test_a_history_address_with_no_such_key_is_not_found(publisher_client, key):
+    agreement = AgreementFactory()
+    history = reverse("admin:agreements_agreement_history", args=[agreement.pk])
+    assert publisher_client.get(history.replace(str(agreement.pk), key, 1)).status_code == 404
+    assert publisher_client.get(f"{history}{key}/").status_code == 404
+    institution = reverse("admin:registry_institution_history", args=[InstitutionFactory().pk])
+    assert publisher_client.get(f"{institution}{key}/").status_code == 404
+
+
 def test_the_second_of_two_editors_saving_the_same_agreement_is_told_of_the_conflict(
     editor_client, publisher_client
 ):
