@@ -39,6 +39,25 @@ class AgreementType(models.Model):
     def all_names(self):
         return [self.name] + [s.strip() for s in self.synonyms.split(",") if s.strip()]
 
+    def clean(self):
+        # An importer finds a type by any of its names, compared as normalise_name compares
+        # them: a name two types share would find only one of them.
+        others = {
+            key: kind for key, kind in AgreementType.by_normalised_name().items() if kind != self
+        }
+        for field, names in (("name", [self.name]), ("synonyms", self.all_names()[1:])):
+            for name in names:
+                if other := others.get(normalise_name(name)):
+                    raise ValidationError(
+                        {
+                            field: _(
+                                "“%(name)s” already names the type “%(other)s” (names are "
+                                "compared without case, accents or extra spaces)."
+                            )
+                            % {"name": name, "other": other}
+                        }
+                    )
+
     @classmethod
     def by_normalised_name(cls):
         return {

@@ -4,10 +4,11 @@ must hold without hacks."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from agreements.models import Agreement, Participation, Party
+from agreements.models import Agreement, AgreementType, Participation, Party
 from registry.dates import PartialDate
 from registry.text import normalise_name
 from tests.factories import (
@@ -299,3 +300,19 @@ def test_any_of_selects_what_in_selects_by_keys_and_foreign_keys():
 def test_any_of_sends_the_keys_as_one_parameter():
     sql, params = Agreement.objects.filter(pk__any_of=[1, 2, 3]).query.sql_with_params()
     assert params == (([1, 2, 3],) if connection.vendor == "postgresql" else ("[1, 2, 3]",))
+
+
+def test_no_two_agreement_types_share_a_name_as_an_importer_compares_them():
+    cooperation = AgreementType.objects.get(name="cooperation agreement")
+    cooperation.full_clean()  # its own names are its own
+
+    with pytest.raises(ValidationError) as same_name:
+        AgreementType(name="Cooperation  AGREEMENT", slug="other").full_clean()
+    with pytest.raises(ValidationError) as same_synonym:
+        AgreementType(name="Pact", slug="pact", synonyms="treaty, Alliance").full_clean()
+
+    assert "already names the type “cooperation agreement”" in same_name.value.messages[0]
+    assert same_synonym.value.message_dict["synonyms"] == [
+        "“Alliance” already names the type “alliance” (names are compared without case, "
+        "accents or extra spaces)."
+    ]
