@@ -22,6 +22,7 @@ from backoffice.models import Merge, NotDuplicate
 from backoffice.report_files import FORMATS as REPORT_FORMATS
 from backoffice.views import EXPORT_PERMISSION
 from labs.admin import AgreementWithLabsAdmin
+from registry.admin import DateHierarchyChecked
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -125,7 +126,7 @@ class MergePermissions:
 
 
 @admin.register(Merge)
-class MergeAdmin(MergePermissions, admin.ModelAdmin):
+class MergeAdmin(MergePermissions, DateHierarchyChecked, admin.ModelAdmin):
     list_display = [
         "merged_at",
         "kind",

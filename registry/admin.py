@@ -2,7 +2,7 @@ from itertools import pairwise
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.contrib.admin.options import get_content_type_for_model
+from django.contrib.admin.options import IncorrectLookupParameters, get_content_type_for_model
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -29,7 +29,19 @@ class ChangesHelper(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class DateHierarchyChecked:
+    """Django's lists refuse a bad filter by showing the list without it (`?e=1`); but the
+    date hierarchy's year, month or day makes a date without that care, and a year of 9999
+    or of thirty digits was a server error."""
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class HistoryAdmin(DateHierarchyChecked, SimpleHistoryAdmin):
     """simple_history's page of every change to the object itself, who made it and when, then
     the admin's log of the latest saves through this form. The log also names the changes
     made in the inlines (aliases, parties, people, sources), whose own historical records

@@ -702,6 +702,17 @@ def test_a_history_address_with_no_such_key_is_not_found(publisher_client, key):
     assert publisher_client.get(f"{institution}{key}/").status_code == 404
 
 
+@pytest.mark.parametrize("dates", ["signed_on__year=9999", "signed_on__year=" + "9" * 30])
+def test_a_date_the_list_cannot_make_shows_the_list_without_it(publisher_client, dates):
+    AgreementFactory()
+    # Django's answer to any filter it cannot read: the list again, unfiltered, flagged e=1.
+    response = publisher_client.get(f"{agreements_url()}?{dates}", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain == [(f"{agreements_url()}?e=1", 302)]
+    export = publisher_client.get(f"{agreements_url()}export.csv?{dates}")
+    assert export.status_code == 400
+
+
 def test_the_second_of_two_editors_saving_the_same_agreement_is_told_of_the_conflict(
     editor_client, publisher_client
 ):
