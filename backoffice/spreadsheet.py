@@ -226,12 +226,30 @@ def read_xlsx(content):
             (number, [xlsx_value(cell) for cell in row])
             for number, row in enumerate(workbook.worksheets[0].iter_rows(), start=1)
         ]
+        others = [sheet.title for sheet in workbook.worksheets[1:] if names_agreements(sheet)]
     except Exception as error:  # as for load_workbook
         message = _("This XLSX file cannot be read: %(error)s") % {"error": error}
         raise SpreadsheetError(message) from None
     finally:
         workbook.close()
+    if others:
+        # Only the first sheet is read (the template's second explains the columns): rows of
+        # agreements on another would be left out without a word.
+        raise SpreadsheetError(
+            _(
+                "Agreements are on more than one sheet (also on “%(sheet)s”), and only the "
+                "first is read: put them all on the first sheet."
+            )
+            % {"sheet": others[0]}
+        )
     return translate(rows)
+
+
+def names_agreements(sheet):
+    """Whether a sheet's first row names the columns every agreement needs."""
+    first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+    header = {str(value).strip().lower() for value in first if not is_empty(value)}
+    return set(REQUIRED) <= header
 
 
 class Formula(str):

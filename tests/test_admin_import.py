@@ -361,6 +361,25 @@ def test_a_file_of_another_type_empty_or_too_large_is_refused(editor, monkeypatc
     assert "empty" in empty.context["form"].errors["file"][0]
 
 
+def test_agreements_on_a_second_sheet_are_not_left_out_without_a_word(editor):
+    workbook = load_workbook(io.BytesIO(xlsx_file([row()]).read()))
+    more = workbook.create_sheet("more")
+    more.append(spreadsheet.NAMES)
+    more.append([row(key="another").get(name) for name in spreadsheet.NAMES])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    response = preview(editor, SimpleUploadedFile("agreements.xlsx", buffer.getvalue()))
+
+    assert problems(response) == [
+        "Agreements are on more than one sheet (also on “more”), and only the first is read: "
+        "put them all on the first sheet."
+    ]
+    # The template's second sheet, which explains the columns, is no such sheet.
+    template = SimpleUploadedFile("agreements.xlsx", spreadsheet.template_xlsx())
+    assert not preview(editor, template).context.get("problems")
+
+
 def test_an_xlsx_that_unpacks_too_large_is_refused(editor, monkeypatch):
     monkeypatch.setattr(spreadsheet, "MAX_UNPACKED_BYTES", 1000)
 
