@@ -256,9 +256,16 @@ class Formula(str):
     """A cell holding a formula: refused, as its value is only known to a spreadsheet program."""
 
 
+class ErrorValue(str):
+    """A cell showing a spreadsheet's error (#N/A, #REF!): refused, not taken as text."""
+
+
 def xlsx_value(cell):
-    if getattr(cell, "data_type", None) == "f":
+    kind = getattr(cell, "data_type", None)
+    if kind == "f":
         return Formula(cell.value)
+    if kind == "e":
+        return ErrorValue(cell.value)
     return cell.value
 
 
@@ -296,6 +303,11 @@ def translate(numbered_rows):
                 sheet.errors.append(
                     _("row %(row)s, column %(column)s: is a formula; enter its value instead")
                     % {"row": number, "column": column}
+                )
+            elif isinstance(value, ErrorValue):
+                sheet.errors.append(
+                    _("row %(row)s, column %(column)s: shows the error %(error)s; enter a value")
+                    % {"row": number, "column": column, "error": value}
                 )
             else:
                 values[column] = value

@@ -287,6 +287,20 @@ def test_a_formula_cell_is_refused(editor):
     assert problems(response) == ["row 2, column title: is a formula; enter its value instead"]
 
 
+def test_an_error_cell_is_refused_not_taken_as_text(editor):
+    workbook = Workbook()
+    workbook.active.append(spreadsheet.NAMES)
+    workbook.active.append([row().get(name) for name in spreadsheet.NAMES])
+    workbook.active["B2"] = "#N/A"  # openpyxl stores it as an error cell, as a program would
+    assert workbook.active["B2"].data_type == "e"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    response = preview(editor, SimpleUploadedFile("e.xlsx", buffer.getvalue()))
+
+    assert problems(response) == ["row 2, column title: shows the error #N/A; enter a value"]
+
+
 def test_dates_and_numbers_typed_as_such_in_xlsx_are_read(editor):
     rows = [row(signed_on=datetime.datetime(2019, 7, 3), term_years=3.0, status="")]
 
