@@ -47,15 +47,20 @@ def unreadable(filterset):
 
 def search(request):
     filterset, agreements = filtered_agreements(request)
+    # The page's links (facets, sorting, downloads) carry what the search read, and not a
+    # parameter it could not: said once here, not on every page after, nor refused by a
+    # download (which answers 400 to what it cannot read).
+    read = request.GET.copy()
     for name, errors in filterset.errors.items():
         label = filterset.filters[name].label if name in filterset.filters else name
         messages.error(request, f"{label}: {' '.join(errors)}")
-    query = request.GET.copy()
+        read.pop(name, None)
+    query = read.copy()
     query.pop("page", None)
     summary = cached(
         "search",
         f"{get_language()}:{query.urlencode()}",
-        lambda: search_summary(filterset, request.GET),
+        lambda: search_summary(filterset, read),
     )
     page = page_of(request, agreements.values_list("pk", flat=True), count=summary["count"])
     # The page's agreements, cached too: their ids in order, as sorting every match (by
@@ -67,7 +72,7 @@ def search(request):
     page.object_list = [found[pk] for pk in ids if pk in found]
     facets = summary["facets"]
     text = filterset.form.cleaned_data.get("q", "")
-    without_years = request.GET.copy()
+    without_years = read.copy()
     for name in ("signed_from", "signed_to", "page"):
         without_years.pop(name, None)
     kinds = next((facet for facet in facets if facet.name == "kind"), None)
@@ -75,13 +80,10 @@ def search(request):
         "filterset": filterset,
         "page": page,
         "facets": facets,
-        "active": active_filters(filterset, facets, request.GET),
+        "active": active_filters(filterset, facets, read),
         "query": query.urlencode(),
         "kept": [
-            (k, v)
-            for k in FILTER_PARAMETERS
-            if k not in ("q", "sort")
-            for v in request.GET.getlist(k)
+            (k, v) for k in FILTER_PARAMETERS if k not in ("q", "sort") for v in read.getlist(k)
         ],
         "sorts": SORTS,
         "text": text,

@@ -64,6 +64,21 @@ def test_search_filter_back_and_download(page, demo, live_server):
     assert [row["title"] for row in rows] == result_titles(page)
 
 
+def test_a_language_chosen_after_a_live_search_keeps_the_search(page, demo, live_server):
+    page.goto("/agreements/")
+    page.locator("#id_q").fill("Huawei")
+    page.wait_for_url("**q=Huawei**")
+    page.locator(".results .card").nth(1).wait_for()
+
+    page.locator("#language").select_option("zh-hans")
+    page.locator("form.language button").click()
+
+    page.wait_for_load_state()
+    assert "q=Huawei" in page.url
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert len(result_titles(page)) == 2
+
+
 def test_search_works_without_javascript(browser, live_server, demo):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()

@@ -167,6 +167,18 @@ def test_a_download_with_a_parameter_it_cannot_read_says_so_rather_than_give_eve
     assert "signed_from: Enter a whole number." in problems
 
 
+def test_the_page_links_only_what_the_search_could_read(client, seeds):
+    html = search(client, "q=Huawei&institution=nowhere&sort=sideways").content.decode()
+
+    assert "Select a valid choice" in html  # said once, here
+    links = re.findall(r'href="([^"]*\?[^"]*)"', html)
+    downloads = [link for link in links if "export" in link]
+    assert len(downloads) == 3 and all("q=Huawei" in link for link in downloads)
+    assert not [link for link in links if "nowhere" in link or "sideways" in link]
+    for link in downloads:
+        assert client.get(link.replace("&amp;", "&")).status_code == 200
+
+
 def test_a_near_miss_offers_the_right_spelling(client, seeds):
     response = search(client, "q=Huawai")
     assert result_slugs(response) == []
