@@ -1,5 +1,5 @@
-"""What every response passes through: the health check, the Content Security Policy, and a
-friendly 503 while the database cannot be reached."""
+"""What every response passes through: the health check, addresses holding a NUL character,
+the Content Security Policy, and a friendly 503 while the database cannot be reached."""
 
 import logging
 
