@@ -79,6 +79,14 @@ def test_a_language_chosen_after_a_live_search_keeps_the_search(page, demo, live
     assert len(result_titles(page)) == 2
 
 
+def test_a_live_search_the_server_refuses_shows_why(page, demo, live_server):
+    page.goto("/agreements/")
+    page.locator("#id_q").fill("Hua\x00wei")  # a NUL character: a request it cannot read
+
+    page.get_by_text("This request cannot be read").wait_for()
+    assert "q=Hua%00wei" in page.url
+
+
 def test_search_works_without_javascript(browser, live_server, demo):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
