@@ -6,7 +6,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views import defaults
 from agreements.charts import agreements_per_year
 from agreements.models import Agreement, Photo
 from agreements.public import agreement_counts, focus_area_counts
+from api.views import error as api_error
 from labs.views import public_labs
 from registry.models import Institution, InstitutionKind
 
@@ -62,15 +63,15 @@ def home(request):
 
 def page_not_found(request, exception):
     if request.path.startswith("/api/"):
-        errors = {"address": [_("The API has no such address; its description is at /api/.")]}
-        return JsonResponse({"errors": errors}, status=404)
+        return api_error(
+            404, {"address": [_("The API has no such address; its description is at /api/.")]}
+        )
     return defaults.page_not_found(request, exception)
 
 
 def bad_request(request, exception):
     if request.path.startswith("/api/"):
-        errors = {"address": [_("This request cannot be read")]}
-        return JsonResponse({"errors": errors}, status=400)
+        return api_error(400, {"address": [_("This request cannot be read")]})
     return defaults.bad_request(request, exception)
 
 

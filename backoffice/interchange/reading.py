@@ -174,8 +174,8 @@ class Line:
         if not isinstance(value, str):
             self.error(path, "expected text")
             return ""
-        if problem := unstorable(value):
-            self.error(path, problem)
+        if "\x00" in value:  # JSON may carry one; PostgreSQL refuses it in any text
+            self.error(path, "contains a NUL character (\\u0000)")
             return ""
         value = value.strip()
         if value and (problem := text_check(model, field_name)(value)):
@@ -263,12 +263,6 @@ def text_check(model, field_name):
 def values_of(choices):
     """The values of a TextChoices class, once: `Choices.values` builds a new list each time."""
     return choices.values
-
-
-def unstorable(text):
-    """What makes a text unfit to store, or None: a NUL character, which JSON may carry and
-    PostgreSQL refuses in any text."""
-    return "contains a NUL character (\\u0000)" if "\x00" in text else None
 
 
 def holds_lone_surrogate(text, value):
