@@ -23,7 +23,7 @@ import threading
 import time
 import tracemalloc
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -128,24 +128,25 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def get(connection, path):
-    connection.request("GET", path, headers={"Host": "127.0.0.1"})
+def get(connection, path, cookie=""):
+    headers = {"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {})}
+    connection.request("GET", path, headers=headers)
     response = connection.getresponse()
     body = response.read()
     return response.status, body
 
 
-def warm_up(port, path):
+def warm_up(port, path, cookie=""):
     """The status of one request to `path`, untimed: it loads the worker's code and, with the
     cache on, fills it."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     try:
-        return get(connection, path)[0]
+        return get(connection, path, cookie)[0]
     finally:
         connection.close()
 
 
-def load(port, path, clients):
+def load(port, path, clients, cookie=""):
     """Each client asks for `path` again and again for SECONDS; latencies (ms) and errors."""
     latencies, errors, stop = [], [], time.monotonic() + SECONDS
     lock = threading.Lock()
@@ -156,7 +157,7 @@ def load(port, path, clients):
         while time.monotonic() < stop:
             start = time.perf_counter()
             try:
-                status, _ = get(connection, path)
+                status, _ = get(connection, path, cookie)
             except (OSError, http.client.HTTPException):
                 status = 0
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -242,12 +243,50 @@ def pages():
     return company, agreement, scenarios, others
 
 
-def queries_per_request(path):
+def back_office(company):
+    """(the user, a session cookie of theirs, [(label, path), ...]): the back office's pages
+    that grow with the registry, as a superuser sees them (after django_setup)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from agreements.models import Agreement
+    from registry.models import Institution
+
+    user, _ = get_user_model().objects.update_or_create(
+        username="bench-staff", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    name = Institution.objects.get(slug=company).name
+    draft = Agreement.objects.filter(status="draft").order_by("pk").values_list("pk", flat=True)[0]
+    agreements = "/admin/agreements/agreement/"
+    staff_pages = [
+        ("the agreements", agreements),
+        ("the drafts", f"{agreements}?status__exact=draft"),
+        ("search: the most frequent company's name", f"{agreements}?{urlencode({'q': name})}"),
+        ('search: "smart city"', f"{agreements}?q=smart+city"),
+        ("a draft's form", f"{agreements}{draft}/change/"),
+        ("the institutions", "/admin/registry/institution/"),
+        ("the people", "/admin/people/person/"),
+        (
+            'a party\'s institution typed: "uni"',
+            "/admin/autocomplete/?app_label=agreements&model_name=party&field_name=institution"
+            "&term=uni",
+        ),
+    ]
+    return user, cookie, staff_pages
+
+
+def queries_per_request(path, user=None):
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
+    if user:
+        client.force_login(user)
     client.get(path)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
@@ -315,10 +354,12 @@ def main():
     calibration = [machine_speed()]
 
     company, agreement, scenarios, others = pages()
+    staff, cookie, staff_pages = back_office(company)
     queries = {number: queries_per_request(path) for number, _, path in scenarios}
     queries |= {path: queries_per_request(path) for _, path in others}
+    queries |= {path: queries_per_request(path, staff) for _, path in staff_pages}
 
-    rows, other_rows = [], []
+    rows, other_rows, staff_rows = [], [], []
     for cache in ("off", "on"):
         settings = {"SEARCH_CACHE": "1" if cache == "on" else "0"}
         if cache == "on":
@@ -339,6 +380,10 @@ def main():
                     log(f"cache off, {label}, 1 client")
                     warm_up(server.port, path)
                     other_rows.append((label, path, load(server.port, path, 1)))
+                for label, path in staff_pages:
+                    log(f"cache off, back office: {label}, 1 client")
+                    warm_up(server.port, path, cookie)
+                    staff_rows.append((label, path, load(server.port, path, 1, cookie)))
         finally:
             server.stop()
 
@@ -371,7 +416,8 @@ def main():
     report = render(
         rows, queries, downloads, flat, generated, imported, import_peak, company, agreement
     )
-    report += render_others(other_rows, queries)
+    report += render_others("Other searches", other_rows, queries)
+    report += render_others("The back office, a superuser's pages", staff_rows, queries)
     report += render_speeds(calibration)
     (ROOT / "bench" / "results.md").write_text(report)
     print(report)
@@ -422,13 +468,13 @@ def measure_import(jsonl):
     return imported, int(result.stdout.split()[-1]) / 1024
 
 
-def render_others(rows, queries):
-    """The searches no target names, each for SECONDS with one client and the cache off."""
+def render_others(title, rows, queries):
+    """Pages no target names, each for SECONDS with one client and the cache off."""
     lines = [
         "",
-        "Other searches, no target (1 client, cache off):",
+        f"{title}, no target (1 client, cache off):",
         "",
-        "| search | address | median ms | p99 ms | errors | queries |",
+        "| page | address | median ms | p99 ms | errors | queries |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for label, path, result in rows:

@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from agreements.admin import AgreementAdmin
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
-from registry.admin import HistoryAdmin
+from registry.admin import HistoryAdmin, counted
 
 
 class LabHostInline(admin.TabularInline):
@@ -22,9 +22,6 @@ class LabAgreementInline(admin.TabularInline):
 
 @admin.register(Lab)
 class LabAdmin(HistoryAdmin):
-    # Explicit: a queryset grouped for its counts drops Meta.ordering, and the autocomplete
-    # view pages through it.
-    ordering = ["name"]
     list_display = ["name", "status", "established", "host_names", "agreement_count"]
     list_filter = ["status", "focus_areas"]
     search_fields = [
@@ -54,7 +51,7 @@ class LabAdmin(HistoryAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(agreement_count=Count("agreements"))
+            .annotate(agreement_count=counted(Lab, "agreements"))
             .prefetch_related(
                 Prefetch("labhost_set", queryset=LabHost.objects.select_related("institution"))
             )

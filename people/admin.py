@@ -1,9 +1,8 @@
 from django.contrib import admin
-from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Person, PersonAlias
-from registry.admin import HistoryAdmin
+from registry.admin import HistoryAdmin, counted
 
 
 class PersonAliasInline(admin.TabularInline):
@@ -13,9 +12,6 @@ class PersonAliasInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(HistoryAdmin):
-    # Explicit: a queryset grouped for its counts drops Meta.ordering, and the autocomplete
-    # view pages through it.
-    ordering = ["name"]
     list_display = ["name", "native_name", "other_names", "slug", "agreement_count"]
     list_filter = ["participations__role"]
     search_fields = ["name", "native_name", "aliases__name", "slug"]
@@ -27,7 +23,7 @@ class PersonAdmin(HistoryAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(agreement_count=Count("participations__agreement", distinct=True))
+            .annotate(agreement_count=counted(Person, "participations__agreement", distinct=True))
             .prefetch_related("aliases")
         )
 

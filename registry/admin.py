@@ -6,7 +6,7 @@ from django.contrib.admin.options import IncorrectLookupParameters, get_content_
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,15 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from registry.forms import InstitutionForm
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
+
+
+def counted(model, lookup, **options):
+    """`Count(lookup, **options)` of each row of `model`, as a subquery: counted for the rows
+    a list shows (or sorts, when sorted by it). Annotated as an aggregate, the whole table was
+    grouped with the relation's rows to show a page, and again for its counts: the lists of
+    institutions and people took 400 to 500 ms at 100,000 agreements."""
+    rows = model._default_manager.filter(pk=OuterRef("pk")).order_by()
+    return Subquery(rows.annotate(n=Count(lookup, **options)).values("n"))
 
 
 class ChangesHelper(HistoricalRecordContextHelper):
@@ -41,7 +50,20 @@ class DateHierarchyChecked:
             raise IncorrectLookupParameters(error) from error
 
 
-class HistoryAdmin(DateHierarchyChecked, SimpleHistoryAdmin):
+class SearchedWithoutDistinct:
+    """A search through a relation of many rows (aliases, hosts) finds each row once by
+    `pk IN (the matches)`, where Django would make the whole query DISTINCT: over every
+    selected column, a `counted()` one too, so every match's agreements were counted (for
+    the institutions' autocomplete, 3,500 rows to show 20)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if may_have_duplicates:
+            found = queryset.filter(pk__in=found.values("pk"))
+        return found, False
+
+
+class HistoryAdmin(DateHierarchyChecked, SearchedWithoutDistinct, SimpleHistoryAdmin):
     """simple_history's page of every change to the object itself, who made it and when, then
     the admin's log of the latest saves through this form. The log also names the changes
     made in the inlines (aliases, parties, people, sources), whose own historical records
@@ -148,9 +170,6 @@ class UnitInline(admin.TabularInline):
 
 @admin.register(Institution)
 class InstitutionAdmin(HistoryAdmin):
-    # Explicit: a queryset grouped for its counts drops Meta.ordering, and the autocomplete
-    # view pages through it.
-    ordering = ["name"]
     form = InstitutionForm
     formfield_overrides = URL_FORMFIELD
     list_display = [
@@ -160,7 +179,7 @@ class InstitutionAdmin(HistoryAdmin):
         "native_name",
         "other_names",
         "kind",
-        "country",
+        "country_name",
         "parent",
         "agreement_count",
     ]
@@ -182,7 +201,7 @@ class InstitutionAdmin(HistoryAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(agreement_count=Count("parties"))
+            .annotate(agreement_count=counted(Institution, "parties"))
             .prefetch_related("aliases")
         )
 
@@ -194,6 +213,12 @@ class InstitutionAdmin(HistoryAdmin):
     def other_names(self, institution):
         return ", ".join(alias.name for alias in institution.aliases.all())
 
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, institution):
+        # Shown by the field itself, each row looked its country up among 250 choices made
+        # again for it: 100 ms for a page of 100.
+        return institution.country.name or None
+
     @admin.display(description=_("agreements"), ordering="agreement_count")
     def agreement_count(self, institution):
         return institution.agreement_count
@@ -201,7 +226,6 @@ class InstitutionAdmin(HistoryAdmin):
 
 @admin.register(FocusArea)
 class FocusAreaAdmin(HistoryAdmin):
-    ordering = ["name"]
     list_display = ["name", "slug", "group", "agreement_count"]
     list_filter = ["group", ("agreements", admin.EmptyFieldListFilter)]
     list_select_related = ["group"]
@@ -209,7 +233,8 @@ class FocusAreaAdmin(HistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(agreement_count=Count("agreements"))
+        agreement_count = counted(FocusArea, "agreements")
+        return super().get_queryset(request).annotate(agreement_count=agreement_count)
 
     @admin.display(description=_("agreements"), ordering="agreement_count")
     def agreement_count(self, area):
@@ -224,7 +249,8 @@ class FocusAreaGroupAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(area_count=Count("areas"))
+        area_count = counted(FocusAreaGroup, "areas")
+        return super().get_queryset(request).annotate(area_count=area_count)
 
     @admin.display(description=_("focus areas"), ordering="area_count")
     def area_count(self, group):

@@ -665,6 +665,72 @@ def test_agreements_are_found_by_party_and_filtered_by_status(editor_client):
     assert list(drafts.context["cl"].result_list) == [wanted]
 
 
+def test_agreements_are_found_where_the_public_search_finds_them(editor_client):
+    """Through the search document, drafts included: their summaries, labs, technologies and
+    the other names of their people, which the admin's own search did not read; and by
+    slug, as the public address has it."""
+    wanted = AgreementFactory(
+        slug="ecnu-lenovo-2020", summary="A smart city platform for Shanghai's districts."
+    )
+    wanted.focus_areas.add(FocusAreaFactory(name="Quantum sensing"))
+    LabAgreementFactory(agreement=wanted, lab=LabFactory(name="Joint Lab of Urban Computing"))
+    alias = PersonAliasFactory(name="Daniel Zhang")
+    ParticipationFactory(agreement=wanted, person=alias.person)
+    other = AgreementFactory(summary="A city of smart people.")
+    for term, found in [
+        ("smart city", {wanted, other}),  # each word, anywhere
+        ('"smart city"', {wanted}),  # the words together
+        ("quantum", {wanted}),
+        ("urban computing", {wanted}),
+        ("daniel", {wanted}),
+        ("ecnu-lenovo-2020", {wanted}),
+        ("ecnu-lenovo", set()),  # a slug is found whole
+        ("smart nowhere", set()),
+    ]:
+        response = editor_client.get(agreements_url(), {"q": term})
+        assert set(response.context["cl"].result_list) == found, term
+
+
+def test_list_counts_are_those_of_each_row(editor_client):
+    company = InstitutionFactory(name="Lenovo", country="CN")
+    idle = InstitutionFactory(name="Idle Institute")
+    InstitutionAliasFactory(institution=company, name="Legend Holdings")
+    InstitutionAliasFactory(institution=company, name="Legend Computers")
+    first, second = AgreementFactory(), AgreementFactory(status="published")
+    PartyFactory(agreement=first, institution=company)
+    PartyFactory(agreement=second, institution=company)
+    zhang = PersonFactory(name="Zhang Yong")
+    ParticipationFactory(agreement=first, person=zhang, role="signatory")
+    ParticipationFactory(agreement=first, person=zhang, role="witness")
+    ParticipationFactory(agreement=second, person=zhang)
+
+    institutions = editor_client.get(reverse("admin:registry_institution_changelist"))
+    counts = {i: i.agreement_count for i in institutions.context["cl"].result_list}
+    assert counts[company] == 2 and counts[idle] == 0
+    assert '<td class="field-country_name">China</td>' in institutions.content.decode()
+    # Found through two of its aliases, it is listed once, with its own count.
+    legend = editor_client.get(reverse("admin:registry_institution_changelist"), {"q": "legend"})
+    assert [(i, i.agreement_count) for i in legend.context["cl"].result_list] == [(company, 2)]
+    people = editor_client.get(reverse("admin:people_person_changelist"), {"q": "zhang"})
+    assert [(p, p.agreement_count) for p in people.context["cl"].result_list] == [(zhang, 2)]
+
+
+def test_an_autocomplete_lists_each_match_once(editor_client):
+    company = InstitutionFactory(name="Lenovo")
+    InstitutionAliasFactory(institution=company, name="Legend Holdings")
+    InstitutionAliasFactory(institution=company, name="Legend Computers")
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "agreements",
+            "model_name": "party",
+            "field_name": "institution",
+            "term": "legend",
+        },
+    )
+    assert [row["id"] for row in response.json()["results"]] == [str(company.pk)]
+
+
 def test_every_admin_page_renders(client):
     client.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
     lab_agreement = LabAgreementFactory()

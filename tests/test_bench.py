@@ -36,6 +36,7 @@ def test_other_searches_are_reported_with_their_figures_and_no_target():
     run = bench_module("run")
     result = {"median": 612.34, "p99": 880.0, "errors": 0}
     text = run.render_others(
+        "Other searches",
         [("one click: companies", "/agreements/?kind=company", result)],
         {"/agreements/?kind=company": 11},
     )
