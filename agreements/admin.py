@@ -243,9 +243,9 @@ class AgreementAdmin(HistoryAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # An agreement's slug, as its public address has it, finds that agreement alone.
-        by_slug = queryset.filter(slug=search_term.strip())
-        if search_term.strip() and by_slug.exists():
-            return by_slug, False
+        slug = search_term.strip()
+        if slug and queryset.filter(slug=slug).exists():
+            return queryset.filter(slug=slug), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("parties"))

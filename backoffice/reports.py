@@ -8,6 +8,11 @@ agreements it counts (`Result.scope`) on the page, in the PDF and in the XLSX fi
 
 The admin pages (backoffice/views.py), the files (backoffice/report_files.py) and
 `manage.py report` all go through `run`, so they give the same numbers.
+
+Agreements are counted with DISTINCT only where one agreement may give several rows (two
+parties of one kind, or of one country); where a constraint allows it one row (a party per
+institution, a participation per person and role, a link per focus area), its rows are
+counted: DISTINCT sorts them all first, and took twice as long at 100,000 agreements.
 """
 
 import datetime
@@ -240,7 +245,7 @@ def companies(agreements, options):
     per_company = (
         Institution.objects.filter(kind=InstitutionKind.COMPANY, parties__agreement__in=ids)
         .values_list("pk", "name")
-        .annotate(n=Count("parties__agreement", distinct=True))
+        .annotate(n=Count("parties"))  # one party per agreement and institution
         .order_by()
     )
     labs = dict(
@@ -271,7 +276,7 @@ def focus_areas_over_time(agreements, options):
     counts = (
         links.annotate(year=ExtractYear("agreement__signed_on"))
         .values_list("focusarea__name", "year")
-        .annotate(n=Count("agreement", distinct=True))
+        .annotate(n=Count("*"))  # one link per agreement and focus area
         .order_by()
     )
     return sorted(counts, key=lambda row: (by_name(row[0]), row[1]))
@@ -329,7 +334,7 @@ def people_by_role(agreements, options):
     counts = list(
         Participation.objects.filter(agreement__in=agreements.values("pk"))
         .values_list("role", "person", "person__name")
-        .annotate(n=Count("agreement", distinct=True))
+        .annotate(n=Count("*"))  # one participation per agreement, person and role
         .order_by()
     )
     rows = []
