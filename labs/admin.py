@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from agreements.admin import AgreementAdmin
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
-from registry.admin import HistoryAdmin, counted
+from registry.admin import HistoryAdmin
+from registry.queries import counted
 
 
 class LabHostInline(admin.TabularInline):

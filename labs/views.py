@@ -1,11 +1,16 @@
 """The public pages of joint labs. A lab is public once a published agreement names it."""
 
-from django.db.models import Count, F, Prefetch, Q
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from agreements.models import Agreement, Party
 from agreements.public import public_lab_ids
 from labs.models import Lab, LabAgreement, LabHost
+
+LABS_PER_PAGE = 100
 
 
 def public_labs():
@@ -13,35 +18,41 @@ def public_labs():
 
 
 def lab_list(request):
-    published = Agreement.objects.published()
-    labs = list(
-        public_labs()
-        .annotate(
-            agreement_count=Count(
-                "labagreement", filter=Q(labagreement__agreement__in=published), distinct=True
-            )
-        )
-        .prefetch_related(
-            Prefetch("labhost_set", queryset=LabHost.objects.select_related("institution")),
-            "focus_areas",
-        )
-        .order_by("name")  # a grouped query ignores Meta.ordering
-    )
+    labs = public_labs()
     status = request.GET.get("status", "")
     if status not in Lab.Status.values:
         status = ""
-    statuses = [
-        (value, label, sum(1 for lab in labs if lab.status == value))
-        for value, label in Lab.Status.choices
-    ]
+    per_status = dict(labs.values_list("status").annotate(n=Count("*")).order_by())
+    statuses = [(value, label, per_status.get(value, 0)) for value, label in Lab.Status.choices]
+    # A page at a time, its labs' agreements counted alone: all 4,000 labs of 100,000
+    # agreements made a page of 1.7 MB in 1.7 s.
+    shown = labs.filter(status=status) if status else labs
+    page = Paginator(shown.order_by("name", "pk"), LABS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(
+        page.object_list.prefetch_related(
+            Prefetch("labhost_set", queryset=LabHost.objects.select_related("institution")),
+            "focus_areas",
+        )
+    )
+    published = Agreement.objects.published()
+    counts = dict(
+        LabAgreement.objects.filter(lab__in=page.object_list, agreement__in=published)
+        .values_list("lab")
+        .annotate(n=Count("agreement", distinct=True))
+        .order_by()
+    )
+    for lab in page:
+        lab.agreement_count = counts.get(lab.pk, 0)
     return render(
         request,
         "labs/lab_list.html",
         {
-            "labs": [lab for lab in labs if not status or lab.status == status],
+            "labs": page,
+            "page": page,
             "statuses": statuses,
             "status": status,
-            "total": len(labs),
+            "total": sum(per_status.values()),
+            "query": urlencode({"status": status} if status else {}),
         },
     )
 

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Person, PersonAlias
-from registry.admin import HistoryAdmin, counted
+from registry.admin import HistoryAdmin
+from registry.queries import counted
 
 
 class PersonAliasInline(admin.TabularInline):

@@ -12,9 +12,10 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from agreements.charts import agreements_per_year
+from agreements.charts import fill_years
 from agreements.models import Agreement, Photo
-from agreements.public import agreement_counts, focus_area_counts
+from agreements.public import agreement_counts, focus_area_counts, link_counts
+from agreements.search_index import YEAR
 from api.views import error as api_error
 from labs.views import public_labs
 from registry.models import Institution, InstitutionKind
@@ -26,18 +27,23 @@ TOP_TECHNOLOGIES = 10
 
 def home(request):
     published = Agreement.objects.published()
-    institutions = list(Institution.objects.all())
     counts = agreement_counts()
-    # Units count towards their parents, so only the whole institutions compete.
+    # Units count towards their parents, so only the whole institutions compete. Chosen
+    # from plain rows; only those shown are read as objects (3,500 took 40 ms).
+    rows = Institution.objects.filter(parent=None).values_list("pk", "name", "kind")
     whole = sorted(
-        (i for i in institutions if i.parent_id is None and i.pk in counts),
-        key=lambda i: (-counts[i.pk], i.name),
+        (row for row in rows if row[0] in counts), key=lambda row: (-counts[row[0]], row[1])
     )
-    for institution in whole:
+    top = {
+        kind: [pk for pk, _name, k in whole if k == kind][:MOST_ACTIVE]
+        for kind in (InstitutionKind.UNIVERSITY, InstitutionKind.COMPANY)
+    }
+    shown = Institution.objects.in_bulk([pk for pks in top.values() for pk in pks])
+    for institution in shown.values():
         institution.agreement_count = counts[institution.pk]
 
     def most_active(kind):
-        return [i for i in whole if i.kind == kind][:MOST_ACTIVE]
+        return [shown[pk] for pk in top[kind]]
 
     areas = [area for area in focus_area_counts() if area.agreement_count]
     return render(
@@ -56,7 +62,8 @@ def home(request):
             "top_areas": sorted(areas, key=lambda a: (-a.agreement_count, a.name))[
                 :TOP_TECHNOLOGIES
             ],
-            "per_year": agreements_per_year(published),
+            # From the search's totals, kept ready on PostgreSQL (50 ms to count them).
+            "per_year": fill_years({int(y): n for y, n in link_counts(None, YEAR).items()}),
         },
     )
 

@@ -119,6 +119,11 @@ def test_a_draft_is_in_no_api_answer_or_download(client, seeds):
             "/api/focus-areas/",
             "/api/openapi.json",
             "/sitemap.xml",
+            "/sitemap-agreements.xml",
+            "/sitemap-institutions.xml",
+            "/sitemap-people.xml",
+            "/sitemap-labs.xml",
+            "/sitemap-technologies.xml",
         ]
     ]
     answers.append(b"".join(client.get("/agreements/export.jsonl").streaming_content).decode())

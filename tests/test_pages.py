@@ -625,6 +625,21 @@ def test_lab_list_shows_public_labs_with_agreement_counts(client, data):
     assert [lab.slug for lab in established.context["labs"]] == ["smart-city-lab"]
 
 
+def test_lab_list_is_paged_with_its_status_filter(client, data, monkeypatch):
+    monkeypatch.setattr("labs.views.LABS_PER_PAGE", 1)
+    first = client.get(reverse("labs:list"))
+    second = client.get(reverse("labs:list"), {"page": "2"})
+    assert [lab.slug for lab in first.context["labs"]] == ["smart-city-lab"]
+    assert [(lab.slug, lab.agreement_count) for lab in second.context["labs"]] == [
+        ("smart-campus", 1)
+    ]
+    assert first.context["total"] == 2 and 'href="?page=2"' in first.content.decode()
+    # The status stays in the links to other pages; a page past the last shows the last.
+    proposed = client.get(reverse("labs:list"), {"status": "proposed", "page": "9"})
+    assert [lab.slug for lab in proposed.context["labs"]] == ["smart-campus"]
+    assert dict((v, n) for v, _label, n in proposed.context["statuses"])["proposed"] == 1
+
+
 # Home
 
 
@@ -745,7 +760,7 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
 @pytest.mark.parametrize(
     ("page", "budget"),
     [
-        ("home", 10),
+        ("home", 11),  # the most active institutions chosen from rows, then read
         ("agreement", 9),
         ("institution", 18),  # its people a page at a time, not counted
         ("institution_list", 3),  # the rows to sort, the counts, then a page's institutions
@@ -753,7 +768,8 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
         ("focus_area", 9),  # its agreements and institutions counted, then the first of each
         ("focus_area_list", 3),
         ("lab", 5),
-        ("lab_list", 3),
+        ("lab_list", 6),  # labs per status, those shown, a page with its hosts and
+        # technologies, and its labs' agreements
     ],
 )
 def test_query_budget(client, data, django_assert_max_num_queries, page, budget):

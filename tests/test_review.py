@@ -404,7 +404,10 @@ def test_nothing_unpublished_is_public(client, unpublished):
     for export in ("csv", "jsonl"):
         response = client.get(f"/agreements/export.{export}")
         assert b"Zebrafish" not in b"".join(response.streaming_content)
-    assert b"zebrafish" not in client.get("/sitemap.xml").content.lower()
+    for section in ["", "-agreements", "-institutions", "-people", "-labs", "-technologies"]:
+        response = client.get(f"/sitemap{section}.xml")
+        assert response.status_code in (200, 404)  # 404: a section with nothing public
+        assert b"zebrafish" not in response.content.lower()
 
 
 def test_published_after_review_is_public(client, publisher):

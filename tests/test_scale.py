@@ -55,6 +55,40 @@ def test_home_and_csv_download_run_a_fixed_number_of_queries(client, url):
     assert queries(client, url) == before
 
 
+SECTIONS = ["agreements", "institutions", "people", "labs", "technologies"]
+
+
+@pytest.mark.django_db
+def test_the_sitemap_is_an_index_of_sections_each_in_pages_of_a_fixed_size(client, monkeypatch):
+    monkeypatch.setattr("registry.sitemaps.Section.limit", 2)
+    add_agreements(5)
+    AgreementFactory(slug="a-draft")
+    index = client.get("/sitemap.xml").content.decode()
+    addresses = re.findall(r"<loc>http://testserver(/sitemap-[^<]+)</loc>", index)
+    agreement_pages = [a for a in addresses if a.startswith("/sitemap-agreements.xml")]
+    assert agreement_pages == [
+        "/sitemap-agreements.xml",
+        "/sitemap-agreements.xml?p=2",
+        "/sitemap-agreements.xml?p=3",
+    ]
+    assert {re.match(r"/sitemap-(\w+)\.xml", a)[1] for a in addresses} == set(SECTIONS)
+    listed = [
+        slug
+        for page in agreement_pages
+        for slug in re.findall(r"/agreements/([^/<]+)/</loc>", client.get(page).content.decode())
+    ]
+    published = Agreement.objects.published().values_list("slug", flat=True)
+    assert sorted(listed) == sorted(published) and "a-draft" not in listed
+    assert client.get("/sitemap-agreements.xml?p=4").status_code == 404
+    assert client.get("/sitemap-agreements.xml?p=x").status_code == 404
+    assert client.get("/sitemap-drafts.xml").status_code == 404
+    # A page and the index cost a fixed number of queries, whatever the data.
+    before = [queries(client, "/sitemap.xml"), queries(client, "/sitemap-agreements.xml?p=2")]
+    add_agreements(6)
+    after = [queries(client, "/sitemap.xml"), queries(client, "/sitemap-agreements.xml?p=2")]
+    assert after == before
+
+
 def bulk_agreements(count):
     kind = AgreementType.objects.first()
     left, right = InstitutionFactory(), InstitutionFactory()
