@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters, get_content_type_for_model
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
@@ -41,20 +42,36 @@ class DateHierarchyChecked:
             raise IncorrectLookupParameters(error) from error
 
 
-class SearchedWithoutDistinct:
-    """A search through a relation of many rows (aliases, hosts) finds each row once by
-    `pk IN (the matches)`, where Django would make the whole query DISTINCT: over every
-    selected column, a `counted()` one too, so every match's agreements were counted (for
-    the institutions' autocomplete, 3,500 rows to show 20)."""
+class ChangeListWithoutDistinct(ChangeList):
+    """See WithoutDistinct."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        found = super().get_queryset(request, exclude_parameters)
+        if not found.query.distinct:
+            return found
+        rows = self.root_queryset.filter(pk__in=found.order_by().values("pk"))
+        return self.apply_select_related(rows).order_by(*found.query.order_by)
+
+
+class WithoutDistinct:
+    """A filter or search through a relation of many rows (a person's roles, an agreement's
+    technologies, an institution's aliases) finds each row once by `pk IN (the matches)`,
+    where Django makes the whole query DISTINCT: over every selected column, a `counted()`
+    one too, worked out for every joined row. At 100,000 agreements the people filtered by
+    role took 7.7 s, the institutions' autocomplete counted 3,500 rows to show 20."""
+
+    def get_changelist(self, request, **kwargs):
+        return ChangeListWithoutDistinct
 
     def get_search_results(self, request, queryset, search_term):
+        # The autocomplete's search, which makes its results DISTINCT by itself.
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if may_have_duplicates:
             found = queryset.filter(pk__in=found.values("pk"))
         return found, False
 
 
-class HistoryAdmin(DateHierarchyChecked, SearchedWithoutDistinct, SimpleHistoryAdmin):
+class HistoryAdmin(DateHierarchyChecked, WithoutDistinct, SimpleHistoryAdmin):
     """simple_history's page of every change to the object itself, who made it and when, then
     the admin's log of the latest saves through this form. The log also names the changes
     made in the inlines (aliases, parties, people, sources), whose own historical records

@@ -713,6 +713,15 @@ def test_list_counts_are_those_of_each_row(editor_client):
     assert [(i, i.agreement_count) for i in legend.context["cl"].result_list] == [(company, 2)]
     people = editor_client.get(reverse("admin:people_person_changelist"), {"q": "zhang"})
     assert [(p, p.agreement_count) for p in people.context["cl"].result_list] == [(zhang, 2)]
+    # Filtered through their many roles: each once, in order, with their own counts.
+    ParticipationFactory(agreement=second, person=PersonFactory(name="Ma Yun"), role="witness")
+    ParticipationFactory(agreement=second, person=PersonFactory(name="Li Na"), role="signatory")
+    signatories = editor_client.get(
+        reverse("admin:people_person_changelist"), {"participations__role": "signatory"}
+    )
+    listed = [(p.name, p.agreement_count) for p in signatories.context["cl"].result_list]
+    assert listed == [("Li Na", 1), ("Zhang Yong", 2)]
+    assert signatories.context["cl"].result_count == 2
 
 
 def test_an_autocomplete_lists_each_match_once(editor_client):
