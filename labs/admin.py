@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.admin import AgreementAdmin
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
-from registry.admin import HistoryAdmin
-from registry.queries import counted
+from registry.admin import HistoryAdmin, counted
 
 
 class LabHostInline(admin.TabularInline):

@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Person, PersonAlias
-from registry.admin import HistoryAdmin
-from registry.queries import counted
+from registry.admin import HistoryAdmin, counted
 
 
 class PersonAliasInline(admin.TabularInline):

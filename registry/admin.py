@@ -7,6 +7,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +17,16 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from registry.forms import InstitutionForm
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
-from registry.queries import counted
+
+
+def counted(model, lookup, **options):
+    """`Count(lookup, **options)` of each row of `model`, as a subquery: counted for the rows
+    a list shows (or sorts, when sorted by it). Annotated as an aggregate, the whole table was
+    grouped with the relation's rows to show one page, and again for its count: at 100,000
+    agreements the lists of institutions and people took 400 to 500 ms. (A row's subquery is
+    also worked out for the rows an `OFFSET` skips, so a deep page costs more than the first.)"""
+    rows = model._default_manager.filter(pk=OuterRef("pk")).order_by()
+    return Subquery(rows.annotate(n=Count(lookup, **options)).values("n"))
 
 
 class ChangesHelper(HistoricalRecordContextHelper):
