@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("agreements.urls")),
     path("", include("labs.urls")),
     path("api/", include("api.urls")),
+    path("robots.txt", views.robots_txt, name="robots"),
     # An index of sections, each in pages of Sitemap.limit addresses (registry/sitemaps.py).
     path("sitemap.xml", sitemaps.index, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(

@@ -8,9 +8,11 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views import defaults
+from django.views.decorators.http import require_safe
 
 from agreements.charts import fill_years
 from agreements.models import Agreement, Photo
@@ -66,6 +68,22 @@ def home(request):
             "per_year": fill_years({int(y): n for y, n in link_counts(None, YEAR).items()}),
         },
     )
+
+
+@require_safe
+def robots_txt(request):
+    """For crawlers: every public record is in the sitemap. The search's filters make a new
+    address of every combination (a crawler would never finish), and the back office, the
+    downloads and the API are not pages to index."""
+    rules = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /agreements/?",
+        "Disallow: /agreements/export.",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(rules) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def page_not_found(request, exception):

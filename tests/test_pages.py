@@ -805,3 +805,15 @@ def test_a_server_error_page_needs_neither_request_nor_database(rf, django_asser
         response = defaults.server_error(rf.get("/"))
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+# Crawlers
+
+
+def test_robots_point_crawlers_at_the_sitemap_and_away_from_endless_searches(client):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    rules = response.content.decode().splitlines()
+    assert "Sitemap: http://testserver/sitemap.xml" in rules
+    assert {"Disallow: /admin/", "Disallow: /agreements/?", "Disallow: /api/"} <= set(rules)
+    assert client.post("/robots.txt").status_code == 405
