@@ -168,7 +168,7 @@ class Agreement(models.Model):
             # The admin's list sorted by last change, newest first (or oldest, read backwards):
             # a page read from here rather than by sorting every agreement (290 ms at 100,000).
             models.Index(fields=["-updated_at", "-id"], name="agreement_updated_idx"),
-            # PostgreSQL has more, which SQLite cannot make (migration 0006_search_indexes).
+            # PostgreSQL has more, which SQLite cannot make (migrations 0006 and 0011).
         ]
 
     def __str__(self):

@@ -768,8 +768,8 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
         ("focus_area", 9),  # its agreements and institutions counted, then the first of each
         ("focus_area_list", 3),
         ("lab", 5),
-        ("lab_list", 6),  # labs per status, those shown, a page with its hosts and
-        # technologies, and its labs' agreements
+        ("lab_list", 6),  # labs per status (which count the pages), a page with its hosts
+        # and technologies, and its labs' agreements
     ],
 )
 def test_query_budget(client, data, django_assert_max_num_queries, page, budget):
