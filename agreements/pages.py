@@ -15,6 +15,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agreements.charts import (
@@ -43,6 +45,7 @@ from agreements.public import (
 )
 from agreements.search_index import PARTY, TYPE, YEAR
 from people.models import Person
+from registry.cache import cached
 from registry.models import FocusArea, Institution, InstitutionKind
 
 # How a relation reads from the other end: B follows A, so A "is followed by" B.
@@ -167,6 +170,29 @@ def institution_detail(request, slug):
     institution = get_object_or_404(
         Institution.objects.select_related("parent").prefetch_related("aliases"), slug=slug
     )
+    people = page_number(request.GET.get("people", ""))
+    # A large company's page is the public site's slowest, and the same for every visitor in
+    # a language: with SEARCH_CACHE its record is kept as HTML, and served only while each
+    # agreement it names is still published, as the search reads its cached results again.
+    record = cached(
+        "institution",
+        f"{get_language()}:{institution.pk}:{people}",
+        lambda: institution_record(request, institution, people),
+        valid=lambda record: all_published(record["named"]),
+    )
+    if record is None:
+        raise Http404("No published agreement names this institution.")
+    return render(
+        request,
+        "agreements/institution_detail.html",
+        {"institution": institution, **record},
+    )
+
+
+def institution_record(request, institution, people):
+    """The record of an institution's page (page `people` of its people), rendered:
+    {"html", "agreement_count", "named": the ids of the agreements it names}; None when
+    nothing public names the institution."""
     tree = InstitutionTree.below(institution.pk)
     family = tree.with_descendants(institution.pk)
     published = Agreement.objects.published()
@@ -183,7 +209,7 @@ def institution_detail(request, slug):
     # counting took most of the page's queries' time; listing a page reads its index of names.
     people_page = page_uncounted(
         Person.objects.filter(pk__in=participations.values("person")).order_by("name", "pk"),
-        request.GET.get("people", ""),
+        people,
         PEOPLE_SHOWN,
     )
     roles = defaultdict(list)
@@ -200,7 +226,7 @@ def institution_detail(request, slug):
         .prefetch_related("hosts")
     )
     if not (agreement_count or people_page.items or labs):
-        raise Http404("No published agreement names this institution.")
+        return None
 
     # Its units (and theirs) are listed once something public names them.
     below = family - {institution.pk}
@@ -210,9 +236,8 @@ def institution_detail(request, slug):
         involved |= set(named.values_list("organisation", flat=True).distinct())
     involved |= {host.pk for lab in labs for host in lab.hosts.all()}
     units = [u for u in institution.units.all() if tree.with_descendants(u.pk) & involved]
-    return render(
-        request,
-        "agreements/institution_detail.html",
+    html = render_to_string(
+        "agreements/institution_record.html",
         {
             "institution": institution,
             "units": units,
@@ -231,7 +256,17 @@ def institution_detail(request, slug):
             ),
             "search_query": urlencode({"institution": institution.slug}),
         },
+        request,
     )
+    shown = {agreement.pk for agreement in agreements}
+    shown |= {role.agreement_id for person_roles in roles.values() for role in person_roles}
+    return {"html": html, "agreement_count": agreement_count, "named": sorted(shown)}
+
+
+def all_published(agreement_ids):
+    """Whether every one of `agreement_ids` is published still."""
+    published = Agreement.objects.published().filter(pk__in=agreement_ids)
+    return published.count() == len(agreement_ids)
 
 
 @dataclass
@@ -263,9 +298,13 @@ class UncountedPage:
         return self.number + 1
 
 
+def page_number(text):
+    """The page a query string's `text` asks for: 1 unless a number from 1 to MAX_PAGE."""
+    return int(text) if text.isdecimal() and 0 < int(text) <= MAX_PAGE else 1
+
+
 def page_uncounted(items, number, size):
     """Page `number` of `items` (page 1 if there is no such page)."""
-    number = int(number) if number.isdecimal() and 0 < int(number) <= MAX_PAGE else 1
     found = list(items[(number - 1) * size : number * size + 1])
     if not found and number > 1:
         number, found = 1, list(items[: size + 1])

@@ -1,5 +1,5 @@
 """Caching of what is expensive to compute and rarely changes: the facets, charts and pages of
-results of a search.
+results of a search, and the record of an institution's page.
 
 Every cached value is stored under the current *generation*, a number kept in the shared cache.
 The code paths that change what the public sees (publish and withdraw, every admin save or
@@ -42,13 +42,14 @@ def data_changed():
     transaction.on_commit(bump)
 
 
-def cached(name, key, compute):
-    """`compute()`, or its value stored for `name` and `key` under the current generation."""
+def cached(name, key, compute, *, valid=None):
+    """`compute()`, or its value stored for `name` and `key` under the current generation;
+    a stored value that `valid(value)` finds stale is computed and stored again."""
     if not settings.SEARCH_CACHE:
         return compute()
     full_key = f"registry:{generation()}:{name}:{key}"
     value = cache.get(full_key)
-    if value is None:
+    if value is None or (valid is not None and not valid(value)):
         value = compute()
         cache.set(full_key, value, timeout=settings.SEARCH_CACHE_SECONDS)
     return value

@@ -252,8 +252,8 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-# The search page's facets, charts, count and pages of results, kept per data generation
-# (registry/cache.py).
+# The search page's facets, charts, count and pages of results, and institution pages, kept
+# per data generation (registry/cache.py).
 SEARCH_CACHE = env_bool("SEARCH_CACHE", False)
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 600)
 

@@ -170,6 +170,47 @@ def test_cached_results_are_read_again_through_published(client, settings):
     assert "Quantum 1" not in html and "Quantum 0" in html and "Quantum 2" in html
 
 
+def record_of(response):
+    """An institution page's <main>: the part kept in the cache (the header holds the
+    visitor's CSRF token, new on each request)."""
+    return re.search(r"<main.*</main>", response.content.decode(), re.DOTALL).group()
+
+
+@pytest.mark.django_db
+def test_cached_institution_page_is_fresh_and_names_no_unpublished_agreement(
+    client, settings, admin_user, django_capture_on_commit_callbacks
+):
+    settings.SEARCH_CACHE = True
+    company = InstitutionFactory(name="Quantum Works")
+    agreements = [AgreementFactory(status="published", title=f"Quantum {n}") for n in range(3)]
+    for agreement in agreements:
+        PartyFactory(agreement=agreement, institution=company)
+    url = company.get_absolute_url()
+    with CaptureQueriesContext(connection) as computed:
+        first = record_of(client.get(url))
+    # Cached: the same record, from the institution's lookup and one check that the
+    # agreements it names are published still.
+    with CaptureQueriesContext(connection) as cached:
+        assert record_of(client.get(url)) == first
+    assert len(cached) == 3 < len(computed)
+    # A publish moves the generation on: the page is made again.
+    draft = AgreementFactory(status="draft", title="Quantum draft")
+    PartyFactory(agreement=draft, institution=company)
+    assert "Quantum draft" not in record_of(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        draft.publish(by=admin_user)
+    assert "Quantum draft" in record_of(client.get(url))
+    # Unpublished behind the cache's back (no write path does that, so the generation is
+    # not moved): the cached record names it, so it is made again without it.
+    Agreement.objects.filter(pk=agreements[1].pk).update(status="draft")
+    html = record_of(client.get(url))
+    assert "Quantum 1" not in html and "Quantum 0" in html and "Quantum 2" in html
+    # One record per language.
+    chinese = record_of(client.get(url, headers={"accept-language": "zh-hans"}))
+    assert "历年趋势" in chinese and "Over time" not in chinese
+    assert "Over time" in record_of(client.get(url, headers={"accept-language": "en"}))
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
