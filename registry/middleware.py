@@ -1,9 +1,11 @@
 """What every response passes through: the health check, addresses holding a NUL character,
-the Content Security Policy, and a friendly 503 while the database cannot be reached."""
+admin selections that name no row, the Content Security Policy, and a friendly 503 while the
+database cannot be reached."""
 
 import logging
 
 from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import BadRequest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, JsonResponse
@@ -55,6 +57,30 @@ class NulCharacterMiddleware:
         if "%00" in request.META.get("QUERY_STRING", ""):
             raise BadRequest("A parameter of the address holds a NUL character.")
         return self.get_response(request)
+
+
+class AdminSelectionMiddleware:
+    """An admin action runs on the rows whose keys the list's checkboxes send. A key that is
+    not a whole number within the database's range (only a crafted request sends one) was a
+    server error where Django looked the rows up; it is a bad request, before any admin reads
+    it. Every table here is keyed by a whole number."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path.startswith("/admin/"):
+            if not all(map(is_key, request.POST.getlist(ACTION_CHECKBOX_NAME))):
+                raise BadRequest("A selected row's key is not a number.")
+        return self.get_response(request)
+
+
+def is_key(text):
+    """Whether `text` is a whole number a 64-bit key can hold."""
+    try:
+        return abs(int(text)) < 2**63
+    except ValueError:
+        return False
 
 
 class ContentSecurityPolicyMiddleware:

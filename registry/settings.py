@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "registry.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "registry.middleware.NulCharacterMiddleware",
+    "registry.middleware.AdminSelectionMiddleware",
     "registry.middleware.ContentSecurityPolicyMiddleware",
     "registry.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

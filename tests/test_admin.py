@@ -830,3 +830,24 @@ def test_demo_accounts_refuse_to_reset_passwords_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG=1"):
         call_command("demo_accounts")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["abc", "1.5", "", "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "address", ["/admin/agreements/agreement/", "/admin/registry/institution/", "/admin/auth/user/"]
+)
+def test_an_action_on_a_key_that_is_not_one_is_a_bad_request(admin_client, address, key):
+    # Only a crafted request sends one: Django's lookup of the rows was a server error.
+    institution = InstitutionFactory()
+    response = admin_client.post(
+        address, {"action": "delete_selected", "_selected_action": [str(institution.pk), key]}
+    )
+    assert response.status_code == 400
+    assert "This request cannot be read" in response.content.decode()
+    # A selection of keys is asked to be confirmed, as always.
+    confirm = admin_client.post(
+        "/admin/registry/institution/",
+        {"action": "delete_selected", "_selected_action": [str(institution.pk)]},
+    )
+    assert confirm.status_code == 200 and "Are you sure you want to delete" in confirm.content.decode()
