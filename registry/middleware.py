@@ -69,9 +69,12 @@ class AdminSelectionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method == "POST" and request.path.startswith("/admin/"):
-            if not all(map(is_key, request.POST.getlist(ACTION_CHECKBOX_NAME))):
-                raise BadRequest("A selected row's key is not a number.")
+        if (
+            request.method == "POST"
+            and request.path.startswith("/admin/")
+            and not all(map(is_key, request.POST.getlist(ACTION_CHECKBOX_NAME)))
+        ):
+            raise BadRequest("A selected row's key is not a number.")
         return self.get_response(request)
 
 

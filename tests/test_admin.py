@@ -850,4 +850,5 @@ def test_an_action_on_a_key_that_is_not_one_is_a_bad_request(admin_client, addre
         "/admin/registry/institution/",
         {"action": "delete_selected", "_selected_action": [str(institution.pk)]},
     )
-    assert confirm.status_code == 200 and "Are you sure you want to delete" in confirm.content.decode()
+    assert confirm.status_code == 200
+    assert "Are you sure you want to delete" in confirm.content.decode()
