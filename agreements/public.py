@@ -5,7 +5,7 @@ public only through a published agreement; every function here starts from
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import CharField, Count, Exists, OuterRef
+from django.db.models import CharField, Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Cast
 
 from agreements.models import Agreement, Participation
@@ -22,7 +22,16 @@ from registry.models import FocusArea, Institution
 def public_lab_ids():
     """A subquery of the ids of labs linked to at least one published agreement. Labs live in
     a later app; this module reaches them through the `labs` relation, without importing it."""
-    return Agreement.objects.published().filter(labs__isnull=False).values("labs")
+    relation = Agreement._meta.get_field("labs")
+    # Each lab's first link to a published agreement, looked up by the lab's index of links:
+    # a subquery per lab, which PostgreSQL does not turn into a join. As a join (`IN`, or
+    # `EXISTS`) it hashed every published agreement to find the labs': at 100,000 agreements
+    # and 4,000 labs, 33 ms rather than 12 for the home page's count of labs.
+    first = relation.through.objects.filter(
+        lab=OuterRef("pk"), agreement__in=Agreement.objects.published()
+    )
+    labs = relation.related_model.objects.alias(published=Subquery(first.values("pk")[:1]))
+    return labs.filter(published__isnull=False).values("pk")
 
 
 def public_participations():
