@@ -46,13 +46,6 @@ def fill_years(counts):
     return [(year, counts.get(year, 0)) for year in range(min(counts), max(counts) + 1)]
 
 
-def agreements_per_year(agreements):
-    """[(year, count), ...] of the agreements by the year they were signed, every year from
-    the first to the last (zeros included); agreements with no known date are left out.
-    One query, whatever the queryset (filtered, sliced, distinct)."""
-    return count_per_year(agreements, "signed_on")
-
-
 @dataclass(frozen=True)
 class NetworkNode:
     institution: Institution

@@ -12,7 +12,7 @@ from operator import attrgetter
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Window
+from django.db.models import Count, F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -20,7 +20,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agreements.charts import (
-    agreements_per_year,
     count_per_year,
     fill_years,
     nth_largest,
@@ -38,6 +37,7 @@ from agreements.public import (
     InstitutionTree,
     agreement_counts,
     focus_area_counts,
+    focus_area_link_counts,
     institution_counts,
     linked_to,
     public_lab_ids,
@@ -327,13 +327,19 @@ def partners_of(family, agreements, parties):
     for pk, n in own:
         shared[pk] -= n
     shared = {pk: n for pk, n in shared.items() if n > 0}
-    least = nth_largest(shared.values(), PARTNERS_SHOWN)
-    candidates = Institution.objects.filter(pk__in=[pk for pk, n in shared.items() if n >= least])
-    partners = sorted(
-        ((partner, shared[partner.pk]) for partner in candidates),
-        key=lambda item: (-item[1], item[0].name),
+    return {"partners": most_agreements(shared, PARTNERS_SHOWN), "partner_count": len(shared)}
+
+
+def most_agreements(counts, limit):
+    """[(institution, agreements), ...]: the `limit` institutions with the most agreements in
+    `counts` ({institution id: agreements}), most first, then by name. One query."""
+    least = nth_largest(counts.values(), limit)
+    found = Institution.objects.filter(pk__in=[pk for pk, n in counts.items() if n >= least])
+    ranked = sorted(
+        ((institution, counts[institution.pk]) for institution in found),
+        key=lambda item: (-item[1], item[0].name, item[0].pk),
     )
-    return {"partners": partners[:PARTNERS_SHOWN], "partner_count": len(shared)}
+    return ranked[:limit]
 
 
 def person_detail(request, slug):
@@ -360,22 +366,17 @@ def focus_area_list(request):
 def focus_area_detail(request, slug):
     area = get_object_or_404(FocusArea.objects.select_related("group"), slug=slug)
     agreements_qs = Agreement.objects.published().filter(focus_areas=area)
-    # A technology may be in thousands of agreements: the page counts them and their
-    # institutions in the database, lists the latest agreements and the institutions in most
-    # of them, and links to the search for all the agreements.
-    agreement_count = agreements_qs.count()
+    # A technology may be in thousands of agreements: the page counts them, their years and
+    # their parties from the search's links, lists the latest agreements and the institutions
+    # in most of them, and links to the search for all the agreements.
+    counts = focus_area_link_counts(area.pk, [TYPE, YEAR, PARTY])
+    agreement_count = sum(counts[TYPE].values())
     agreements = list(agreements_qs.listed()[:AGREEMENTS_SHOWN])  # newest first
     labs_qs = area.labs.filter(pk__in=public_lab_ids())
     labs = list(labs_qs.prefetch_related("hosts"))
     if not (agreement_count or labs):
         raise Http404("No published agreement or public lab has this focus area.")
-    # The institutions that are parties to most of them, each with their number, and (the same
-    # on every row) how many institutions are parties to any.
-    institutions = list(
-        Institution.objects.filter(parties__agreement__in=agreements_qs)
-        .annotate(n=Count("parties__agreement", distinct=True), total=Window(Count("*")))
-        .order_by("-n", "name", "pk")[:INSTITUTIONS_SHOWN]
-    )
+    parties = {int(pk): n for pk, n in counts[PARTY].items()}
     return render(
         request,
         "agreements/focus_area_detail.html",
@@ -384,9 +385,9 @@ def focus_area_detail(request, slug):
             "agreements": agreements,
             "agreement_count": agreement_count,
             "labs": labs,
-            "institutions": [(institution, institution.n) for institution in institutions],
-            "institution_count": institutions[0].total if institutions else 0,
-            "per_year": agreements_per_year(agreements_qs),
+            "institutions": most_agreements(parties, INSTITUTIONS_SHOWN),
+            "institution_count": len(parties),
+            "per_year": fill_years({int(year): n for year, n in counts[YEAR].items()}),
             "labs_per_year": count_per_year(labs_qs, "established_on"),
             "search_query": urlencode({"focus_area": area.slug}),
         },

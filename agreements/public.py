@@ -142,17 +142,27 @@ def _counts(queryset, key, counted="pk"):
 def institution_counts(institution_id, facets):
     """{facet: {value: agreements}} of the search's links over the published agreements of an
     institution and its units (kept ready on PostgreSQL). One query."""
-    counts = {facet: {} for facet in facets}
     if totals_kept():
-        rows = SearchTotal.objects.filter(scope=institution_id, facet__in=facets, n__gt=0)
-        rows = rows.values_list("facet", "value", "n")
-    else:
-        rows = (
-            SearchLink.objects.filter(facet__in=facets, agreement_id__in=linked_to(institution_id))
-            .values_list("facet", "value")
-            .annotate(n=Count("*"))
-            .order_by()
-        )
+        totals = SearchTotal.objects.filter(scope=institution_id, facet__in=facets, n__gt=0)
+        return by_facet(totals.values_list("facet", "value", "n"), facets)
+    return facet_counts(linked_to(institution_id), facets)
+
+
+def focus_area_link_counts(area_id, facets):
+    """{facet: {value: agreements}} of the search's links over the published agreements of a
+    focus area. One query."""
+    with_area = SearchLink.objects.filter(facet=FOCUS_AREA, value=str(area_id))
+    return facet_counts(with_area.values("agreement_id"), facets)
+
+
+def facet_counts(agreement_ids, facets):
+    """{facet: {value: agreements}} of the links of `agreement_ids` (a subquery)."""
+    rows = SearchLink.objects.filter(facet__in=facets, agreement_id__in=agreement_ids)
+    return by_facet(rows.values_list("facet", "value").annotate(n=Count("*")).order_by(), facets)
+
+
+def by_facet(rows, facets):
+    counts = {facet: {} for facet in facets}
     for facet, value, n in rows:
         counts[facet][value] = n
     return counts

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from agreements.charts import (
-    agreements_per_year,
     bar_chart_layout,
+    count_per_year,
     network_layout,
     partnership_network,
 )
@@ -35,33 +35,33 @@ def three():
     return [InstitutionFactory(name=name) for name in ("Alpha", "Beta", "Gamma")]
 
 
-def test_agreements_per_year_fills_the_gaps_with_zeros_and_leaves_out_undated():
+def test_count_per_year_fills_the_gaps_with_zeros_and_leaves_out_undated():
     agreement(2016), agreement(2016), agreement(2019), agreement(None)
-    assert agreements_per_year(Agreement.objects.all()) == [
+    assert count_per_year(Agreement.objects.all(), "signed_on") == [
         (2016, 2), (2017, 0), (2018, 0), (2019, 1)
     ]  # fmt: skip
 
 
-def test_agreements_per_year_counts_only_the_agreements_it_is_given():
+def test_count_per_year_counts_only_the_agreements_it_is_given():
     agreement(2016), agreement(2017, status="draft")
-    assert agreements_per_year(Agreement.objects.published()) == [(2016, 1)]
-    assert agreements_per_year(Agreement.objects.none()) == []
+    assert count_per_year(Agreement.objects.published(), "signed_on") == [(2016, 1)]
+    assert count_per_year(Agreement.objects.none(), "signed_on") == []
 
 
-def test_agreements_per_year_counts_each_agreement_once_in_a_joined_queryset(three):
+def test_count_per_year_counts_each_agreement_once_in_a_joined_queryset(three):
     alpha, beta, _ = three
     agreement(2020, alpha, beta)
     joined = Agreement.objects.filter(parties__institution__in=[alpha, beta])
     assert joined.count() == 2  # one row per matching party
-    assert agreements_per_year(joined) == [(2020, 1)]
-    assert agreements_per_year(joined.distinct()[:5]) == [(2020, 1)]
+    assert count_per_year(joined, "signed_on") == [(2020, 1)]
+    assert count_per_year(joined.distinct()[:5], "signed_on") == [(2020, 1)]
 
 
-def test_agreements_per_year_runs_one_query():
+def test_count_per_year_runs_one_query():
     for year in range(2000, 2020):
         agreement(year)
     with CaptureQueriesContext(connection) as queries:
-        agreements_per_year(Agreement.objects.published())
+        count_per_year(Agreement.objects.published(), "signed_on")
     assert len(queries) == 1
 
 

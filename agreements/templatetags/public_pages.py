@@ -35,7 +35,7 @@ def person_name(person):
 
 @register.inclusion_tag("components/bar_chart.html")
 def bar_chart(rows, caption, value_label, search_query=None):
-    """`rows` as from agreements_per_year: [(year, count), ...]. Given a `search_query` (a
+    """`rows` as from count_per_year: [(year, count), ...]. Given a `search_query` (a
     URL-encoded query string such as "institution=ecnu", or "" for all agreements), each year
     in the table of numbers links to the search for the agreements signed that year."""
     chart = bar_chart_layout(rows)
