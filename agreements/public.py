@@ -16,6 +16,7 @@ from agreements.search_index import (
     SearchTotal,
     totals_kept,
 )
+from people.models import Person
 from registry.models import FocusArea, Institution
 
 
@@ -23,15 +24,28 @@ def public_lab_ids():
     """A subquery of the ids of labs linked to at least one published agreement. Labs live in
     a later app; this module reaches them through the `labs` relation, without importing it."""
     relation = Agreement._meta.get_field("labs")
-    # Each lab's first link to a published agreement, looked up by the lab's index of links:
-    # a subquery per lab, which PostgreSQL does not turn into a join. As a join (`IN`, or
-    # `EXISTS`) it hashed every published agreement to find the labs': at 100,000 agreements
-    # and 4,000 labs, 33 ms rather than 12 for the home page's count of labs.
-    first = relation.through.objects.filter(
-        lab=OuterRef("pk"), agreement__in=Agreement.objects.published()
-    )
-    labs = relation.related_model.objects.alias(published=Subquery(first.values("pk")[:1]))
-    return labs.filter(published__isnull=False).values("pk")
+    return linked_to_published(relation.related_model.objects.all(), relation.through, "lab")
+
+
+def public_person_ids():
+    """A subquery of the ids of people with a part in at least one published agreement."""
+    return linked_to_published(Person.objects.all(), Participation, "person")
+
+
+def linked_to_published(records, link, field):
+    """A subquery of the ids of `records` that a row of `link` (a model with an `agreement`)
+    ties to a published agreement through its foreign key `field`.
+
+    Each record's first such row is looked up by the index of `field`: a subquery per record,
+    which PostgreSQL does not turn into a join. As a join (`IN`, or `EXISTS`) it hashed every
+    published agreement to find the records': at 100,000 agreements, 33 ms rather than 12 to
+    count the 4,000 public labs, 190 ms rather than 75 for the 20,000 public people."""
+    published = Agreement.objects.published()
+    first = link.objects.filter(**{field: OuterRef("pk")}, agreement__in=published)
+    # Unordered: a link's own ordering (a participation's position) would sort all of a
+    # record's rows to take one, and cost ten times more.
+    records = records.alias(first=Subquery(first.values("agreement").order_by()[:1]))
+    return records.filter(first__isnull=False).values("pk")
 
 
 def public_participations():

@@ -16,6 +16,7 @@ from agreements.public import (
     focus_area_counts,
     public_lab_ids,
     public_participations,
+    public_person_ids,
 )
 from backoffice.public import public_records
 from labs.models import Lab, LabAgreement
@@ -193,7 +194,7 @@ def serialize_people(request, people):
 
 def public_people():
     return (
-        Person.objects.filter(pk__in=public_participations().values("person"))
+        Person.objects.filter(pk__in=public_person_ids())
         .prefetch_related(
             "aliases",
             Prefetch(

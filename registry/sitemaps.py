@@ -13,7 +13,7 @@ from agreements.public import (
     agreement_counts,
     focus_area_counts,
     public_lab_ids,
-    public_participations,
+    public_person_ids,
 )
 from labs.models import Lab
 from people.models import Person
@@ -43,9 +43,7 @@ class InstitutionSitemap(Section):
 
 class PersonSitemap(Section):
     def items(self):
-        return Person.objects.filter(pk__in=public_participations().values("person")).order_by(
-            "slug"
-        )
+        return Person.objects.filter(pk__in=public_person_ids()).order_by("slug")
 
 
 class LabSitemap(Section):
