@@ -217,7 +217,15 @@ class PlacedEdge:
 class NetworkLayout:
     nodes: list
     edges: list
-    size: int
+    size: int  # the width, and the height of a ring all round
+    height: int
+
+
+# A network label's character in the stylesheet's 12px type, about.
+CHARACTER_WIDTH = 6.6
+# Between the ring and the drawing's edge: the largest node (14) and a gap (6), then a label of
+# network_label's 22 characters. With less (130), a long name ran past the edge and was cut.
+LABEL_ROOM = round(14 + 6 + 22 * CHARACTER_WIDTH)
 
 
 def network_label(institution, length=22):
@@ -231,16 +239,21 @@ def network_layout(network, *, centre=None, size=640):
     clockwise from the top, labels turned outwards along their radius. Node areas grow with
     agreements, edge widths with shared agreements."""
     middle = size / 2
-    radius = size / 2 - 130
+    radius = size / 2 - LABEL_ROOM
     most = max((node.agreements for node in network.nodes), default=1)
     is_centre = [centre is not None and node.institution.pk == centre.pk for node in network.nodes]
     ring_size = len(network.nodes) - sum(is_centre)
     positions, placed, ring_index = {}, [], 0
+    # The drawing ends below its lowest node or label (and half a line): a centre with one
+    # partner above it, as on most institutions' pages, left half of the square empty.
+    lowest = 0
     for node, in_middle in zip(network.nodes, is_centre, strict=True):
         node_radius = round(4 + 10 * math.sqrt(node.agreements / most), 1)
+        label = network_label(node.institution)
         if in_middle:
             x = y = middle
             label_x, label_y, rotation, anchor = middle, middle + node_radius + 14, 0, "middle"
+            lowest = max(lowest, label_y + 6)
         else:
             angle = 2 * math.pi * ring_index / ring_size - math.pi / 2
             ring_index += 1
@@ -248,6 +261,8 @@ def network_layout(network, *, centre=None, size=640):
             distance = radius + node_radius + 6
             label_x = middle + distance * math.cos(angle)
             label_y = middle + distance * math.sin(angle)
+            label_end = label_y + len(label) * CHARACTER_WIDTH * math.sin(angle)
+            lowest = max(lowest, y + node_radius + 6, label_end + 6)
             # Text on the left half would read upside down: turn it half a circle.
             if math.cos(angle) < -1e-9:
                 rotation, anchor = math.degrees(angle) - 180, "end"
@@ -261,7 +276,7 @@ def network_layout(network, *, centre=None, size=640):
                 x=round(x, 1),
                 y=round(y, 1),
                 r=node_radius,
-                label=network_label(node.institution),
+                label=label,
                 label_x=round(label_x, 1),
                 label_y=round(label_y, 1),
                 label_rotation=round(rotation, 1),
@@ -285,4 +300,4 @@ def network_layout(network, *, centre=None, size=640):
                 width=round(1 + 4 * edge.agreements / strongest, 1),
             )
         )
-    return NetworkLayout(nodes=placed, edges=edges, size=size)
+    return NetworkLayout(nodes=placed, edges=edges, size=size, height=math.ceil(min(lowest, size)))

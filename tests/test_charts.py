@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from agreements.charts import (
+    CHARACTER_WIDTH,
     bar_chart_layout,
     count_per_year,
     network_layout,
@@ -110,11 +111,25 @@ def test_network_layout_puts_the_centre_in_the_middle_and_the_rest_on_a_circle(t
     centre, *ring = layout.nodes
     assert (centre.x, centre.y, centre.is_centre) == (320, 320, True)
     for node in ring:
-        assert math.isclose(math.hypot(node.x - 320, node.y - 320), 190, abs_tol=0.2)
-    assert (ring[0].x, ring[0].y) == (320, 130)  # the first from the top
+        assert math.isclose(math.hypot(node.x - 320, node.y - 320), 155, abs_tol=0.2)
+    assert (ring[0].x, ring[0].y) == (320, 165)  # the first from the top
     assert ring[1].label_anchor == "start"  # on the right half, reading outwards
     assert layout == network_layout(network, centre=alpha, size=640)  # deterministic
     assert [(e.x1, e.y1) for e in layout.edges] == [(320, 320), (320, 320)]
+
+
+def test_network_layout_ends_below_its_lowest_node_and_label(three):
+    alpha, beta, gamma = three
+    agreement(2019, alpha, beta)
+    one_partner = network_layout(partnership_network(Agreement.objects.all()), centre=alpha)
+    centre = next(node for node in one_partner.nodes if node.is_centre)
+    # The partner above the centre, nothing below the centre's label: no empty lower half.
+    assert centre.label_y < one_partner.height < one_partner.size * 0.6
+    agreement(2020, alpha, gamma)
+    two_partners = network_layout(partnership_network(Agreement.objects.all()), centre=alpha)
+    below = max(two_partners.nodes, key=lambda node: node.y)  # its label turned downwards
+    label_end = below.label_y + len(below.label) * CHARACTER_WIDTH
+    assert label_end < two_partners.height <= two_partners.size
 
 
 def test_network_layout_turns_labels_on_the_left_so_they_read_outwards(three):
