@@ -217,8 +217,8 @@ class PlacedEdge:
 class NetworkLayout:
     nodes: list
     edges: list
-    size: int  # the width, and the height of a ring all round
-    height: int
+    size: int  # the drawing's width
+    height: int  # the size too, less the room that nothing below the lowest label takes
 
 
 # A network label's character in the stylesheet's 12px type, about.
