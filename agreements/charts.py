@@ -40,7 +40,9 @@ def count_per_year(queryset, date_field):
 
 
 def fill_years(counts):
-    """[(year, count), ...] from {year: count}, every year from the first to the last."""
+    """[(year, count), ...] from {year: count}, every year from the first to the last. The
+    years may be text, as the search's links hold them."""
+    counts = {int(year): n for year, n in counts.items()}
     if not counts:
         return []
     return [(year, counts.get(year, 0)) for year in range(min(counts), max(counts) + 1)]

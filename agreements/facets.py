@@ -177,7 +177,7 @@ def search_summary(filterset, query):
     return {
         "count": sum(main[links.TYPE].values()),
         "facets": build_facets(counts, query, institutions=active.get("institution", [])),
-        "per_year": fill_years({int(year): n for year, n in main[links.YEAR].items()}),
+        "per_year": fill_years(main[links.YEAR]),
         "network": partnership_network(
             filterset.qs, limit=30, party_counts=parties, linked=linked, scope=scope
         ),

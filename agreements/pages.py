@@ -247,7 +247,7 @@ def institution_record(request, institution, people):
             "people": [(person, roles[person.pk]) for person in people_page],
             "people_page": people_page,
             "labs": labs,
-            "per_year": fill_years({int(year): n for year, n in counts[YEAR].items()}),
+            "per_year": fill_years(counts[YEAR]),
             "network": partnership_network(
                 agreements_qs,
                 party_counts={int(pk): n for pk, n in counts[PARTY].items()},
@@ -387,7 +387,7 @@ def focus_area_detail(request, slug):
             "labs": labs,
             "institutions": most_agreements(parties, INSTITUTIONS_SHOWN),
             "institution_count": len(parties),
-            "per_year": fill_years({int(year): n for year, n in counts[YEAR].items()}),
+            "per_year": fill_years(counts[YEAR]),
             "labs_per_year": count_per_year(labs_qs, "established_on"),
             "search_query": urlencode({"focus_area": area.slug}),
         },

@@ -65,7 +65,7 @@ def home(request):
                 :TOP_TECHNOLOGIES
             ],
             # From the search's totals, kept ready on PostgreSQL (50 ms to count them).
-            "per_year": fill_years({int(y): n for y, n in link_counts(None, YEAR).items()}),
+            "per_year": fill_years(link_counts(None, YEAR)),
         },
     )
 
