@@ -11,7 +11,10 @@ from django.conf import settings
 from django.utils import translation
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from registry.models import InstitutionKind
+from agreements.models import Participation, Role
+from agreements.templatetags.public_pages import display
+from labs.models import Lab
+from registry.models import Institution, InstitutionKind
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +131,28 @@ def test_a_browser_that_asks_for_english_gets_english(client, agreements):
     assertContains(response, '<html lang="en">')
     assertContains(response, '<a href="/agreements/">Agreements</a>', html=True)
     assertNotContains(response, "合作协议登记库")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_label_shown_by_the_display_filter_is_djangos_in_the_visitors_language(language):
+    # The filter keeps each field's labels once, lazy: the first language to read them must
+    # not become every visitor's.
+    records = [Participation(role=role) for role in Role.values]
+    records += [Institution(kind=kind) for kind in InstitutionKind.values]
+    records += [Lab(status=status) for status in Lab.Status.values]
+    with translation.override("zh-hans" if language == "en" else "en"):
+        [display(record, field) for record, field in fields_of(records)]
+    with translation.override(language):
+        for record, field in fields_of(records):
+            assert str(display(record, field)) == getattr(record, f"get_{field}_display")()
+        assert str(display(Institution(kind="company"), "kind")) == (
+            "企业" if language == "zh-hans" else "company"
+        )
+
+
+def fields_of(records):
+    names = {Participation: "role", Institution: "kind", Lab: "status"}
+    return [(record, names[type(record)]) for record in records]
 
 
 # The catalogue.
