@@ -14,8 +14,9 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -56,7 +57,7 @@ INVERSE_RELATIONS = {
     RelationType.SUPERSEDES: _("is superseded by"),
     RelationType.IMPLEMENTS: _("is implemented by"),
 }
-AGREEMENTS_SHOWN = 50
+AGREEMENTS_SHOWN = 20  # as many as a page of the search, which lists them all
 PARTNERS_SHOWN = 50
 PEOPLE_SHOWN = 50
 INSTITUTIONS_SHOWN = 50
@@ -170,14 +171,18 @@ def institution_detail(request, slug):
     institution = get_object_or_404(
         Institution.objects.select_related("parent").prefetch_related("aliases"), slug=slug
     )
-    people = page_number(request.GET.get("people", ""))
+    if "people" in request.GET:
+        # Its people were paged here (?people=2) before they had a page of their own.
+        people = reverse("agreements:institution-people", args=[institution.slug])
+        page = page_number(request.GET["people"])
+        return redirect(f"{people}?page={page}" if page > 1 else people, permanent=True)
     # A large company's page is the public site's slowest, and the same for every visitor in
     # a language: with SEARCH_CACHE its record is kept as HTML, and served only while each
     # agreement it names is still published, as the search reads its cached results again.
     record = cached(
         "institution",
-        f"{get_language()}:{institution.pk}:{people}",
-        lambda: institution_record(request, institution, people),
+        f"{get_language()}:{institution.pk}",
+        lambda: institution_record(request, institution),
         valid=lambda record: all_published(record["named"]),
     )
     if record is None:
@@ -189,43 +194,29 @@ def institution_detail(request, slug):
     )
 
 
-def institution_record(request, institution, people):
-    """The record of an institution's page (page `people` of its people), rendered:
-    {"html", "agreement_count", "named": the ids of the agreements it names}; None when
-    nothing public names the institution."""
+def institution_record(request, institution):
+    """The record of an institution's page, rendered: {"html", "agreement_count", "named":
+    the ids of the agreements it names}; None when nothing public names the institution."""
     tree = InstitutionTree.below(institution.pk)
     family = tree.with_descendants(institution.pk)
     published = Agreement.objects.published()
     linked = linked_to(institution.pk)
     agreements_qs = published.filter(pk__in=linked)
     # A large company has thousands of agreements, partners and people: the page counts them
-    # from the search's links, lists the latest agreements, the main partners and a page of
-    # people, and links to the search for all the agreements.
+    # from the search's links, lists the latest agreements and the main partners, and links
+    # to the search for all the agreements and to a page of its people.
     counts = institution_counts(institution.pk, [TYPE, YEAR, PARTY])
     agreement_count = sum(counts[TYPE].values())
     agreements = list(agreements_qs.order_by(*Agreement._meta.ordering).listed()[:AGREEMENTS_SHOWN])
-    participations = Participation.objects.filter(agreement__in=published, organisation__in=family)
-    # By name, a page at a time, and not counted: the top company has 14,000 people, whom
-    # counting took most of the page's queries' time; listing a page reads its index of names.
-    people_page = page_uncounted(
-        Person.objects.filter(pk__in=participations.values("person")).order_by("name", "pk"),
-        people,
-        PEOPLE_SHOWN,
-    )
-    roles = defaultdict(list)
-    for participation in (
-        participations.filter(person__in=[person.pk for person in people_page])
-        .select_related("organisation", "agreement")
-        .order_by(*NEWEST_FIRST, "role")
-    ):
-        roles[participation.person_id].append(participation)
+    participations = participations_for(family)
+    has_people = participations.exists()
     lab_model = later_app_model(Institution, "labs")
     labs = list(
         lab_model.objects.filter(hosts__in=family, pk__in=public_lab_ids())
         .distinct()
         .prefetch_related("hosts")
     )
-    if not (agreement_count or people_page.items or labs):
+    if not (agreement_count or has_people or labs):
         return None
 
     # Its units (and theirs) are listed once something public names them.
@@ -244,8 +235,7 @@ def institution_record(request, institution, people):
             "agreements": agreements,
             "agreement_count": agreement_count,
             **partners_of(family, agreements_qs, counts[PARTY]),
-            "people": [(person, roles[person.pk]) for person in people_page],
-            "people_page": people_page,
+            "has_people": has_people,
             "labs": labs,
             "per_year": fill_years(counts[YEAR]),
             "network": partnership_network(
@@ -258,9 +248,49 @@ def institution_record(request, institution, people):
         },
         request,
     )
-    shown = {agreement.pk for agreement in agreements}
-    shown |= {role.agreement_id for person_roles in roles.values() for role in person_roles}
-    return {"html": html, "agreement_count": agreement_count, "named": sorted(shown)}
+    named = sorted(agreement.pk for agreement in agreements)
+    return {"html": html, "agreement_count": agreement_count, "named": named}
+
+
+def institution_people(request, slug):
+    """Who signed, witnessed or attended for an institution or its units, by name, a page at
+    a time (not counted: the top company has 14,000 people, whom counting took longer than
+    listing a page from the index of names), each with their roles, newest first."""
+    institution = get_object_or_404(Institution.objects.select_related("parent"), slug=slug)
+    participations = participations_for(
+        InstitutionTree.below(institution.pk).with_descendants(institution.pk)
+    )
+    people = page_uncounted(
+        Person.objects.filter(pk__in=participations.values("person")).order_by("name", "pk"),
+        page_number(request.GET.get("page", "")),
+        PEOPLE_SHOWN,
+    )
+    if not people.items:
+        raise Http404("No published agreement names anyone for this institution.")
+    roles = defaultdict(list)
+    for participation in (
+        participations.filter(person__in=[person.pk for person in people])
+        .select_related("organisation", "agreement")
+        .order_by(*NEWEST_FIRST, "role")
+    ):
+        roles[participation.person_id].append(participation)
+    return render(
+        request,
+        "agreements/institution_people.html",
+        {
+            "institution": institution,
+            "people": [(person, roles[person.pk]) for person in people],
+            "page": people,
+        },
+    )
+
+
+def participations_for(family):
+    """The participations in published agreements of people who acted for `family` (the ids
+    of an institution and its units)."""
+    return Participation.objects.filter(
+        agreement__in=Agreement.objects.published(), organisation__in=family
+    )
 
 
 def all_published(agreement_ids):

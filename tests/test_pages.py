@@ -242,6 +242,9 @@ def public_urls(d):
         d.huawei.get_absolute_url(),
         d.huawei_sh.get_absolute_url(),
         d.tju.get_absolute_url(),
+        people_of(d.ecnu),
+        people_of(d.huawei),
+        people_of(d.tju),
         d.college.get_absolute_url(),
         d.tianjin.get_absolute_url(),
         d.sun.get_absolute_url(),
@@ -386,15 +389,30 @@ def test_institution_page_lists_partners_with_shared_agreements(client, data):
     assert [p.slug for p, _ in college.context["partners"]] == ["china-telecom", "huawei"]
 
 
-def test_institution_page_lists_its_people_with_titles_then(client, data):
-    html = section(get(client, data.ecnu.get_absolute_url()), "people")
+def people_of(institution):
+    return reverse("agreements:institution-people", args=[institution.slug])
+
+
+def test_institution_page_links_to_its_people_page_once_anyone_public_acted_for_it(client, data):
+    people = section(get(client, data.ecnu.get_absolute_url()), "people")
+    assert f'href="{people_of(data.ecnu)}"' in people
+    assert "Sun Zhenrong" not in people  # on a page of their own
+    lonely = InstitutionFactory(name="Lonely Institute")
+    PartyFactory(agreement=published(title="Alone"), institution=lonely)
+    assert 'id="people"' not in get(client, lonely.get_absolute_url())
+    assert client.get(people_of(lonely)).status_code == 404
+
+
+def test_institution_people_page_lists_its_people_with_titles_then(client, data):
+    html = get(client, people_of(data.ecnu))
     assert "Sun Zhenrong" in html and "Vice President" in html and "President" in html
     assert "He Jifeng" in html
-    tju = section(get(client, data.tju.get_absolute_url()), "people")
+    tju = get(client, people_of(data.tju))
     assert "Hu Qinghua" in tju and "Vice Dean" in tju
+    assert f'href="{data.tju.get_absolute_url()}"' in tju  # back to the institution
 
 
-def test_institution_page_lists_its_people_by_name_a_page_at_a_time(client, data, monkeypatch):
+def test_institution_people_page_lists_them_by_name_a_page_at_a_time(client, data, monkeypatch):
     monkeypatch.setattr(pages, "PEOPLE_SHOWN", 2)
     family = [data.huawei, *data.huawei.units.all()]
     expected = [
@@ -409,20 +427,29 @@ def test_institution_page_lists_its_people_by_name_a_page_at_a_time(client, data
     assert len(expected) == 3  # not the draft's people, nor the partners'
 
     def listed(query):
-        response = client.get(data.huawei.get_absolute_url(), {"people": query})
-        html = section(response.content.decode(), "people")
-        return [person.name for person, _roles in response.context["people"]], html
+        response = client.get(people_of(data.huawei), {"page": query})
+        assert response.status_code == 200
+        return [
+            person.name for person, _roles in response.context["people"]
+        ], response.content.decode()
 
     first, html = listed("1")
     assert first == expected[:2]
-    assert 'href="?people=2#people" rel="next"' in html and 'rel="prev"' not in html
+    assert 'href="?page=2" rel="next"' in html and 'rel="prev"' not in html
     second, html = listed("2")
     assert second == expected[2:]
-    assert 'href="?people=1#people" rel="prev"' in html and 'rel="next"' not in html
+    assert 'href="?page=1" rel="prev"' in html and 'rel="next"' not in html
     assert "Page 2" in html
     # A page that does not exist, or is not a number, is the first.
     for query in ("3", "0", "x", "99999999999", "²"):
         assert listed(query)[0] == first, query
+
+
+def test_institution_page_sends_its_old_pages_of_people_on_to_the_people_page(client, data):
+    page = client.get(data.huawei.get_absolute_url(), {"people": "2"})
+    assert page.status_code == 301 and page["Location"] == f"{people_of(data.huawei)}?page=2"
+    first = client.get(data.huawei.get_absolute_url(), {"people": "x"})
+    assert first.status_code == 301 and first["Location"] == people_of(data.huawei)
 
 
 @pytest.mark.parametrize(
@@ -478,7 +505,8 @@ def test_institution_page_draws_its_agreements_per_year_and_network(client, data
 
 
 def test_a_witness_organisation_has_a_page_but_is_not_listed(client, data):
-    html = get(client, data.tianjin.get_absolute_url())
+    assert 'id="people"' in get(client, data.tianjin.get_absolute_url())
+    html = get(client, people_of(data.tianjin))
     assert "Zhu Yubing" in html and "Deputy Secretary General" in html
     listed = get(client, reverse("agreements:institution-list"))
     assert "Tianjin Municipal Government" not in listed
@@ -762,7 +790,8 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
     [
         ("home", 11),  # the most active institutions chosen from rows, then read
         ("agreement", 9),
-        ("institution", 18),  # its people a page at a time, not counted
+        ("institution", 18),
+        ("institution_people", 5),  # a page at a time, not counted
         ("institution_list", 3),  # the rows to sort, the counts, then a page's institutions
         ("person", 3),
         ("focus_area", 9),  # its agreements and institutions counted, then the first of each
@@ -777,6 +806,7 @@ def test_query_budget(client, data, django_assert_max_num_queries, page, budget)
         "home": reverse("home"),
         "agreement": data.tju_2020.get_absolute_url(),
         "institution": data.tju.get_absolute_url(),
+        "institution_people": people_of(data.tju),
         "institution_list": reverse("agreements:institution-list"),
         "person": data.sun.get_absolute_url(),
         "focus_area": data.g5.get_absolute_url(),
