@@ -67,7 +67,7 @@ class Network:
     edges: list  # NetworkEdge between two nodes, most shared agreements first
 
 
-def partnership_network(agreements, *, limit=40, party_counts=None, linked=None, scope=None):
+def partnership_network(agreements, *, limit=30, party_counts=None, linked=None, scope=None):
     """Who signs with whom among `agreements`: the `limit` institutions that are party to the
     most of them (nodes, each with its number of agreements) and, for every two of those that
     are parties to the same agreements, an edge with the number they share. Institutions are

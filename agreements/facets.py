@@ -179,7 +179,7 @@ def search_summary(filterset, query):
         "facets": build_facets(counts, query, institutions=active.get("institution", [])),
         "per_year": fill_years(main[links.YEAR]),
         "network": partnership_network(
-            filterset.qs, limit=30, party_counts=parties, linked=linked, scope=scope
+            filterset.qs, party_counts=parties, linked=linked, scope=scope
         ),
     }
 

@@ -207,6 +207,7 @@ def institution_record(request, institution):
     # to the search for all the agreements and to a page of its people.
     counts = institution_counts(institution.pk, [TYPE, YEAR, PARTY])
     agreement_count = sum(counts[TYPE].values())
+    parties = {int(pk): n for pk, n in counts[PARTY].items()}
     agreements = list(agreements_qs.order_by(*Agreement._meta.ordering).listed()[:AGREEMENTS_SHOWN])
     participations = participations_for(family)
     has_people = participations.exists()
@@ -234,13 +235,13 @@ def institution_record(request, institution):
             "units": units,
             "agreements": agreements,
             "agreement_count": agreement_count,
-            **partners_of(family, agreements_qs, counts[PARTY]),
+            **partners_of(family, agreements_qs, parties),
             "has_people": has_people,
             "labs": labs,
             "per_year": fill_years(counts[YEAR]),
             "network": partnership_network(
                 agreements_qs,
-                party_counts={int(pk): n for pk, n in counts[PARTY].items()},
+                party_counts=parties,
                 linked=linked,
                 scope=institution.pk,
             ),
@@ -344,9 +345,9 @@ def page_uncounted(items, number, size):
 def partners_of(family, agreements, parties):
     """The institutions that share the most of `agreements` with `family` (an institution and
     its units), with the number shared, and how many share any. From `parties`, the links'
-    count of agreements per party institution, less the parties that signed through a unit
+    count of agreements per party institution ({id: agreements}), less the parties that signed through a unit
     of the family (the family's own parties), each agreement with a party once."""
-    shared = {int(pk): n for pk, n in parties.items() if int(pk) not in family}
+    shared = {pk: n for pk, n in parties.items() if pk not in family}
     own = (
         Party.objects.filter(agreement__in=agreements, unit__in=family)
         .exclude(institution__in=family)
