@@ -282,9 +282,10 @@ not_duplicate = merge_view(not_duplicate)
 choose = merge_view(choose)
 
 
-def follow_merges(view, kind):
+def follow_merges(view, kind, url_name=None):
     """`view` (a public page of a record by slug), which sends the address of a merged-away
-    record on to the survivor for good (301), if the survivor's own page is public."""
+    record on to the survivor's for good (301), if the survivor's own page is public: the
+    survivor's page named `url_name` (its slug the one argument), by default its own."""
 
     def page(request, slug):
         try:
@@ -301,6 +302,8 @@ def follow_merges(view, kind):
             if survivor is None:
                 raise
             view(request, survivor.slug)  # a 404 too where the survivor is not public
+            if url_name:
+                return redirect(url_name, survivor.slug, permanent=True)
             return redirect(survivor, permanent=True)
 
     return page

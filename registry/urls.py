@@ -27,6 +27,12 @@ urlpatterns = [
         "institutions/<str:slug>/",
         follow_merges(pages.institution_detail, KINDS["institutions"]),
     ),
+    path(
+        "institutions/<str:slug>/people/",
+        follow_merges(
+            pages.institution_people, KINDS["institutions"], "agreements:institution-people"
+        ),
+    ),
     path("people/<str:slug>/", follow_merges(pages.person_detail, KINDS["people"])),
     path("", include("agreements.urls")),
     path("", include("labs.urls")),

@@ -316,6 +316,21 @@ def test_the_merged_away_address_redirects_for_good_to_the_survivor(client, edit
     assert client.get("/institutions/never-was/").status_code == 404
 
 
+def test_the_merged_away_page_of_people_redirects_to_the_survivors(client, editor):
+    survivor = InstitutionFactory(slug="huawei")
+    duplicate = InstitutionFactory(slug="huawei-technologies")
+    party = PartyFactory(agreement=published(), institution=duplicate)
+    ParticipationFactory(agreement=party.agreement, organisation=duplicate)
+
+    merge_institutions(survivor=survivor, duplicate=duplicate, by=editor)
+
+    response = client.get("/institutions/huawei-technologies/people/")
+    assert response.status_code == 301
+    assert response["Location"] == "/institutions/huawei/people/"
+    assert client.get(response["Location"]).status_code == 200
+    assert client.get("/institutions/never-was/people/").status_code == 404
+
+
 def test_a_second_merge_sends_the_first_address_on_to_the_last_survivor(client, editor):
     first, second, third = (InstitutionFactory(slug=s) for s in ("one", "two", "three"))
     PartyFactory(agreement=published(), institution=first)
