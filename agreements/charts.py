@@ -220,14 +220,12 @@ class NetworkLayout:
     nodes: list
     edges: list
     size: int  # the drawing's width
-    height: int  # the size too, less the room that nothing below the lowest label takes
+    top: int  # the drawing's part of the square: from above its highest node or label
+    height: int  # to below its lowest
 
 
 # A network label's character in the stylesheet's 12px type, about.
 CHARACTER_WIDTH = 6.6
-# Between the ring and the drawing's edge: the largest node (14) and a gap (6), then a label of
-# network_label's 22 characters. With less (130), a long name ran past the edge and was cut.
-LABEL_ROOM = round(14 + 6 + 22 * CHARACTER_WIDTH)
 
 
 def network_label(institution, length=22):
@@ -241,21 +239,26 @@ def network_layout(network, *, centre=None, size=640):
     clockwise from the top, labels turned outwards along their radius. Node areas grow with
     agreements, edge widths with shared agreements."""
     middle = size / 2
-    radius = size / 2 - LABEL_ROOM
-    most = max((node.agreements for node in network.nodes), default=1)
     is_centre = [centre is not None and node.institution.pk == centre.pk for node in network.nodes]
+    labels = [network_label(node.institution) for node in network.nodes]
+    ring_labels = [
+        label for label, in_middle in zip(labels, is_centre, strict=True) if not in_middle
+    ]
+    # Between the ring and the square's edge: the largest node (14), a gap (6) and the longest
+    # label, so that no label runs past the edge and short ones (acronyms) leave a wide ring.
+    radius = size / 2 - (14 + 6 + max(map(len, ring_labels), default=0) * CHARACTER_WIDTH)
+    most = max((node.agreements for node in network.nodes), default=1)
     ring_size = len(network.nodes) - sum(is_centre)
     positions, placed, ring_index = {}, [], 0
-    # The drawing ends below its lowest node or label (and half a line): a centre with one
-    # partner above it, as on most institutions' pages, left half of the square empty.
-    lowest = 0
-    for node, in_middle in zip(network.nodes, is_centre, strict=True):
+    # The drawing is cut to its nodes and labels (and half a line): a centre with one partner
+    # above it, as on most institutions' pages, left half of the square empty.
+    highest, lowest = size, 0
+    for node, label, in_middle in zip(network.nodes, labels, is_centre, strict=True):
         node_radius = round(4 + 10 * math.sqrt(node.agreements / most), 1)
-        label = network_label(node.institution)
         if in_middle:
             x = y = middle
             label_x, label_y, rotation, anchor = middle, middle + node_radius + 14, 0, "middle"
-            lowest = max(lowest, label_y + 6)
+            highest, lowest = min(highest, y - node_radius - 6), max(lowest, label_y + 6)
         else:
             angle = 2 * math.pi * ring_index / ring_size - math.pi / 2
             ring_index += 1
@@ -264,6 +267,7 @@ def network_layout(network, *, centre=None, size=640):
             label_x = middle + distance * math.cos(angle)
             label_y = middle + distance * math.sin(angle)
             label_end = label_y + len(label) * CHARACTER_WIDTH * math.sin(angle)
+            highest = min(highest, y - node_radius - 6, label_end - 6)
             lowest = max(lowest, y + node_radius + 6, label_end + 6)
             # Text on the left half would read upside down: turn it half a circle.
             if math.cos(angle) < -1e-9:
@@ -302,4 +306,7 @@ def network_layout(network, *, centre=None, size=640):
                 width=round(1 + 4 * edge.agreements / strongest, 1),
             )
         )
-    return NetworkLayout(nodes=placed, edges=edges, size=size, height=math.ceil(min(lowest, size)))
+    top = max(math.floor(highest), 0)
+    return NetworkLayout(
+        nodes=placed, edges=edges, size=size, top=top, height=math.ceil(min(lowest, size)) - top
+    )

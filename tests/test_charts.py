@@ -110,26 +110,55 @@ def test_network_layout_puts_the_centre_in_the_middle_and_the_rest_on_a_circle(t
     layout = network_layout(network, centre=alpha, size=640)
     centre, *ring = layout.nodes
     assert (centre.x, centre.y, centre.is_centre) == (320, 320, True)
+    # Room for the largest node, a gap and the longest label ("Gamma") between ring and edge.
+    radius = 320 - (14 + 6 + 5 * CHARACTER_WIDTH)
     for node in ring:
-        assert math.isclose(math.hypot(node.x - 320, node.y - 320), 155, abs_tol=0.2)
-    assert (ring[0].x, ring[0].y) == (320, 165)  # the first from the top
+        assert math.isclose(math.hypot(node.x - 320, node.y - 320), radius, abs_tol=0.2)
+    assert (ring[0].x, ring[0].y) == (320, round(320 - radius, 1))  # the first from the top
     assert ring[1].label_anchor == "start"  # on the right half, reading outwards
     assert layout == network_layout(network, centre=alpha, size=640)  # deterministic
     assert [(e.x1, e.y1) for e in layout.edges] == [(320, 320), (320, 320)]
 
 
-def test_network_layout_ends_below_its_lowest_node_and_label(three):
+def label_ends(node):
+    """Where a ring node's label ends (x, y), read outwards from the node along its radius."""
+    angle = math.atan2(node.y - 320, node.x - 320)
+    length = len(node.label) * CHARACTER_WIDTH
+    return node.label_x + length * math.cos(angle), node.label_y + length * math.sin(angle)
+
+
+def test_network_layout_leaves_room_for_its_longest_label_and_no_more():
+    long = InstitutionFactory(name="The Very Long Name of an Institute")  # 22 characters shown
+    short = [InstitutionFactory(name=f"Partner {n}", acronym=f"P{n}") for n in range(8)]
+    for partner in short:
+        agreement(2019, long, partner)
+    acronyms = network_layout(partnership_network(Agreement.objects.all()), centre=long)
+    agreement(2020, short[0], long, InstitutionFactory(name="Another Long-Named University"))
+    names = network_layout(partnership_network(Agreement.objects.all()), centre=short[0])
+    # A ring of acronyms is wide; of long names, as wide as leaves their labels inside.
+    assert max(node.y for node in acronyms.nodes) - min(node.y for node in acronyms.nodes) > 500
+    for layout in (acronyms, names):
+        for node in layout.nodes:
+            if not node.is_centre:
+                x, y = label_ends(node)
+                assert 0 <= x <= 640 and layout.top <= y <= layout.top + layout.height, node
+
+
+def test_network_layout_is_cut_to_its_nodes_and_labels(three):
     alpha, beta, gamma = three
     agreement(2019, alpha, beta)
     one_partner = network_layout(partnership_network(Agreement.objects.all()), centre=alpha)
     centre = next(node for node in one_partner.nodes if node.is_centre)
+    partner = next(node for node in one_partner.nodes if not node.is_centre)
     # The partner above the centre, nothing below the centre's label: no empty lower half.
-    assert centre.label_y < one_partner.height < one_partner.size * 0.6
+    bottom = one_partner.top + one_partner.height
+    assert centre.label_y < bottom < one_partner.size * 0.6
+    # Nor above the partner's label, turned upwards.
+    assert one_partner.top <= label_ends(partner)[1] < one_partner.top + 12
     agreement(2020, alpha, gamma)
     two_partners = network_layout(partnership_network(Agreement.objects.all()), centre=alpha)
     below = max(two_partners.nodes, key=lambda node: node.y)  # its label turned downwards
-    label_end = below.label_y + len(below.label) * CHARACTER_WIDTH
-    assert label_end < two_partners.height <= two_partners.size
+    assert label_ends(below)[1] < two_partners.top + two_partners.height <= two_partners.size
 
 
 def test_network_layout_turns_labels_on_the_left_so_they_read_outwards(three):
