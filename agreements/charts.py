@@ -9,6 +9,7 @@ SVG, so that a chart needs no JavaScript.
 import heapq
 import math
 from dataclasses import dataclass
+from unicodedata import east_asian_width
 
 from django.db.models import Count, F
 from django.db.models.functions import ExtractYear
@@ -150,12 +151,22 @@ class BarChart:
     maximum: int
 
 
+def text_width(text, size):
+    """About how wide `text` is drawn in `size` px type: a Latin letter some 0.55 em, a wide
+    (Chinese) character 1 em."""
+    return size * sum(1 if east_asian_width(c) in "WF" else 0.55 for c in str(text))
+
+
 def bar_chart_layout(rows, *, bar_step=32, min_width=160, height=200, max_labels=24):
     """Vertical bars for [(label, value), ...], `bar_step` apart (so that text keeps its size
     wherever the drawing is not scaled down), with room above each bar for its value and
     below for its label; when there are more than `max_labels` bars only every n-th label is
     shown (the table beside the chart has them all)."""
     top, bottom = 18, 24
+    # Each bar as wide as its label in the stylesheet's 11px, and a gap: the names of kinds of
+    # partner ran into each other at a year's width.
+    widest = max((text_width(label, 11) for label, _ in rows), default=0)
+    bar_step = max(bar_step, math.ceil(widest + 6))
     width = max(min_width, bar_step * len(rows))
     baseline = height - bottom
     maximum = max((value for _, value in rows), default=0)
@@ -224,10 +235,6 @@ class NetworkLayout:
     height: int  # to below its lowest
 
 
-# A network label's character in the stylesheet's 12px type, about.
-CHARACTER_WIDTH = 6.6
-
-
 def network_label(institution, length=22):
     name = institution.acronym or institution.name
     return name if len(name) <= length else name[: length - 1] + "…"
@@ -246,7 +253,7 @@ def network_layout(network, *, centre=None, size=640):
     ]
     # Between the ring and the square's edge: the largest node (14), a gap (6) and the longest
     # label, so that no label runs past the edge and short ones (acronyms) leave a wide ring.
-    radius = size / 2 - (14 + 6 + max(map(len, ring_labels), default=0) * CHARACTER_WIDTH)
+    radius = size / 2 - (14 + 6 + max((text_width(label, 12) for label in ring_labels), default=0))
     most = max((node.agreements for node in network.nodes), default=1)
     ring_size = len(network.nodes) - sum(is_centre)
     positions, placed, ring_index = {}, [], 0
@@ -266,7 +273,7 @@ def network_layout(network, *, centre=None, size=640):
             distance = radius + node_radius + 6
             label_x = middle + distance * math.cos(angle)
             label_y = middle + distance * math.sin(angle)
-            label_end = label_y + len(label) * CHARACTER_WIDTH * math.sin(angle)
+            label_end = label_y + text_width(label, 12) * math.sin(angle)
             highest = min(highest, y - node_radius - 6, label_end - 6)
             lowest = max(lowest, y + node_radius + 6, label_end + 6)
             # Text on the left half would read upside down: turn it half a circle.

@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from agreements.charts import (
-    CHARACTER_WIDTH,
     bar_chart_layout,
     count_per_year,
     network_layout,
     partnership_network,
+    text_width,
 )
 from agreements.models import Agreement
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
@@ -111,7 +111,7 @@ def test_network_layout_puts_the_centre_in_the_middle_and_the_rest_on_a_circle(t
     centre, *ring = layout.nodes
     assert (centre.x, centre.y, centre.is_centre) == (320, 320, True)
     # Room for the largest node, a gap and the longest label ("Gamma") between ring and edge.
-    radius = 320 - (14 + 6 + 5 * CHARACTER_WIDTH)
+    radius = 320 - (14 + 6 + text_width("Gamma", 12))
     for node in ring:
         assert math.isclose(math.hypot(node.x - 320, node.y - 320), radius, abs_tol=0.2)
     assert (ring[0].x, ring[0].y) == (320, round(320 - radius, 1))  # the first from the top
@@ -123,7 +123,7 @@ def test_network_layout_puts_the_centre_in_the_middle_and_the_rest_on_a_circle(t
 def label_ends(node):
     """Where a ring node's label ends (x, y), read outwards from the node along its radius."""
     angle = math.atan2(node.y - 320, node.x - 320)
-    length = len(node.label) * CHARACTER_WIDTH
+    length = text_width(node.label, 12)
     return node.label_x + length * math.cos(angle), node.label_y + length * math.sin(angle)
 
 
@@ -141,7 +141,8 @@ def test_network_layout_leaves_room_for_its_longest_label_and_no_more():
         for node in layout.nodes:
             if not node.is_centre:
                 x, y = label_ends(node)
-                assert 0 <= x <= 640 and layout.top <= y <= layout.top + layout.height, node
+                bottom = layout.top + layout.height
+                assert -0.5 <= x <= 640.5 and layout.top - 0.5 <= y <= bottom + 0.5, node
 
 
 def test_network_layout_is_cut_to_its_nodes_and_labels(three):
@@ -154,7 +155,7 @@ def test_network_layout_is_cut_to_its_nodes_and_labels(three):
     bottom = one_partner.top + one_partner.height
     assert centre.label_y < bottom < one_partner.size * 0.6
     # Nor above the partner's label, turned upwards.
-    assert one_partner.top <= label_ends(partner)[1] < one_partner.top + 12
+    assert one_partner.top - 0.5 <= label_ends(partner)[1] < one_partner.top + 12
     agreement(2020, alpha, gamma)
     two_partners = network_layout(partnership_network(Agreement.objects.all()), centre=alpha)
     below = max(two_partners.nodes, key=lambda node: node.y)  # its label turned downwards
@@ -168,6 +169,16 @@ def test_network_layout_turns_labels_on_the_left_so_they_read_outwards(three):
     left = [node for node in nodes if node.x < 319]
     assert left and all(node.label_anchor == "end" for node in left)
     assert all(-90 <= node.label_rotation <= 90 for node in nodes)
+
+
+def test_bar_chart_layout_makes_room_for_its_longest_label():
+    years = bar_chart_layout([(2000 + n, n) for n in range(10)])
+    assert years.width == 32 * 10  # a year fits a bar's step
+    kinds = bar_chart_layout([("company", 3), ("research institute", 1)])
+    step = kinds.bars[1].centre - kinds.bars[0].centre
+    assert step >= text_width("research institute", 11) + 6 and kinds.width == 2 * step
+    chinese = bar_chart_layout([("企业", 3), ("科研院所", 1)])
+    assert chinese.bars[1].centre - chinese.bars[0].centre >= 4 * 11
 
 
 def test_bar_chart_layout_scales_bars_to_the_highest_and_thins_labels():

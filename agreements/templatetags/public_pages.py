@@ -51,10 +51,11 @@ def choice_labels(field):
 
 
 @register.inclusion_tag("components/bar_chart.html")
-def bar_chart(rows, caption, value_label, search_query=None):
+def bar_chart(rows, caption, value_label, search_query=None, label_heading=None):
     """`rows` as from count_per_year: [(year, count), ...]. Given a `search_query` (a
     URL-encoded query string such as "institution=ecnu", or "" for all agreements), each year
-    in the table of numbers links to the search for the agreements signed that year."""
+    in the table of numbers links to the search for the agreements signed that year. The
+    table's column of labels is headed `label_heading`, by default "Year"."""
     chart = bar_chart_layout(rows)
     if rows:
         peak_label, peak = max(rows, key=lambda row: row[1])
@@ -72,6 +73,7 @@ def bar_chart(rows, caption, value_label, search_query=None):
         "chart": chart,
         "caption": caption,
         "value_label": value_label,
+        "label_heading": label_heading or _("Year"),
         "summary": summary,
         "bar_shapes": bar_shapes(chart),
         "bar_rows": bar_rows(chart, search_query),
