@@ -82,11 +82,22 @@ class AgreementQuerySet(models.QuerySet):
         )
 
     def listed(self):
-        """With what a list of agreements shows of each (its type, its parties with their
-        institutions and signing units), in a fixed number of queries."""
-        parties = Party.objects.select_related("institution", "unit")
-        return self.select_related("agreement_type").prefetch_related(
-            models.Prefetch("parties", queryset=parties)
+        """With what a list of agreements shows of each, and only that: its title, date, place
+        and type, and the names of its parties and signing units, in a fixed number of
+        queries. The other columns (summaries, timestamps, an institution's every field) were
+        a fifth of the time of a large company's page, which lists 20 agreements."""
+        names = ["name", "native_name", "acronym", "slug"]
+        parties = Party.objects.select_related("institution", "unit").only(
+            "agreement",
+            "position",
+            *(f"{to}__{name}" for to in ("institution", "unit") for name in names),
+        )
+        return (
+            self.select_related("agreement_type")
+            .only(
+                "slug", "title", "signed_on", "signed_on_precision", "place", "agreement_type__name"
+            )
+            .prefetch_related(models.Prefetch("parties", queryset=parties))
         )
 
 

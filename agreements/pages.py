@@ -76,7 +76,8 @@ def agreement_detail(request, slug):
     published = Agreement.objects.published()
     lab_agreements = later_app_model(Agreement, "labagreement").objects.select_related("lab")
     agreement = get_object_or_404(
-        published.listed().prefetch_related(
+        published.select_related("agreement_type").prefetch_related(
+            Prefetch("parties", queryset=Party.objects.select_related("institution", "unit")),
             "focus_areas",
             Prefetch(
                 "participations",
@@ -370,6 +371,7 @@ def most_agreements(counts, limit):
     `counts` ({institution id: agreements}), most first, then by name. One query."""
     least = nth_largest(counts.values(), limit)
     found = Institution.objects.filter(pk__in=[pk for pk, n in counts.items() if n >= least])
+    found = found.only("name", "native_name", "acronym", "slug", "kind")  # as they are listed
     ranked = sorted(
         ((institution, counts[institution.pk]) for institution in found),
         key=lambda item: (-item[1], item[0].name, item[0].pk),
