@@ -340,6 +340,15 @@ def test_agreement_page_shows_a_stored_photo_as_a_thumbnail_linking_to_the_image
     assert 'alt="Unveiling the lab."' in html and "Photo: TJU" in html
 
 
+def test_agreement_page_says_where_to_find_a_photo_whose_file_it_does_not_hold(client, data):
+    # The demo's photos, and any imported with "image_url": null, are known from their sources.
+    PhotoFactory(agreement=data.tju_2020, caption="Unveiling the lab.")
+    html = section(get(client, data.tju_2020.get_absolute_url()), "photos", "sources")
+    assert "<img" not in html
+    assert '<p class="photo-missing">Not held here: see the sources</p>' in html
+    assert "<figcaption>Unveiling the lab.</figcaption>" in html
+
+
 def test_draft_agreement_page_is_404(client, data):
     assert client.get(data.draft.get_absolute_url()).status_code == 404
 
