@@ -109,22 +109,29 @@ PUBLIC_PAGES = [
 ]
 
 
-def test_public_pages_have_no_serious_accessibility_violations(page, demo):
+def public_pages():
+    """PUBLIC_PAGES and the records of the demo's second agreement: its parties (with their
+    partners' tables and networks), a person, its labs and a technology."""
     from agreements.models import Agreement
 
     pages = list(PUBLIC_PAGES)
     agreement = Agreement.objects.published().get(slug="tju-china-telecom-huawei-2020")
     for party in agreement.parties.all():
         pages.append(party.institution.get_absolute_url())
+        pages.append(f"{party.institution.get_absolute_url()}people/")
     for participation in agreement.participations.all()[:1]:
         pages.append(participation.person.get_absolute_url())
     for lab in agreement.labs.all():
         pages.append(lab.get_absolute_url())
     for area in agreement.focus_areas.all()[:1]:
         pages.append(area.get_absolute_url())
+    return pages
+
+
+def test_public_pages_have_no_serious_accessibility_violations(page, demo):
     axe = Axe()
     problems = []
-    for address in pages:
+    for address in public_pages():
         response = page.goto(address)
         assert response.status == 200, address
         results = axe.run(page)
@@ -134,3 +141,19 @@ def test_public_pages_have_no_serious_accessibility_violations(page, demo):
             if violation["impact"] in ("serious", "critical")
         ]
     assert problems == []
+
+
+def test_public_pages_fit_a_phone_screen_without_scrolling_sideways(page, demo):
+    # 320 CSS pixels, the width at which WCAG asks content to reflow. A table wider than that
+    # scrolls in its own box, which must then be reachable by keyboard.
+    page.set_viewport_size({"width": 320, "height": 640})
+    too_wide = []
+    for address in public_pages():
+        assert page.goto(address).status == 200, address
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            too_wide.append(f"{address}: {width} px")
+        for region in page.locator(".table-scroll").all():
+            assert region.get_attribute("tabindex") == "0", address
+            assert page.locator(f"#{region.get_attribute('aria-labelledby')}").count() == 1
+    assert too_wide == []
