@@ -21,6 +21,8 @@ from agreements.models import AgreementType
 from registry.models import FocusArea, Institution, InstitutionKind
 
 INSTITUTIONS_SHOWN = 15
+# Values listed at once; a facet's others (80 technologies, 27 years) wait behind "N more".
+VALUES_SHOWN = 10
 
 
 @dataclass
@@ -37,6 +39,19 @@ class Facet:
     name: str
     label: str
     values: list = field(default_factory=list)
+
+    @property
+    def shown(self):
+        """The values listed at once: the first VALUES_SHOWN and any chosen one, or all of
+        them when only one or two would be left to show."""
+        if len(self.values) <= VALUES_SHOWN + 2:
+            return self.values
+        return [v for index, v in enumerate(self.values) if index < VALUES_SHOWN or v.active]
+
+    @property
+    def more(self):
+        shown = self.shown
+        return [v for v in self.values if v not in shown]
 
 
 SINGLE_VALUED = {"has_lab"}

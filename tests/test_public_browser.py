@@ -157,3 +157,15 @@ def test_public_pages_fit_a_phone_screen_without_scrolling_sideways(page, demo):
             assert region.get_attribute("tabindex") == "0", address
             assert page.locator(f"#{region.get_attribute('aria-labelledby')}").count() == 1
     assert too_wide == []
+
+
+def test_on_a_phone_the_results_come_first_and_link_to_the_filters(page, demo):
+    page.set_viewport_size({"width": 390, "height": 700})
+    page.goto("/agreements/")
+    results = page.locator("#results-heading").bounding_box()
+    assert results["y"] < page.locator("#filters").bounding_box()["y"]
+    page.get_by_role("link", name="Filters").click()
+    assert page.evaluate("location.hash") == "#filters"
+    assert page.locator("#filters legend").first.is_visible()
+    page.set_viewport_size({"width": 1280, "height": 700})
+    assert not page.get_by_role("link", name="Filters").is_visible()

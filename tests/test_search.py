@@ -8,6 +8,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from agreements import facets
+from agreements.facets import Facet, FacetValue
 from people.models import Person, PersonAlias
 from registry.models import Institution, InstitutionAlias
 from tests.factories import AgreementFactory, FocusAreaFactory, PartyFactory
@@ -68,6 +70,37 @@ def test_every_facet_count_is_what_its_link_shows(client, seeds):
     for link, count in facet_links:
         toggled = search(client, link[1:].replace("&amp;", "&"))
         assert len(result_slugs(toggled)) == int(count), link
+
+
+def technology_facet(response):
+    """The search page's Technology facet: (the values listed, the values behind "N more")."""
+    html = response.content.decode()
+    start = html.index("<legend>Technology</legend>")
+    listed, _, more = html[start : html.index("</fieldset>", start)].partition("<details>")
+    return listed, more
+
+
+def test_a_long_facet_lists_its_first_values_and_keeps_the_others_behind_more(client, seeds):
+    areas = [FocusAreaFactory(name=f"Area {n:02}", slug=f"area-{n:02}") for n in range(12)]
+    seeds["tju"].focus_areas.add(*areas)
+    listed, more = technology_facet(search(client, ""))
+    assert listed.count('rel="nofollow"') == facets.VALUES_SHOWN
+    summary = re.search(r"<summary>(\d+) more</summary>", more)
+    assert int(summary[1]) == more.count('rel="nofollow"') > 0
+    assert "Area 11" in more
+    # Chosen, it is listed with the first ones, where it is removed.
+    listed, more = technology_facet(search(client, "focus_area=area-11"))
+    assert 'href="?" rel="nofollow" aria-current="true">\n      <span>Area 11</span>' in listed
+    assert "Area 11" not in more
+
+
+def test_a_facet_of_a_few_more_values_than_shown_lists_them_all():
+    values = [FacetValue(str(n), str(n), 20 - n, False) for n in range(facets.VALUES_SHOWN + 2)]
+    assert Facet("focus_area", "Technology", values).more == []
+    values.append(FacetValue("last", "last", 1, True))
+    facet = Facet("focus_area", "Technology", values)
+    assert facet.shown == [*values[: facets.VALUES_SHOWN], values[-1]]
+    assert facet.more == values[facets.VALUES_SHOWN : -1]
 
 
 def test_institution_filter_includes_its_units(client, seeds):
