@@ -199,6 +199,19 @@ def bar_chart_layout(rows, *, bar_step=32, min_width=160, height=200, max_labels
     )
 
 
+def level_label(x, y, node_radius, angle):
+    """(x, y, anchor) of a level label for a ring node at (x, y): above the node at the top of
+    the ring, below one at its bottom, beside the others, away from the middle (12 px text, its
+    baseline at y). Centred under a node beside the bottom one, a long label would run into
+    its neighbour's."""
+    if abs(math.cos(angle)) < 0.05:  # straight above or below the middle
+        below = math.sin(angle) > 0
+        return x, y + node_radius + 14 if below else y - node_radius - 6, "middle"
+    if math.cos(angle) > 0:
+        return x + node_radius + 6, y + 4, "start"
+    return x - node_radius - 6, y + 4, "end"
+
+
 @dataclass(frozen=True)
 class PlacedNode:
     institution: Institution
@@ -240,11 +253,17 @@ def network_label(institution, length=22):
     return name if len(name) <= length else name[: length - 1] + "…"
 
 
+# Up to this many nodes on the ring, labels are written level, which reads best; a fuller ring
+# (the network has up to 30) turns them along their radius, lest neighbours' labels overlap.
+LEVEL_LABELS_UP_TO = 12
+
+
 def network_layout(network, *, centre=None, size=640):
     """A deterministic circular layout of a `Network`: the `centre` institution (if it is a
     node) in the middle, the other nodes on a circle in their order (most agreements first)
-    clockwise from the top, labels turned outwards along their radius. Node areas grow with
-    agreements, edge widths with shared agreements."""
+    clockwise from the top, labels outside the ring (level on a small ring, turned along their
+    radius on a full one). Node areas grow with agreements, edge widths with shared
+    agreements."""
     middle = size / 2
     is_centre = [centre is not None and node.institution.pk == centre.pk for node in network.nodes]
     labels = [network_label(node.institution) for node in network.nodes]
@@ -256,6 +275,7 @@ def network_layout(network, *, centre=None, size=640):
     radius = size / 2 - (14 + 6 + max((text_width(label, 12) for label in ring_labels), default=0))
     most = max((node.agreements for node in network.nodes), default=1)
     ring_size = len(network.nodes) - sum(is_centre)
+    level = ring_size <= LEVEL_LABELS_UP_TO
     positions, placed, ring_index = {}, [], 0
     # The drawing is cut to its nodes and labels (and half a line): a centre with one partner
     # above it, as on most institutions' pages, left half of the square empty.
@@ -270,17 +290,21 @@ def network_layout(network, *, centre=None, size=640):
             angle = 2 * math.pi * ring_index / ring_size - math.pi / 2
             ring_index += 1
             x, y = middle + radius * math.cos(angle), middle + radius * math.sin(angle)
-            distance = radius + node_radius + 6
-            label_x = middle + distance * math.cos(angle)
-            label_y = middle + distance * math.sin(angle)
-            label_end = label_y + text_width(label, 12) * math.sin(angle)
-            highest = min(highest, y - node_radius - 6, label_end - 6)
-            lowest = max(lowest, y + node_radius + 6, label_end + 6)
-            # Text on the left half would read upside down: turn it half a circle.
-            if math.cos(angle) < -1e-9:
-                rotation, anchor = math.degrees(angle) - 180, "end"
+            if level:
+                label_x, label_y, anchor = level_label(x, y, node_radius, angle)
+                rotation, label_top, label_bottom = 0, label_y - 12, label_y + 4
             else:
-                rotation, anchor = math.degrees(angle), "start"
+                distance = radius + node_radius + 6
+                label_x = middle + distance * math.cos(angle)
+                label_y = middle + distance * math.sin(angle)
+                label_top = label_bottom = label_y + text_width(label, 12) * math.sin(angle)
+                # Text on the left half would read upside down: turn it half a circle.
+                if math.cos(angle) < -1e-9:
+                    rotation, anchor = math.degrees(angle) - 180, "end"
+                else:
+                    rotation, anchor = math.degrees(angle), "start"
+            highest = min(highest, y - node_radius - 6, label_top - 6)
+            lowest = max(lowest, y + node_radius + 6, label_bottom + 6)
         positions[node.institution.pk] = (x, y)
         placed.append(
             PlacedNode(

@@ -11,6 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from agreements.charts import (
+    LEVEL_LABELS_UP_TO,
+    Network,
+    NetworkNode,
     bar_chart_layout,
     count_per_year,
     network_layout,
@@ -18,6 +21,7 @@ from agreements.charts import (
     text_width,
 )
 from agreements.models import Agreement
+from registry.models import Institution
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,21 +119,30 @@ def test_network_layout_puts_the_centre_in_the_middle_and_the_rest_on_a_circle(t
     for node in ring:
         assert math.isclose(math.hypot(node.x - 320, node.y - 320), radius, abs_tol=0.2)
     assert (ring[0].x, ring[0].y) == (320, round(320 - radius, 1))  # the first from the top
-    assert ring[1].label_anchor == "start"  # on the right half, reading outwards
+    # A small ring's labels are level: above the top node, below the bottom one.
+    assert (ring[0].label_anchor, ring[0].label_rotation) == ("middle", 0)
+    assert ring[0].label_y < ring[0].y - ring[0].r and ring[1].label_y > ring[1].y + ring[1].r
     assert layout == network_layout(network, centre=alpha, size=640)  # deterministic
     assert [(e.x1, e.y1) for e in layout.edges] == [(320, 320), (320, 320)]
 
 
-def label_ends(node):
-    """Where a ring node's label ends (x, y), read outwards from the node along its radius."""
-    angle = math.atan2(node.y - 320, node.x - 320)
+def label_box(node):
+    """(left, top, right, bottom) of a ring node's label: level, or turned along its radius."""
     length = text_width(node.label, 12)
-    return node.label_x + length * math.cos(angle), node.label_y + length * math.sin(angle)
+    x, y = node.label_x, node.label_y
+    if node.label_rotation == 0:
+        left = {"start": x, "middle": x - length / 2, "end": x - length}[node.label_anchor]
+        return left, y - 12, left + length, y + 4
+    angle = math.atan2(node.y - 320, node.x - 320)
+    end_x, end_y = x + length * math.cos(angle), y + length * math.sin(angle)
+    return min(x, end_x), min(y, end_y), max(x, end_x), max(y, end_y)
 
 
 def test_network_layout_leaves_room_for_its_longest_label_and_no_more():
     long = InstitutionFactory(name="The Very Long Name of an Institute")  # 22 characters shown
-    short = [InstitutionFactory(name=f"Partner {n}", acronym=f"P{n}") for n in range(8)]
+    # A full ring of acronyms (labels turned along their radius), and a small one of names
+    # (labels level).
+    short = [InstitutionFactory(name=f"Partner {n}", acronym=f"P{n}") for n in range(14)]
     for partner in short:
         agreement(2019, long, partner)
     acronyms = network_layout(partnership_network(Agreement.objects.all()), centre=long)
@@ -140,9 +153,9 @@ def test_network_layout_leaves_room_for_its_longest_label_and_no_more():
     for layout in (acronyms, names):
         for node in layout.nodes:
             if not node.is_centre:
-                x, y = label_ends(node)
-                bottom = layout.top + layout.height
-                assert -0.5 <= x <= 640.5 and layout.top - 0.5 <= y <= bottom + 0.5, node
+                left, top, right, bottom = label_box(node)
+                assert left >= -0.5 and right <= 640.5, node
+                assert layout.top - 0.5 <= top and bottom <= layout.top + layout.height + 0.5, node
 
 
 def test_network_layout_is_cut_to_its_nodes_and_labels(three):
@@ -154,12 +167,12 @@ def test_network_layout_is_cut_to_its_nodes_and_labels(three):
     # The partner above the centre, nothing below the centre's label: no empty lower half.
     bottom = one_partner.top + one_partner.height
     assert centre.label_y < bottom < one_partner.size * 0.6
-    # Nor above the partner's label, turned upwards.
-    assert one_partner.top - 0.5 <= label_ends(partner)[1] < one_partner.top + 12
+    # Nor above the partner's label.
+    assert one_partner.top - 0.5 <= label_box(partner)[1] < one_partner.top + 12
     agreement(2020, alpha, gamma)
     two_partners = network_layout(partnership_network(Agreement.objects.all()), centre=alpha)
-    below = max(two_partners.nodes, key=lambda node: node.y)  # its label turned downwards
-    assert label_ends(below)[1] < two_partners.top + two_partners.height <= two_partners.size
+    below = max(two_partners.nodes, key=lambda node: node.y)  # its label below it
+    assert label_box(below)[3] < two_partners.top + two_partners.height <= two_partners.size
 
 
 def test_network_layout_turns_labels_on_the_left_so_they_read_outwards(three):
@@ -168,7 +181,31 @@ def test_network_layout_turns_labels_on_the_left_so_they_read_outwards(three):
     nodes = network_layout(partnership_network(Agreement.objects.all())).nodes
     left = [node for node in nodes if node.x < 319]
     assert left and all(node.label_anchor == "end" for node in left)
-    assert all(-90 <= node.label_rotation <= 90 for node in nodes)
+    assert all(node.label_rotation == 0 for node in nodes)  # a small ring's labels are level
+    for n in range(LEVEL_LABELS_UP_TO + 1 - len(three)):
+        agreement(2020, InstitutionFactory(name=f"Partner {n}"))
+    full = network_layout(partnership_network(Agreement.objects.all())).nodes
+    assert len(full) == LEVEL_LABELS_UP_TO + 1
+    # A fuller ring's labels are turned along their radius, none upside down.
+    assert any(node.label_rotation for node in full)
+    assert all(-90 <= node.label_rotation <= 90 for node in full)
+    assert all(node.label_anchor == "end" for node in full if node.x < 319)
+    assert all(node.label_anchor == "start" for node in full if node.x > 321)
+
+
+@pytest.mark.parametrize("ring", range(2, LEVEL_LABELS_UP_TO + 1))
+def test_network_layout_level_labels_never_overlap(ring):
+    names = ["Very Long Institution Name", "ECNU", "Tianjin University of Technology"]
+    nodes = [
+        NetworkNode(Institution(pk=n + 1, name=f"{names[n % 3]} {n}"), ring + 1 - n)
+        for n in range(ring + 1)
+    ]
+    layout = network_layout(Network(nodes=nodes, edges=[]), centre=nodes[0].institution)
+    boxes = [label_box(node) for node in layout.nodes if not node.is_centre]
+    for index, (left, top, right, bottom) in enumerate(boxes):
+        for other_left, other_top, other_right, other_bottom in boxes[index + 1 :]:
+            apart = right <= other_left or other_right <= left
+            assert apart or bottom <= other_top or other_bottom <= top, layout
 
 
 def test_bar_chart_layout_makes_room_for_its_longest_label():
