@@ -248,9 +248,15 @@ class NetworkLayout:
     height: int  # to below its lowest
 
 
-def network_label(institution, length=22):
+def network_label(institution, width=text_width("x" * 22, 12)):
+    """Its acronym, or its name cut to `width` px (22 Latin letters, 12 Chinese characters):
+    the ring's size is what the longest label leaves of the square."""
     name = institution.acronym or institution.name
-    return name if len(name) <= length else name[: length - 1] + "…"
+    if text_width(name, 12) <= width:
+        return name
+    while text_width(name + "…", 12) > width:
+        name = name[:-1]
+    return name.rstrip() + "…"
 
 
 # Up to this many nodes on the ring, labels are written level, which reads best; a fuller ring

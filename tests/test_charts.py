@@ -16,6 +16,7 @@ from agreements.charts import (
     NetworkNode,
     bar_chart_layout,
     count_per_year,
+    network_label,
     network_layout,
     partnership_network,
     text_width,
@@ -191,6 +192,21 @@ def test_network_layout_turns_labels_on_the_left_so_they_read_outwards(three):
     assert all(-90 <= node.label_rotation <= 90 for node in full)
     assert all(node.label_anchor == "end" for node in full if node.x < 319)
     assert all(node.label_anchor == "start" for node in full if node.x > 321)
+
+
+def test_network_labels_are_cut_to_a_width_whatever_the_script():
+    latin = Institution(name="The Very Long Name of an Institute")
+    chinese = Institution(name="中国电信股份有限公司天津分公司")
+    assert network_label(latin) == "The Very Long Name of…"
+    # Each Chinese character as wide as two Latin letters: a name cut at 22 characters left
+    # the ring a fifth of its width.
+    assert network_label(chinese) == "中国电信股份有限公司天…"
+    assert network_label(Institution(name=chinese.name, acronym="CTTJ")) == "CTTJ"
+    nodes = [NetworkNode(institution, 1) for institution in (latin, chinese)]
+    for pk, node in enumerate(nodes, 1):
+        node.institution.pk = pk
+    ring = network_layout(Network(nodes=nodes, edges=[])).nodes
+    assert math.hypot(ring[0].x - 320, ring[0].y - 320) > 150
 
 
 @pytest.mark.parametrize("ring", range(2, LEVEL_LABELS_UP_TO + 1))
