@@ -248,13 +248,17 @@ class NetworkLayout:
     height: int  # to below its lowest
 
 
-def network_label(institution, width=text_width("x" * 22, 12)):
-    """Its acronym, or its name cut to `width` px (22 Latin letters, 12 Chinese characters):
-    the ring's size is what the longest label leaves of the square."""
+# The widest a network's label is drawn: 22 Latin letters, 12 Chinese characters. The ring's
+# size is what the longest label leaves of the square.
+LABEL_WIDTH = text_width("x" * 22, 12)
+
+
+def network_label(institution):
+    """Its acronym, or its name cut to LABEL_WIDTH."""
     name = institution.acronym or institution.name
-    if text_width(name, 12) <= width:
+    if text_width(name, 12) <= LABEL_WIDTH:
         return name
-    while text_width(name + "…", 12) > width:
+    while text_width(name + "…", 12) > LABEL_WIDTH:
         name = name[:-1]
     return name.rstrip() + "…"
 
