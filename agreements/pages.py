@@ -213,22 +213,27 @@ def institution_record(request, institution):
     participations = participations_for(family)
     has_people = participations.exists()
     lab_model = later_app_model(Institution, "labs")
+    # Public labs are those of a published agreement: joined here, among the family's few
+    # labs, rather than the subquery that finds every public lab (public_lab_ids).
     labs = list(
-        lab_model.objects.filter(hosts__in=family, pk__in=public_lab_ids())
+        lab_model.objects.filter(hosts__in=family, agreements__in=published)
         .distinct()
         .prefetch_related("hosts")
     )
     if not (agreement_count or has_people or labs):
         return None
 
-    # Its units (and theirs) are listed once something public names them.
+    # Its units (and theirs) are listed once something public names them: an agreement, a
+    # lab, or else someone who acted for them (looked up only for units not named otherwise).
     below = family - {institution.pk}
     involved = with_agreements(below) if below else set()
-    if below:
-        named = participations.filter(organisation__in=below).order_by()
-        involved |= set(named.values_list("organisation", flat=True).distinct())
     involved |= {host.pk for lab in labs for host in lab.hosts.all()}
-    units = [u for u in institution.units.all() if tree.with_descendants(u.pk) & involved]
+    units = {unit: tree.with_descendants(unit.pk) for unit in institution.units.all()}
+    unnamed = set().union(*(pks for pks in units.values() if not pks & involved))
+    if unnamed:
+        named = participations.filter(organisation__in=unnamed).order_by()
+        involved |= set(named.values_list("organisation", flat=True).distinct())
+    units = [unit for unit, pks in units.items() if pks & involved]
     html = render_to_string(
         "agreements/institution_record.html",
         {

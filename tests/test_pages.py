@@ -389,6 +389,19 @@ def test_institution_page_lists_units_only_once_they_are_public(client, data):
     assert client.get(data.unused_unit.get_absolute_url()).status_code == 404
 
 
+def test_institution_page_lists_a_unit_that_someone_public_acted_for(client, data):
+    # Neither a party nor a lab's host: known only as the organisation a person acted for.
+    institute = InstitutionFactory(name="Huawei Shanghai Institute", parent=data.huawei)
+    ParticipationFactory(agreement=data.ecnu_2019, organisation=institute, role="attendee")
+    office = InstitutionFactory(name="Huawei Draft Office", parent=data.huawei)
+    ParticipationFactory(agreement=data.draft, organisation=office, role="attendee")
+    html = get(client, data.huawei.get_absolute_url())
+    facts = html[html.index('<dl class="facts">') : html.index("</dl>")]
+    assert institute.get_absolute_url() in facts
+    assert data.huawei_sh.get_absolute_url() in facts  # a party's unit, as before
+    assert "Huawei Draft Office" not in html
+
+
 def test_institution_page_lists_partners_with_shared_agreements(client, data):
     response = client.get(data.huawei.get_absolute_url())
     partners = [(p.slug, n) for p, n in response.context["partners"]]
