@@ -47,7 +47,7 @@ def home(request):
     def most_active(kind):
         return [shown[pk] for pk in top[kind]]
 
-    areas = [area for area in focus_area_counts() if area.agreement_count]
+    areas = focus_area_counts(with_labs=False)
     return render(
         request,
         "registry/home.html",
