@@ -228,12 +228,12 @@ def institution_record(request, institution):
     below = family - {institution.pk}
     involved = with_agreements(below) if below else set()
     involved |= {host.pk for lab in labs for host in lab.hosts.all()}
-    units = {unit: tree.with_descendants(unit.pk) for unit in institution.units.all()}
-    unnamed = set().union(*(pks for pks in units.values() if not pks & involved))
+    subtrees = {unit: tree.with_descendants(unit.pk) for unit in institution.units.all()}
+    unnamed = set().union(*(pks for pks in subtrees.values() if not pks & involved))
     if unnamed:
         named = participations.filter(organisation__in=unnamed).order_by()
         involved |= set(named.values_list("organisation", flat=True).distinct())
-    units = [unit for unit, pks in units.items() if pks & involved]
+    units = [unit for unit, pks in subtrees.items() if pks & involved]
     html = render_to_string(
         "agreements/institution_record.html",
         {
