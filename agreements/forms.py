@@ -135,7 +135,9 @@ class AgreementForm(forms.ModelForm):
     """The page remembers when the agreement was last saved as it was opened; saving over a
     later save by someone else is refused, with what to do, so nothing is silently lost."""
 
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Kept as sent, spaces and all: any value but the stored one is a conflict, as the admin
+    # lets a page opened on a draft be saved only to be refused here (saved_since_opened).
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, strip=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

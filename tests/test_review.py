@@ -209,6 +209,26 @@ def test_editor_sees_but_cannot_change_an_agreement_in_review_or_published(edito
     assert (agreement.title, agreement.status) == ("As reviewed", status)
 
 
+@pytest.mark.parametrize("version", [" ", "2000-01-01T00:00:00+00:00", "not a time"])
+def test_an_editor_cannot_change_a_published_agreement_by_sending_another_version(
+    editor, version
+):
+    agreement = AgreementFactory(status="published", title="As published")
+    PartyFactory(agreement=agreement)
+    client = logged_in(editor)
+    data = form_data(client.get(change_url(agreement)))
+
+    # The page an editor opened on a draft may be saved to be told of the conflict; a forged
+    # version of when it was opened gets no further than that.
+    response = client.post(
+        change_url(agreement), {**data, "title": "Changed by hand", "loaded_version": version}
+    )
+
+    assert "Someone else saved this agreement" in response.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.title == "As published"
+
+
 def test_an_editor_whose_draft_moved_on_while_they_edited_it_keeps_what_they_typed(editor):
     client = logged_in(editor)
     agreement = AgreementFactory(title="As first entered")
