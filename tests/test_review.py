@@ -210,9 +210,7 @@ def test_editor_sees_but_cannot_change_an_agreement_in_review_or_published(edito
 
 
 @pytest.mark.parametrize("version", [" ", "2000-01-01T00:00:00+00:00", "not a time"])
-def test_an_editor_cannot_change_a_published_agreement_by_sending_another_version(
-    editor, version
-):
+def test_an_editor_cannot_change_a_published_agreement_by_sending_another_version(editor, version):
     agreement = AgreementFactory(status="published", title="As published")
     PartyFactory(agreement=agreement)
     client = logged_in(editor)
@@ -468,6 +466,60 @@ def test_an_import_that_withdraws_records_the_move():
         "draft",
         "Set by an import.",
     )
+
+
+def exported(agreement, **changes):
+    line = json.loads("".join(export_lines(Agreement.objects.filter(pk=agreement.pk))))
+    return json.dumps({**line, **changes}, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "status, changes",
+    [
+        ("published", {"title": "Changed by a file"}),
+        ("review", {"title": "Changed by a file"}),
+        ("review", {"status": "draft"}),  # sent back: a publisher's move
+    ],
+)
+def test_an_editor_may_not_change_by_importing_what_is_past_draft(editor, status, changes):
+    agreement = AgreementFactory(status=status, title="As reviewed")
+    PartyFactory(agreement=agreement)
+
+    report = import_lines([exported(agreement, **changes)], user=editor)
+
+    label = Agreement.Status(status).label
+    assert report.errors == [
+        f"line 1: key: {agreement.slug!r} is {label}; only a publisher may change it"
+    ]
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.status) == ("As reviewed", status)
+    assert not agreement.status_changes.exists()
+
+
+def test_an_editor_may_import_a_file_that_repeats_what_is_past_draft_as_it_is(editor):
+    published = AgreementFactory(status="published")
+    PartyFactory(agreement=published)
+    draft = AgreementFactory(title="As drafted")
+    PartyFactory(agreement=draft)
+
+    report = import_lines(
+        [exported(published), exported(draft, title="Redrafted", status="review")], user=editor
+    )
+
+    assert not report.errors
+    draft.refresh_from_db()
+    assert (draft.title, draft.status) == ("Redrafted", Agreement.Status.REVIEW)
+
+
+def test_a_publisher_may_change_by_importing_what_is_published(publisher):
+    agreement = AgreementFactory(status="published")
+    PartyFactory(agreement=agreement)
+
+    report = import_lines([exported(agreement, title="Corrected")], user=publisher)
+
+    assert not report.errors
+    agreement.refresh_from_db()
+    assert agreement.title == "Corrected"
 
 
 def test_reports_count_agreements_in_review_as_unpublished():

@@ -230,20 +230,26 @@ class Importer:
         self.focus_areas = FocusAreas(self.report, self.rows)
         self.labs = Labs(self.report, self.rows)
         self.agreements = dict(Agreement.objects.values_list("slug", "pk"))
-        self.published = set(Agreement.objects.published().values_list("slug", flat=True))
+        # The stored agreements past draft: in review or published.
+        self.reviewed = dict(
+            Agreement.objects.exclude(status=Agreement.Status.DRAFT).values_list("slug", "status")
+        )
 
     def check_permissions(self, data):
         """A file may only do what the person importing it may do in the admin: changing a
         stored agreement needs the change permission, publishing or withdrawing one the
-        publish permission."""
+        publish permission (and so does changing one past draft: see `write`)."""
         user, line = self.user, data.line
         if data.key in self.agreements and not user.has_perm(CHANGE_PERMISSION):
             line.error("key", f"{data.key!r} is stored; you may add agreements, not change them")
-        was_published = data.key in self.published
+        was_published = self.reviewed.get(data.key) == Agreement.Status.PUBLISHED
         published = data.fields["status"] == Agreement.Status.PUBLISHED
-        if was_published != published and not user.has_perm(PUBLISH_PERMISSION):
+        if was_published != published and not self.may_publish():
             move = "withdraw it" if was_published else "publish it"
             line.error("status", f"you may not {move}; a publisher may")
+
+    def may_publish(self):
+        return self.user is None or self.user.has_perm(PUBLISH_PERMISSION)
 
     def take(self, line, data):
         """One line read: a new agreement joins the batch; one whose key is stored is applied
@@ -434,7 +440,7 @@ class Importer:
             with transaction.atomic():
                 self.rows.start(data.line)
                 outcome = self.write(data, new_images, before=before)
-                if outcome == UNCHANGED:
+                if outcome != UPDATED:
                     transaction.set_rollback(True)
         except DatabaseError as error:
             data.line.error("agreement", f"the database refused it: {error}")
@@ -534,6 +540,14 @@ class Importer:
         delete(old_sources + old_photos + old_labs + old_relations)
 
         outcome = UPDATED if later or self.export(agreement.pk) != before else UNCHANGED
+        status = self.reviewed.get(data.key)
+        if outcome == UPDATED and status and not self.may_publish():
+            # As in the admin, editors change drafts only: what is in review or published
+            # changes by a publisher's hand. Known only now, so that a file that repeats it
+            # as it is still imports.
+            label = Agreement.Status(status).label
+            data.line.error("key", f"{data.key!r} is {label}; only a publisher may change it")
+            return None
         self.report.record("agreements", agreement, outcome)
         self.later_relations += [(agreement.pk, relation, data.line) for relation in later]
         return outcome
