@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from agreements.admin import AgreementAdmin
+from agreements.admin import PUBLISH_PERMISSION, AgreementAdmin
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
 from registry.admin import HistoryAdmin, counted
@@ -14,10 +16,46 @@ class LabHostInline(admin.TabularInline):
     extra = 1
 
 
+class LabAgreementFormSet(BaseInlineFormSet):
+    """A lab's agreements, from the lab's page. What an agreement did for a lab is a part of
+    the agreement, which editors change while it is a draft only (AgreementAdmin): so linking
+    an agreement past draft, changing or removing its link, is a publisher's to do here too."""
+
+    may_publish = False  # set for the request by LabAgreementInline
+
+    def clean(self):
+        super().clean()
+        if self.may_publish:
+            return
+        for form in self.forms:
+            deleted = self._should_delete_form(form)
+            if not (deleted or form.has_changed()):
+                continue
+            agreements = [form.instance.agreement if form.instance.pk else None]
+            if not deleted:
+                agreements.append(form.cleaned_data.get("agreement"))
+            for agreement in agreements:
+                if agreement is not None and agreement.status != Agreement.Status.DRAFT:
+                    raise ValidationError(
+                        _(
+                            "“%(agreement)s” is %(status)s: only a publisher may change what "
+                            "it did for this lab."
+                        )
+                        % {"agreement": agreement, "status": agreement.get_status_display()},
+                        code="not_a_draft",
+                    )
+
+
 class LabAgreementInline(admin.TabularInline):
     model = LabAgreement
+    formset = LabAgreementFormSet
     autocomplete_fields = ["agreement"]
     extra = 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)  # a class made for this request
+        formset.may_publish = request.user.has_perm(PUBLISH_PERMISSION)
+        return formset
 
 
 @admin.register(Lab)

@@ -451,6 +451,36 @@ def test_agreement_lists_and_adds_the_labs_founded_under_it(editor_client):
     assert agreement.labs.count() == 2
 
 
+@pytest.mark.parametrize("status", ["review", "published"])
+def test_from_a_labs_page_an_editor_changes_what_drafts_did_for_it_only(
+    editor_client, publisher_client, status
+):
+    linked = LabAgreementFactory(agreement=AgreementFactory(status=status), outcome="founded")
+    lab, reviewed = linked.lab, linked.agreement
+    draft = AgreementFactory()
+
+    def saved(client, **fields):
+        data = form_data(client.get(change_url(lab)))
+        set_row(data, "labagreement_set", fields.pop("row", 1), **fields)
+        response = client.post(change_url(lab), data)
+        return response.status_code == 302 or errors(response)
+
+    label = reviewed.get_status_display()
+    refusal = [f"“{reviewed}” is {label}: only a publisher may change what it did for this lab."]
+    assert saved(editor_client, row=0, outcome="extended") == refusal
+    assert saved(editor_client, row=0, DELETE="on") == refusal
+    another = AgreementFactory(status=status)
+    assert saved(editor_client, agreement=another.pk, outcome="founded") == [
+        f"“{another}” is {label}: only a publisher may change what it did for this lab."
+    ]
+    assert saved(editor_client, agreement=draft.pk, outcome="proposed") is True
+    assert set(lab.agreements.all()) == {reviewed, draft}
+    assert lab.labagreement_set.get(agreement=reviewed).outcome == "founded"
+
+    assert saved(publisher_client, row=0, DELETE="on") is True
+    assert set(lab.agreements.all()) == {draft}
+
+
 def test_on_behalf_of_autocomplete_finds_institutions_by_alias(editor_client):
     alias = InstitutionAliasFactory(name="Huawei Technologies")
     response = editor_client.get(
