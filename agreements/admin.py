@@ -19,6 +19,7 @@ from agreements.forms import (
     AgreementRelationForm,
     ParticipationForm,
     ParticipationFormSet,
+    PartyFormSet,
     SourceFormSet,
 )
 from agreements.models import (
@@ -110,6 +111,7 @@ class MovedByFilter(admin.SimpleListFilter):
 
 class PartyInline(admin.TabularInline):
     model = Party
+    formset = PartyFormSet
     fields = ["institution", "unit", "position"]
     autocomplete_fields = ["institution", "unit"]
 

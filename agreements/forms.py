@@ -101,6 +101,22 @@ class ParticipationFormSet(BaseInlineFormSet):
         }
 
 
+class PartyFormSet(BaseInlineFormSet):
+    def clean(self):
+        # As the interchange format asks of every agreement: one without a party would be
+        # exported as a line that no import takes.
+        super().clean()
+        if not any(
+            getattr(form, "cleaned_data", {}).get("institution")
+            and not self._should_delete_form(form)
+            for form in self.forms
+        ):
+            raise ValidationError(
+                _("An agreement needs at least one party: an institution that signed it."),
+                code="no_party",
+            )
+
+
 class SourceFormSet(BaseInlineFormSet):
     def clean(self):
         # The database allows one source per address and agreement; the formset's own unique

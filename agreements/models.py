@@ -283,6 +283,13 @@ class Transition:
                 {"comment": _("Say why: %(move)s needs a comment.") % {"move": self.label}},
                 code="comment_required",
             )
+        if self.target != Agreement.Status.DRAFT and not agreement.parties.exists():
+            # The admin asks for a party on saving; this holds for agreements saved otherwise.
+            raise ValidationError(
+                _("“%(title)s” has no party: add the institutions that signed it first.")
+                % {"title": agreement},
+                code="no_party",
+            )
 
 
 TRANSITIONS = {

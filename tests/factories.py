@@ -81,6 +81,15 @@ class PartyFactory(factory.django.DjangoModelFactory):
     institution = factory.SubFactory(InstitutionFactory)
 
 
+class SignedAgreementFactory(AgreementFactory):
+    """An agreement with a party, as the admin's form and the review workflow ask of one."""
+
+    class Meta:
+        skip_postgeneration_save = True  # the party is saved by itself
+
+    party = factory.RelatedFactory(PartyFactory, factory_related_name="agreement")
+
+
 class ParticipationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Participation

@@ -28,6 +28,7 @@ from tests.factories import (
     PersonFactory,
     PhotoFactory,
     RelationFactory,
+    SignedAgreementFactory,
     SourceFactory,
     UserFactory,
 )
@@ -170,7 +171,7 @@ def test_editor_cannot_publish_with_the_change_page_button(editor_client):
 
 
 def test_editor_cannot_publish_by_posting_a_status(editor_client):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     data = form_data(editor_client.get(change_url(agreement)))
     response = editor_client.post(
         change_url(agreement), {**data, "status": "published", "title": "Changed title"}
@@ -196,7 +197,7 @@ def test_editor_cannot_withdraw_a_published_agreement(editor_client):
 
 
 def test_publisher_publishes_with_the_action_recording_who_and_when(publisher, publisher_client):
-    drafts = AgreementFactory.create_batch(2)
+    drafts = SignedAgreementFactory.create_batch(2)
     response = publisher_client.post(
         agreements_url(),
         {"action": "publish_selected", "_selected_action": [draft.pk for draft in drafts]},
@@ -210,7 +211,7 @@ def test_publisher_publishes_with_the_action_recording_who_and_when(publisher, p
 
 
 def test_publisher_publishes_from_the_change_page(publisher, publisher_client):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     page = publisher_client.get(change_url(agreement))
     assert b'name="_publish"' in page.content
     response = publisher_client.post(
@@ -253,7 +254,7 @@ def test_publisher_withdraws_with_the_action_giving_a_reason(publisher_client):
 
 
 def test_publication_is_shown_read_only(publisher, publisher_client):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     agreement.publish(by=publisher)
     page = publisher_client.get(change_url(agreement))
     form = page.context["adminform"].form
@@ -262,7 +263,7 @@ def test_publication_is_shown_read_only(publisher, publisher_client):
 
 
 def test_reverting_to_a_published_version_does_not_publish(publisher_client, publisher):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     agreement.publish(by=publisher)
     agreement.withdraw(by=publisher, reason="Wrong date.")
     published_version = agreement.history.filter(status="published").latest("history_date")
@@ -277,7 +278,7 @@ def test_reverting_to_a_published_version_does_not_publish(publisher_client, pub
 
 
 def test_agreement_history_shows_who_changed_it_and_its_parts(editor, editor_client):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     data = form_data(editor_client.get(change_url(agreement)))
     set_row(data, "participations", 0, person=PersonFactory(name="Liu Gang").pk, role="witness")
     assert_saved(editor_client.post(change_url(agreement), {**data, "title": "A better title"}))
@@ -319,6 +320,24 @@ def test_editor_adds_an_agreement_with_parties_people_and_focus_areas(editor_cli
     assert agreement.participations.get(person=witness).organisation == government
     assert list(agreement.focus_areas.all()) == [area]
     assert agreement.sources.get().title == "Signed"
+
+
+def test_an_agreement_needs_a_party_to_be_saved(editor_client):
+    no_party = ["An agreement needs at least one party: an institution that signed it."]
+    data = new_agreement_data(editor_client, title="Signed by nobody")
+    set_row(data, "sources", 0, url="https://news.example.edu/1", title="Signed")
+
+    refused = editor_client.post(add_agreement_url(), data)
+
+    assert errors(refused) == no_party
+    assert "Signed by nobody" in refused.content.decode()  # what was typed is kept
+    assert not Agreement.objects.exists()
+    # Nor may its last party be taken away later.
+    agreement = SignedAgreementFactory(title="Signed once")
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "parties", 0, DELETE="on")
+    assert errors(editor_client.post(change_url(agreement), data)) == no_party
+    assert agreement.parties.exists()
 
 
 def test_signatory_on_behalf_of_a_signing_unit_signs_for_its_party(editor_client):
@@ -443,7 +462,7 @@ def test_agreement_related_to_itself_is_a_form_error(editor_client):
 
 
 def test_agreement_lists_and_adds_the_labs_founded_under_it(editor_client):
-    agreement = LabAgreementFactory().agreement
+    agreement = LabAgreementFactory(agreement=SignedAgreementFactory()).agreement
     data = form_data(editor_client.get(change_url(agreement)))
     set_row(data, "labagreement_set", 1, lab=LabFactory().pk, outcome="proposed")
 
@@ -499,7 +518,7 @@ def test_on_behalf_of_autocomplete_finds_institutions_by_alias(editor_client):
 
 
 def test_photo_upload_stores_a_re_encoded_image_and_its_thumbnail(editor_client, settings):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     data = form_data(editor_client.get(change_url(agreement)))
     hidden = b"<script>alert('hidden after the image data')</script>"
     set_row(
@@ -529,7 +548,7 @@ def test_photo_upload_strips_exif(editor_client):
     jpeg = image_file("JPEG", exif=exif)
     with Image.open(io.BytesIO(jpeg)) as original:
         assert original.getexif()
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     data = form_data(editor_client.get(change_url(agreement)))
     set_row(data, "photos", 0, image=upload("visit.jpg", jpeg, "image/jpeg"))
 
@@ -821,7 +840,7 @@ def test_a_date_the_list_cannot_make_shows_the_list_without_it(publisher_client,
 def test_the_second_of_two_editors_saving_the_same_agreement_is_told_of_the_conflict(
     editor_client, publisher_client
 ):
-    agreement = AgreementFactory(title="As first entered")
+    agreement = SignedAgreementFactory(title="As first entered")
     first = form_data(editor_client.get(change_url(agreement)))
     second = form_data(publisher_client.get(change_url(agreement)))
 
@@ -836,7 +855,7 @@ def test_the_second_of_two_editors_saving_the_same_agreement_is_told_of_the_conf
 
 
 def test_saving_again_after_reopening_works(editor_client):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     data = form_data(editor_client.get(change_url(agreement)))
     assert_saved(editor_client.post(change_url(agreement), data))
     data = form_data(editor_client.get(change_url(agreement)))

@@ -8,7 +8,11 @@ from django.test import Client
 from django.urls import reverse
 
 from agreements.models import Agreement
-from tests.factories import AgreementFactory, InstitutionFactory, UserFactory
+from tests.factories import (
+    InstitutionFactory,
+    SignedAgreementFactory,
+    UserFactory,
+)
 from tests.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +68,7 @@ def edit(client, obj, **fields):
 
 
 def test_agreement_history_lists_each_field_changed_with_who_and_when(editor):
-    agreement = AgreementFactory(title="First title", place="Shanghai")
+    agreement = SignedAgreementFactory(title="First title", place="Shanghai")
     client = logged_in(editor)
     edit(client, agreement, title="Second title", place="Shenzhen")
 
@@ -79,7 +83,7 @@ def test_agreement_history_lists_each_field_changed_with_who_and_when(editor):
 
 
 def test_a_move_of_the_workflow_shows_in_the_history_as_a_change_of_status(editor):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     agreement.submit(by=editor)
     response = logged_in(editor).get(history_url(agreement))
     assert ("Status", "draft", "in review") in changes_listed(response)
@@ -95,7 +99,7 @@ def test_institution_history_lists_each_field_changed(editor):
 
 
 def test_publisher_restores_an_earlier_version_and_the_status_stays(publisher, editor):
-    agreement = AgreementFactory(title="The right title", summary="Right summary")
+    agreement = SignedAgreementFactory(title="The right title", summary="Right summary")
     edit(logged_in(editor), agreement, title="A wrong title", summary="Wrong summary")
     agreement.publish(by=publisher)
     earlier = agreement.history.filter(title="The right title").earliest("history_date")
@@ -113,7 +117,7 @@ def test_publisher_restores_an_earlier_version_and_the_status_stays(publisher, e
 
 
 def test_restoring_a_published_version_of_a_draft_leaves_it_a_draft(publisher):
-    agreement = AgreementFactory(title="Published once")
+    agreement = SignedAgreementFactory(title="Published once")
     agreement.publish(by=publisher)
     agreement.withdraw(by=publisher, reason="Retracted.")
     published = agreement.history.filter(status="published").latest("history_date")
@@ -126,7 +130,7 @@ def test_restoring_a_published_version_of_a_draft_leaves_it_a_draft(publisher):
 
 
 def test_editor_sees_earlier_versions_but_cannot_restore_them(editor):
-    agreement = AgreementFactory(title="The right title")
+    agreement = SignedAgreementFactory(title="The right title")
     client = logged_in(editor)
     edit(client, agreement, title="Changed")
     earlier = agreement.history.earliest("history_date")

@@ -8,10 +8,10 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
-from agreements.models import Agreement, StatusChange
+from agreements.models import TRANSITIONS, Agreement, StatusChange
 from backoffice.interchange import export_lines, import_lines
 from backoffice.reports import REPORTS, run
-from tests.factories import AgreementFactory, PartyFactory, UserFactory
+from tests.factories import AgreementFactory, PartyFactory, SignedAgreementFactory, UserFactory
 from tests.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def in_review(**fields):
 
 
 def test_submit_publish_records_each_move_with_who_and_when(editor, publisher):
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     agreement.submit(by=editor, comment="Checked against both sources.")
     assert status_of(agreement) == Agreement.Status.REVIEW
     assert agreement.published_at is None
@@ -120,6 +120,27 @@ def test_illegal_moves_are_refused_saying_why(publisher, status, move, message):
     assert not agreement.status_changes.exists()
 
 
+@pytest.mark.parametrize("move", ["submit", "publish"])
+def test_an_agreement_without_a_party_is_neither_submitted_nor_published(publisher, move):
+    agreement = AgreementFactory(title="Signed by nobody")  # saved otherwise than in the admin
+    with pytest.raises(ValidationError) as refused:
+        agreement.move(move, by=publisher)
+    assert refused.value.messages == [
+        "“Signed by nobody” has no party: add the institutions that signed it first."
+    ]
+    assert status_of(agreement) == Agreement.Status.DRAFT
+    # From the list, the others go ahead and it is named.
+    other = SignedAgreementFactory()
+    response = logged_in(publisher).post(
+        reverse("admin:agreements_agreement_changelist"),
+        {"action": f"{move}_selected", "_selected_action": [agreement.pk, other.pk]},
+        follow=True,
+    )
+    assert "“Signed by nobody” has no party" in " ".join(messages_of(response))
+    assert status_of(agreement) == Agreement.Status.DRAFT
+    assert status_of(other) == TRANSITIONS[move].target
+
+
 def test_a_move_reads_the_stored_status_not_a_stale_copy(publisher):
     agreement = in_review()
     stale = Agreement.objects.get(pk=agreement.pk)
@@ -152,7 +173,7 @@ def test_the_database_refuses_a_move_to_draft_without_a_comment_or_to_the_same_s
 
 def test_editor_submits_a_draft_with_the_button_beside_save(editor):
     client = logged_in(editor)
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     page = client.get(change_url(agreement))
     assert b'name="_submit"' in page.content
     assert b'name="_publish"' not in page.content
@@ -167,7 +188,7 @@ def test_editor_submits_a_draft_with_the_button_beside_save(editor):
 
 def test_editor_submits_from_the_move_page(editor):
     client = logged_in(editor)
-    agreement = AgreementFactory()
+    agreement = SignedAgreementFactory()
     assert move_url(agreement, "submit") in client.get(change_url(agreement)).content.decode()
     assert client.get(move_url(agreement, "submit")).status_code == 200
     response = client.post(move_url(agreement, "submit"), {"comment": ""})
@@ -324,7 +345,7 @@ def test_publisher_sends_back_several_with_one_comment(publisher):
 
 
 def test_editor_submits_several_with_the_action_and_is_told_of_the_others(editor):
-    drafts = AgreementFactory.create_batch(2)
+    drafts = SignedAgreementFactory.create_batch(2)
     published = AgreementFactory(status="published")
     response = logged_in(editor).post(
         reverse("admin:agreements_agreement_changelist"),
@@ -388,7 +409,7 @@ def test_changelist_shows_state_and_who_moved_it_in_a_fixed_number_of_queries(
 
 
 def test_changelist_filters_by_who_last_moved(publisher, editor):
-    mine, theirs = AgreementFactory(), AgreementFactory()
+    mine, theirs = SignedAgreementFactory(), SignedAgreementFactory()
     mine.submit(by=editor)
     theirs.submit(by=publisher)
     response = logged_in(publisher).get(
