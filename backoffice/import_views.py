@@ -253,7 +253,7 @@ def render_preview(request, chosen, token, report, lines, *, warning=""):
         "title": _("Import agreements: preview"),
         "name": chosen.name,
         "token": token,
-        "summary": report.summary().splitlines()[1:],
+        "summary": report.totals(),
         "lines": lines_done,
         "warning": warning,
         "confirm_url": reverse("agreement_import:confirm"),

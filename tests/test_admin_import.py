@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
@@ -431,6 +432,21 @@ def test_an_interchange_file_with_a_bad_line_imports_nothing(editor):
     assert not Institution.objects.exists()
 
 
+def test_problems_name_the_lines_of_the_file_blank_ones_counted(editor, tmp_path):
+    text = "\n".join(["", "", agreement(key="a", agreement_type="treaty"), "", "{"]) + "\n"
+
+    response = preview(editor, SimpleUploadedFile("a.jsonl", text.encode()))
+
+    places = [problem.split(":")[0] for problem in problems(response)]
+    assert places == ["line 3", "line 5"]
+    # As the command line numbers them.
+    (tmp_path / "a.jsonl").write_text(text)
+    told = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_agreements", str(tmp_path / "a.jsonl"), stderr=told)
+    assert [line.split(":")[0] for line in told.getvalue().splitlines()] == places
+
+
 # Between preview and confirmation
 
 
@@ -446,6 +462,7 @@ def test_when_the_registry_changes_after_the_preview_nothing_is_imported_and_it_
 
     assert response.status_code == 200
     assert "has changed since the preview" in response.context["warning"]
+    assert response.context["summary"][0] == "agreements: 0 created, 1 updated, 0 unchanged"
     assert [line["outcome"] for line in response.context["lines"]] == ["updated"]
     assert Agreement.objects.get().title == "Added meanwhile"
     # The new preview can be confirmed.

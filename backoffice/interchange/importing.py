@@ -127,14 +127,19 @@ class Report:
     def counts(self, kind):
         return Counter(self.outcomes.get(kind, {}).values())
 
-    def summary(self):
-        lines = ["Dry run: nothing was changed. The import would give:"] if self.dry_run else []
+    def totals(self):
+        """A line per kind of record: how many were created, updated and so on."""
+        lines = []
         for kind, outcomes in KINDS.items():
             counts = self.counts(kind)
             lines.append(
                 f"{kind}: " + ", ".join(f"{counts[outcome]} {outcome}" for outcome in outcomes)
             )
-        return "\n".join(lines)
+        return lines
+
+    def summary(self):
+        lines = ["Dry run: nothing was changed. The import would give:"] if self.dry_run else []
+        return "\n".join(lines + self.totals())
 
 
 def import_lines(lines, *, dry_run=False, base_dir=None, user=None, details=False):
@@ -178,7 +183,8 @@ def physical_lines(lines):
     "\\r", as an upload's are: a file saved with "\\r" line ends by an old editor is read the
     same by both routes. (JSON escapes both characters in a text, so neither is ever in one.)"""
     for chunk in lines:
-        yield from chunk.splitlines() if isinstance(chunk, bytes) else [chunk]
+        # A blank line splits into no lines, but is one of the file's: it is counted.
+        yield from (chunk.splitlines() or [chunk]) if isinstance(chunk, bytes) else [chunk]
 
 
 def read_lines(lines):
