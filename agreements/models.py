@@ -12,6 +12,7 @@ from people.models import Person
 from registry.addresses import record_url
 from registry.cache import data_changed
 from registry.dates import (
+    DatePrecision,
     PartialDate,
     precision_constraint,
     precision_field,
@@ -157,9 +158,12 @@ class Agreement(models.Model):
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="agreement_published_has_date",
             ),
+            # An end known to the day only: one known to the month or year may run to the
+            # period's last day, which clean() and the importer check (PartialDate.last_day).
             models.CheckConstraint(
                 condition=Q(starts_on__isnull=True)
                 | Q(ends_on__isnull=True)
+                | ~Q(ends_on_precision=DatePrecision.DAY)
                 | Q(ends_on__gte=F("starts_on")),
                 name="agreement_term_ends_after_start",
                 violation_error_message=_("The term cannot end before it starts."),
@@ -202,7 +206,7 @@ class Agreement(models.Model):
 
     def clean(self):
         settle_partial_dates(self, "signed_on", "starts_on", "ends_on")
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+        if self.starts and self.ends and self.ends.last_day < self.starts.date:
             raise ValidationError({"ends_on": _("The term cannot end before it starts.")})
 
     # The review workflow. Each move is checked against TRANSITIONS and recorded as a

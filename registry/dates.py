@@ -5,6 +5,7 @@ first day of the period it names, and its precision; it is never shown or export
 or month that nobody reported.
 """
 
+import calendar
 import datetime
 import re
 from dataclasses import dataclass
@@ -56,6 +57,12 @@ class PartialDate:
     def from_fields(cls, date, precision):
         return cls(date, precision or DatePrecision.DAY) if date else None
 
+    @property
+    def last_day(self):
+        """The last day of the period the date names: a term "ending in 2027" may run until
+        31 December 2027."""
+        return last_day(self.date, self.precision)
+
     def isoformat(self):
         length = {DatePrecision.DAY: 10, DatePrecision.MONTH: 7, DatePrecision.YEAR: 4}
         return self.date.isoformat()[: length[self.precision]]
@@ -72,6 +79,15 @@ def truncate(date, precision):
         return date.replace(month=1, day=1)
     if precision == DatePrecision.MONTH:
         return date.replace(day=1)
+    return date
+
+
+def last_day(date, precision):
+    """The last day of the period that starts on `date` at a precision (see truncate)."""
+    if precision == DatePrecision.YEAR:
+        return date.replace(month=12, day=31)
+    if precision == DatePrecision.MONTH:
+        return date.replace(day=calendar.monthrange(date.year, date.month)[1])
     return date
 
 

@@ -713,6 +713,22 @@ def test_every_problem_of_every_line_is_reported_with_its_place():
     ]
 
 
+def test_a_term_is_checked_at_the_precision_of_its_dates():
+    lines = [
+        agreement(key="a", term={"starts_on": "2020-05", "ends_on": "2020"}),
+        agreement(key="b", term={"starts_on": "2020-05-15", "ends_on": "2020-05"}),
+        agreement(key="c", term={"starts_on": "2020-05", "ends_on": "2019"}),
+        agreement(key="d", term={"starts_on": "2020-05-15", "ends_on": "2020-04"}),
+    ]
+
+    assert import_lines(lines).errors == [
+        "line 3: term.ends_on: the term cannot end before it starts",
+        "line 4: term.ends_on: the term cannot end before it starts",
+    ]
+    assert not import_lines(lines[:2]).errors
+    assert Agreement.objects.get(slug="a").ends.isoformat() == "2020"
+
+
 def refuse_agreements_titled(monkeypatch, title):
     """The database refuses to store an agreement with this title: new ones are written in
     bulk (writing.bulk_write), stored ones saved."""

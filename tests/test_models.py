@@ -119,6 +119,42 @@ def test_term_cannot_end_before_it_starts():
     )
 
 
+def term(starts, ends):
+    starts, ends = PartialDate.parse(starts), PartialDate.parse(ends)
+    return Agreement(
+        title="A term",
+        slug="a-term",
+        agreement_type=AgreementType.objects.first(),
+        starts_on=starts.date,
+        starts_on_precision=starts.precision,
+        ends_on=ends.date,
+        ends_on_precision=ends.precision,
+    )
+
+
+@pytest.mark.parametrize(
+    "starts, ends",
+    [
+        ("2020-05", "2020"),
+        ("2020-05-15", "2020-05"),
+        ("2020-05-15", "2020-05-15"),
+        ("2020", "2020"),
+    ],
+)
+def test_a_term_known_to_the_month_or_year_may_end_in_the_period_it_starts(starts, ends):
+    agreement = term(starts, ends)
+    agreement.full_clean()  # "from May 2020 to some time in 2020" may be true
+    agreement.save()
+
+
+@pytest.mark.parametrize(
+    "starts, ends", [("2020-05", "2019"), ("2020-05-15", "2020-04"), ("2020", "2019-12-31")]
+)
+def test_a_term_that_ends_before_it_starts_is_refused_at_any_precision(starts, ends):
+    with pytest.raises(ValidationError, match="The term cannot end before it starts."):
+        term(starts, ends).full_clean()
+
+
 def test_term_in_years_is_positive():
     refused(lambda: AgreementFactory(term_years=0))
 

@@ -26,6 +26,7 @@ from agreements.models import Agreement
 from backoffice.report_files import CHART_COLOUR
 from backoffice.reports import REPORTS, run
 from labs.models import Lab
+from registry.dates import PartialDate
 from registry.models import InstitutionKind
 from tests.factories import (
     AgreementFactory,
@@ -151,6 +152,32 @@ def test_terms_ending_within_the_chosen_days(demo):
     everything = run(REPORTS["terms-ending"], {"days": 200, "status": "all"}, today=today)
     assert [(r[0], r[5]) for r in everything.rows][:2] == [("Draft ending", 4), ("Ends soon", 20)]
     assert len(everything.rows) == 3
+
+
+def test_a_term_ending_in_a_month_or_year_counts_until_that_period_is_over(demo):
+    today = datetime.date(2026, 12, 7)
+
+    def ending_in(text, title):
+        end = PartialDate.parse(text)
+        AgreementFactory(
+            ends_on=end.date, ends_on_precision=end.precision, title=title, status="published"
+        )
+
+    ending_in("2026-11", "Ended last month")
+    ending_in("2025", "Ended last year")
+    ending_in("2026-12", "Ends this month")
+    ending_in("2026", "Ends this year")
+    ending_in("2027", "Ends next year")
+    ending_in("2027-02", "Ends in February")
+
+    result = run(REPORTS["terms-ending"], {"days": 60}, today=today)
+
+    assert [(r[0], r[3], r[5]) for r in result.rows] == [
+        ("Ends this year", "2026", 0),
+        ("Ends this month", "2026-12", 0),
+        ("Ends next year", "2027", 25),
+        ("Ends in February", "2027-02", 56),
+    ]
 
 
 # Filters: the public search's, a date range and the scope.

@@ -346,7 +346,8 @@ def read_agreement(line, data):
     for name, partial in dates.items():
         fields[name] = partial.date if partial else None
         fields[f"{name}_precision"] = partial.precision if partial else ""
-    if dates["starts_on"] and dates["ends_on"] and dates["ends_on"].date < dates["starts_on"].date:
+    starts, ends = dates["starts_on"], dates["ends_on"]
+    if starts and ends and ends.last_day < starts.date:
         line.error("term.ends_on", "the term cannot end before it starts")
     return AgreementData(
         line=line,
