@@ -30,6 +30,7 @@ from backoffice.merging import (
 from backoffice.models import Merge, NotDuplicate, RecordKind
 from labs.models import LabHost
 from people.models import Person
+from registry.middleware import is_key
 from registry.models import Institution
 
 PAIRS_PER_PAGE = 50
@@ -240,11 +241,11 @@ def merge(request, kind, name, survivor, duplicate):
 
 @require_POST
 def not_duplicate(request, kind, name):
-    try:
-        first, second = sorted(int(request.POST[key]) for key in ("first", "second"))
-    except (KeyError, ValueError):
+    keys = [request.POST.get(key, "") for key in ("first", "second")]
+    if not all(map(is_key, keys)):  # the database could not even look such a key up
         messages.error(request, _("Choose two records."))
         return redirect("duplicates:list", name)
+    first, second = sorted(map(int, keys))
     found = kind.model.objects.filter(pk__in=[first, second]).count()
     if first == second or found != 2:
         messages.error(request, _("These two records do not exist (any more)."))

@@ -561,6 +561,9 @@ def test_the_list_shows_likely_pairs_with_their_counts_and_hides_dismissed_ones(
     assert len(editor_client.get(url).context["rows"]) == 5
     dismiss = reverse("duplicates:not-duplicate", args=["institutions"])
     assert editor_client.get(dismiss).status_code == 405
+    for second in ["", "x", "9" * 23]:  # only crafted requests send these
+        refused = editor_client.post(dismiss, {"first": low, "second": second}, follow=True)
+        assert [str(m) for m in refused.context["messages"]] == ["Choose two records."]
 
 
 def test_a_merge_carries_the_duplicates_dismissed_pairs_over_to_the_survivor(editor):
