@@ -122,8 +122,10 @@ MAX_ROWS = 5000
 # What the cells of an XLSX file may add up to once unpacked (a small file may unpack huge).
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 
+# The templates' example row: a real agreement (the demo's), under a key of its own, so that
+# a template uploaded as it is adds an example rather than changing the real one.
 EXAMPLE = {
-    "key": "ecnu-huawei-2019",
+    "key": "example-ecnu-huawei-2019",
     "title": "ECNU and Huawei strategic partnership agreement",
     "agreement_type": "strategic partnership agreement",
     "status": "draft",

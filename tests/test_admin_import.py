@@ -122,12 +122,14 @@ def test_the_templates_have_the_columns_and_an_example_that_imports(editor, form
     else:
         rows = [list(r) for r in load_workbook(io.BytesIO(content)).active.values]
     assert rows[0] == spreadsheet.NAMES
-    assert rows[1][spreadsheet.NAMES.index("key")] == "ecnu-huawei-2019"
-    # The example row imports as it is.
+    assert rows[1][spreadsheet.NAMES.index("key")] == "example-ecnu-huawei-2019"
+    # The example row imports as it is, beside the real agreement it shows.
+    real = AgreementFactory(slug="ecnu-huawei-2019", status="published")
     previewed = preview(editor, SimpleUploadedFile(f"template.{format}", content))
     assert previewed.context["lines"][0]["outcome"] == "created"
     confirm(editor, previewed)
-    ecnu = Agreement.objects.get(slug="ecnu-huawei-2019")
+    ecnu = Agreement.objects.get(slug="example-ecnu-huawei-2019")
+    assert Agreement.objects.get(slug="ecnu-huawei-2019").title == real.title
     assert ecnu.parties.get(unit__name="Huawei Shanghai").institution.name == (
         "Huawei Technologies"
     )
@@ -455,7 +457,7 @@ def test_when_the_registry_changes_after_the_preview_nothing_is_imported_and_it_
 ):
     shown = preview(editor, csv_file([row()]))
     # Meanwhile someone adds the agreement the file would add.
-    AgreementFactory(slug="ecnu-huawei-2019", title="Added meanwhile")
+    AgreementFactory(slug=spreadsheet.EXAMPLE["key"], title="Added meanwhile")
     InstitutionFactory(name="East China Normal University", kind=InstitutionKind.UNIVERSITY)
 
     response = confirm(editor, shown)
@@ -509,7 +511,7 @@ def test_a_publisher_may_and_the_move_names_them(publisher):
 
 
 def test_an_editor_may_not_withdraw_a_published_agreement_by_importing(editor):
-    AgreementFactory(slug="ecnu-huawei-2019", status=Agreement.Status.PUBLISHED)
+    AgreementFactory(slug=spreadsheet.EXAMPLE["key"], status=Agreement.Status.PUBLISHED)
 
     response = preview(editor, csv_file([row(status="draft")]))
 
