@@ -1,6 +1,7 @@
 """The shared vocabulary every app points at: institutions and focus areas."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -44,9 +45,30 @@ class Institution(models.Model):
     logo = models.ImageField(upload_to="logos/", blank=True)
     logo_thumbnail = models.ImageField(upload_to="logos/thumbnails/", blank=True, editable=False)
     ror = models.CharField(
-        _("ROR id"), max_length=30, blank=True, help_text=_("Research Organization Registry id")
+        _("ROR id"),
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                # ror.org/about: "0", six characters of Crockford's base 32, a checksum of two
+                # digits.
+                r"^0[0-9a-hjkmnp-tv-z]{6}[0-9]{2}$",
+                _("A ROR id is nine characters, as 02n96ep67 in https://ror.org/02n96ep67."),
+            )
+        ],
+        help_text=_("Research Organization Registry id"),
     )
-    wikidata = models.CharField(_("Wikidata id"), max_length=30, blank=True)
+    wikidata = models.CharField(
+        _("Wikidata id"),
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^Q[1-9][0-9]*$",
+                _("A Wikidata id is Q and a number, as Q1194369."),
+            )
+        ],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -615,6 +615,24 @@ def test_institution_page_lists_its_units_and_saves_with_them(editor_client):
     assert (unit.parent.city, unit.name) == ("Tianjin", "College of Intelligence and Computing")
 
 
+def test_an_institution_s_ror_and_wikidata_ids_are_checked(editor_client):
+    institution = InstitutionFactory()
+    data = form_data(editor_client.get(change_url(institution)))
+
+    refused = editor_client.post(
+        change_url(institution), {**data, "ror": "not-a-ror", "wikidata": "Q"}
+    )
+    assert errors(refused) == [
+        "A ROR id is nine characters, as 02n96ep67 in https://ror.org/02n96ep67.",
+        "A Wikidata id is Q and a number, as Q1194369.",
+    ]
+    assert_saved(
+        editor_client.post(
+            change_url(institution), {**data, "ror": "012tb2g32", "wikidata": "Q1194369"}
+        )
+    )
+
+
 def test_clearing_a_logo_clears_its_thumbnail(editor_client):
     institution = InstitutionFactory()
     data = form_data(editor_client.get(change_url(institution)))

@@ -164,6 +164,20 @@ def test_a_ror_id_finds_an_institution_before_its_names_do():
     assert [alias.name for alias in tju.aliases.all()] == ["Peiyang University"]
 
 
+def test_a_ror_or_wikidata_id_not_of_their_form_is_a_problem_of_the_line():
+    university = {"name": "Tianjin University", "kind": "university"}
+    lines = [
+        line({**university, "ror": "https://ror.org/012tb2g32"}),
+        line({**university, "wikidata": "1194369"}, key="other"),
+    ]
+
+    assert import_lines(lines).errors == [
+        "line 1: parties[0].institution.ror: A ROR id is nine characters, as 02n96ep67 in "
+        "https://ror.org/02n96ep67.",
+        "line 2: parties[0].institution.wikidata: A Wikidata id is Q and a number, as Q1194369.",
+    ]
+
+
 def test_a_new_institution_is_created_with_its_parent_and_details():
     telecom = {"name": "China Telecom", "native_name": "中国电信", "kind": "company"}
     branch = {
