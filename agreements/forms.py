@@ -154,6 +154,10 @@ class AgreementForm(forms.ModelForm):
     # Kept as sent, spaces and all: any value but the stored one is a conflict, as the admin
     # lets a page opened on a draft be saved only to be refused here (saved_since_opened).
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, strip=False)
+    # The model's field would offer 0 (a positive small integer), which the database refuses.
+    term_years = forms.IntegerField(
+        label=_("term in years"), min_value=1, max_value=32767, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -340,6 +340,16 @@ def test_an_agreement_needs_a_party_to_be_saved(editor_client):
     assert agreement.parties.exists()
 
 
+@pytest.mark.parametrize("years", ["0", "-5"])
+def test_a_term_in_years_is_at_least_one_year(editor_client, years):
+    data = new_agreement_data(editor_client, term_years=years)
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+
+    assert errors(editor_client.post(add_agreement_url(), data)) == [
+        "Ensure this value is greater than or equal to 1."
+    ]
+
+
 def test_signatory_on_behalf_of_a_signing_unit_signs_for_its_party(editor_client):
     company = InstitutionFactory()
     branch = InstitutionFactory(parent=company)

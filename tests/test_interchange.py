@@ -707,9 +707,18 @@ def test_every_problem_of_every_line_is_reported_with_its_place():
         "line 2: term.years: expected a whole number of years, at least 1",
         "line 3: participants[0].role: 'host' is not one of: signatory, witness, attendee",
         "line 3: labs[0].colour: unknown key",
-        "line 3: labs[0].hosts[0]: expected an object",
+        "line 3: labs[0].hosts[0]: expected a name or an object",
         "line 3: parties[0].institution.kind: is required to add the institution 'New Institute'",
         "line 5: key: 'tju-huawei-2020' is the key of line 2",
+    ]
+
+
+def test_two_sources_with_one_address_are_a_problem_of_the_line():
+    source = {"url": "https://news.example.edu/1", "title": "Signed"}
+    line = agreement(sources=[source, {**source, "title": "Again"}])
+
+    assert import_lines([line]).errors == [
+        "line 1: sources: two have the same url: https://news.example.edu/1"
     ]
 
 

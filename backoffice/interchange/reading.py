@@ -358,10 +358,19 @@ def read_agreement(line, data):
         participants=read_list(line, data, "participants", read_participant),
         focus_areas=line.names(data, "focus_areas", "", FocusArea),
         labs=read_list(line, data, "labs", read_lab),
-        sources=read_list(line, data, "sources", read_source),
+        sources=read_sources(line, data),
         photos=read_list(line, data, "photos", read_photo),
         relations=read_list(line, data, "relations", read_relation),
     )
+
+
+def read_sources(line, data):
+    sources = read_list(line, data, "sources", read_source)
+    # The database keeps an address once per agreement; said here in the file's terms.
+    urls = [source["url"] for source in sources if source["url"]]
+    for url in sorted({url for url in urls if urls.count(url) > 1}):
+        line.error("sources", f"two have the same url: {url}")
+    return sources
 
 
 def read_list(line, data, key, read):
@@ -389,6 +398,9 @@ def read_institution(line, value, path):
             line.error(path, "is empty")
         name = line.check_text(value, path, Institution, "name")
         return InstitutionRef(path, name) if name else None
+    if not isinstance(value, dict):
+        line.error(path, "expected a name or an object")
+        return None
     data = line.object(value, path, INSTITUTION_KEYS, required=["name"])
     name = line.text(data, "name", path, Institution) if data else ""
     if not name:
