@@ -34,7 +34,7 @@ from agreements.models import (
     StatusChange,
 )
 from registry.admin import URL_FORMFIELD, HistoryAdmin, thumbnail
-from registry.forms import ProcessedImageForm
+from registry.forms import PartialDatesForm, ProcessedImageForm
 
 # The buttons that save and then move the agreement on, beside "Save"
 # (templates/admin/agreements/agreement/submit_line.html). Moves that need a comment (send
@@ -133,6 +133,7 @@ class ParticipationInline(admin.TabularInline):
 
 class SourceInline(admin.StackedInline):
     model = Source
+    form = PartialDatesForm
     formset = SourceFormSet
     formfield_overrides = URL_FORMFIELD
     fields = [

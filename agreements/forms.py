@@ -12,6 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, AgreementRelation, Participation, Role
+from registry.forms import PartialDatesForm
 from registry.models import Institution
 
 # A field of a row of the party inline, whose prefix is its default: Party's related_name.
@@ -147,7 +148,7 @@ class AgreementRelationForm(forms.ModelForm):
         return cleaned_data
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(PartialDatesForm):
     """The page remembers when the agreement was last saved as it was opened; saving over a
     later save by someone else is refused, with what to do, so nothing is silently lost."""
 

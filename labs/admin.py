@@ -8,6 +8,7 @@ from agreements.admin import PUBLISH_PERMISSION, AgreementAdmin
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
 from registry.admin import HistoryAdmin, counted
+from registry.forms import PartialDatesForm
 
 
 class LabHostInline(admin.TabularInline):
@@ -70,6 +71,7 @@ class LabAdmin(HistoryAdmin):
         "hosts__native_name",
         "hosts__acronym",
     ]
+    form = PartialDatesForm
     autocomplete_fields = ["focus_areas"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at", "updated_at"]

@@ -2,7 +2,35 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from registry.dates import DatePrecision, PartialDate
 from registry.images import process_image
+
+
+class PartialDatesForm(forms.ModelForm):
+    """An admin form whose dates may be known to the month or year only (each beside its
+    `<name>_precision` field): "2019-07" or "2019" is read as such, and sets the precision,
+    so that nobody need type a day nobody reported. The model's clean() stores the first day
+    of the period (registry/dates.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.partial_dates():
+            field = self.fields[name]
+            field.input_formats = [*field.input_formats, "%Y-%m", "%Y"]
+
+    def partial_dates(self):
+        return [name for name in self.fields if f"{name}_precision" in self.fields]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in self.partial_dates():
+            try:
+                typed = PartialDate.parse(self.data.get(self.add_prefix(name)) or "")
+            except ValueError:
+                continue  # a date in the usual formats, or none
+            if cleaned_data.get(name) and typed.precision != DatePrecision.DAY:
+                cleaned_data[f"{name}_precision"] = typed.precision
+        return cleaned_data
 
 
 class ProcessedImageForm(forms.ModelForm):

@@ -340,6 +340,24 @@ def test_an_agreement_needs_a_party_to_be_saved(editor_client):
     assert agreement.parties.exists()
 
 
+def test_a_date_typed_as_a_month_or_a_year_is_known_to_that_precision(editor_client):
+    data = new_agreement_data(editor_client, signed_on="2019-07", ends_on="2027")
+    data["signed_on_precision"] = "day"  # what was typed decides
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+    set_row(data, "sources", 0, url="https://news.example.edu/1", published_on="2020")
+
+    assert_saved(editor_client.post(add_agreement_url(), data))
+
+    agreement = Agreement.objects.get()
+    assert (agreement.signed.isoformat(), agreement.ends.isoformat()) == ("2019-07", "2027")
+    assert agreement.sources.get().published_on_precision == "year"
+    lab = LabFactory()
+    data = form_data(editor_client.get(change_url(lab)))
+    assert_saved(editor_client.post(change_url(lab), {**data, "established_on": "2018"}))
+    lab.refresh_from_db()
+    assert (lab.established_on.isoformat(), lab.established_on_precision) == ("2018-01-01", "year")
+
+
 @pytest.mark.parametrize("years", ["0", "-5"])
 def test_a_term_in_years_is_at_least_one_year(editor_client, years):
     data = new_agreement_data(editor_client, term_years=years)
