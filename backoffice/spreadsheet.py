@@ -165,13 +165,16 @@ class Sheet:
             return error
         index = int(match["line"]) - 1
         row, path = self.rows[index], match["path"]
-        column = column_of(path, self.participant_columns[index])
+        column, message = column_of(path, self.participant_columns[index]), match["message"]
+        if message == "is required" and "." in path and path not in SIMPLE_PATHS:
+            # A part of a cell, such as a party's name in "[company]".
+            message = f"{re.findall(r'[a-z_]+', path)[-1]} is required"
         if column is None:
-            return _("row %(row)s: %(message)s") % {"row": row, "message": match["message"]}
+            return _("row %(row)s: %(message)s") % {"row": row, "message": message}
         return _("row %(row)s, column %(column)s: %(message)s") % {
             "row": row,
             "column": column,
-            "message": match["message"],
+            "message": message,
         }
 
 

@@ -233,6 +233,12 @@ def test_confirming_imports_exactly_what_the_preview_counted(publisher):
         (spreadsheet.NAMES, row(parties="Nowhere Institute"), "row 2, column parties: no "),
         (
             spreadsheet.NAMES,
+            row(parties="[company]"),
+            "row 2, column parties: name is required",
+        ),
+        (spreadsheet.NAMES, row(title=""), "row 2, column title: is required"),
+        (
+            spreadsheet.NAMES,
             row(parties="Somewhere [castle]"),
             "row 2, column parties: 'castle' is not one of: university, company",
         ),
@@ -262,6 +268,8 @@ def test_confirming_imports_exactly_what_the_preview_counted(publisher):
         "unknown column",
         "missing column",
         "unknown institution",
+        "a party without a name",
+        "no title",
         "bad kind",
         "signatory for no party",
         "bad term",
