@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from agreements.models import Agreement, AgreementType, Party
-from agreements.public import InstitutionTree, searchable_institutions
-from registry.models import FocusArea, InstitutionKind
+from agreements.public import InstitutionTree, searchable_focus_areas, searchable_institutions
+from registry.models import InstitutionKind
 
 SORTS = {
     "-signed": _("newest first"),
@@ -78,7 +78,7 @@ class AgreementFilter(filters.FilterSet):
         choices=country_choices, method="filter_party_institution", label=_("Country")
     )
     focus_area = filters.ModelMultipleChoiceFilter(
-        queryset=FocusArea.objects.all(),
+        queryset=searchable_focus_areas(),
         to_field_name="slug",
         method="filter_focus_area",
         label=_("Technology"),

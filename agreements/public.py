@@ -119,6 +119,16 @@ def searchable_institutions():
     return Institution.objects.filter(Exists(links))
 
 
+def searchable_focus_areas():
+    """The technologies a search may be narrowed to: those that have a page, of published
+    agreements or public labs (focus_area_detail). Any other is as unknown as a misspelt key."""
+    links = SearchLink.objects.filter(facet=FOCUS_AREA, value=Cast(OuterRef("pk"), CharField()))
+    in_labs = FocusArea.labs.through.objects.filter(
+        focusarea=OuterRef("pk"), lab__in=public_lab_ids()
+    )
+    return FocusArea.objects.filter(Exists(links) | Exists(in_labs))
+
+
 def link_counts(agreements, facet):
     """{value: published agreements} of one facet of the search's links over `agreements`
     (None: every published one). One query."""

@@ -12,7 +12,12 @@ from agreements import facets
 from agreements.facets import Facet, FacetValue
 from people.models import Person, PersonAlias
 from registry.models import Institution, InstitutionAlias
-from tests.factories import AgreementFactory, FocusAreaFactory, PartyFactory
+from tests.factories import (
+    AgreementFactory,
+    FocusAreaFactory,
+    LabAgreementFactory,
+    PartyFactory,
+)
 from tests.search_data import DRAFT_TOKEN, build
 
 pytestmark = pytest.mark.django_db
@@ -186,6 +191,21 @@ def test_an_institution_known_only_from_drafts_is_as_unknown_as_a_misspelt_one(c
     assert result_slugs(draft_only) == result_slugs(unknown)
     api = [client.get(f"/api/agreements/?institution={slug}") for slug in ("nowhere", "zqdraft")]
     assert [response.status_code for response in api] == [400, 400]
+
+
+def test_a_technology_known_only_from_drafts_is_as_unknown_as_a_misspelt_one(client, seeds):
+    AgreementFactory(status="draft").focus_areas.add(FocusAreaFactory(slug="zqdraft-tech"))
+    lab_only = FocusAreaFactory(slug="lab-tech")
+    LabAgreementFactory(agreement=AgreementFactory(status="published")).lab.focus_areas.add(
+        lab_only
+    )
+
+    for slug, known in [("nowhere", False), ("zqdraft-tech", False), ("lab-tech", True)]:
+        page = search(client, f"focus_area={slug}")
+        assert ("Select a valid choice" in page.content.decode()) is not known
+        api = client.get(f"/api/agreements/?focus_area={slug}")
+        download = client.get(f"/agreements/export.csv?focus_area={slug}")
+        assert api.status_code == download.status_code == (200 if known else 400)
 
 
 @pytest.mark.parametrize("download", ["export.csv", "export.xlsx", "export.jsonl"])
