@@ -172,11 +172,6 @@ def institution_detail(request, slug):
     institution = get_object_or_404(
         Institution.objects.select_related("parent").prefetch_related("aliases"), slug=slug
     )
-    if "people" in request.GET:
-        # Its people were paged here (?people=2) before they had a page of their own.
-        people = reverse("agreements:institution-people", args=[institution.slug])
-        page = page_number(request.GET["people"])
-        return redirect(f"{people}?page={page}" if page > 1 else people, permanent=True)
     # A large company's page is the public site's slowest, and the same for every visitor in
     # a language: with SEARCH_CACHE its record is kept as HTML, and served only while each
     # agreement it names is still published, as the search reads its cached results again.
@@ -188,6 +183,13 @@ def institution_detail(request, slug):
     )
     if record is None:
         raise Http404("No published agreement names this institution.")
+    if "people" in request.GET:
+        # Its people were paged here (?people=2) before they had a page of their own. Sent
+        # there only once the institution is known to be public: the address of one known
+        # only from drafts is not found, as any other.
+        people = reverse("agreements:institution-people", args=[institution.slug])
+        page = page_number(request.GET["people"])
+        return redirect(f"{people}?page={page}" if page > 1 else people, permanent=True)
     return render(
         request,
         "agreements/institution_detail.html",

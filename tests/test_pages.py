@@ -472,6 +472,11 @@ def test_institution_page_sends_its_old_pages_of_people_on_to_the_people_page(cl
     assert page.status_code == 301 and page["Location"] == f"{people_of(data.huawei)}?page=2"
     first = client.get(data.huawei.get_absolute_url(), {"people": "x"})
     assert first.status_code == 301 and first["Location"] == people_of(data.huawei)
+    # One known only from drafts is not found, as one that does not exist.
+    secret = InstitutionFactory(slug="zqdraft")
+    PartyFactory(agreement=AgreementFactory(status="draft"), institution=secret)
+    for slug in ("zqdraft", "nowhere"):
+        assert client.get(f"/institutions/{slug}/", {"people": "1"}).status_code == 404
 
 
 @pytest.mark.parametrize(
