@@ -164,9 +164,9 @@ class AgreementFilter(filters.FilterSet):
                 )
             sort = "-signed"
         if sort == "signed":
-            return queryset.order_by("signed_on", "title")
+            return queryset.order_by("signed_on", "title", "pk")
         if sort == "title":
-            return queryset.order_by("title")
+            return queryset.order_by("title", "pk")
         return queryset.order_by(*Agreement._meta.ordering)
 
     def queryset_without(self, name):

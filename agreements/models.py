@@ -147,7 +147,9 @@ class Agreement(models.Model):
     history = HistoricalRecords(m2m_fields=[focus_areas])
 
     class Meta:
-        ordering = [F("signed_on").desc(nulls_last=True), "title"]
+        # Ending in the key, so that agreements of one date and title keep one order: pages
+        # of a search never repeat or skip one, and a download lists them as shown.
+        ordering = [F("signed_on").desc(nulls_last=True), "title", "-pk"]
         permissions = [("publish_agreement", "Can publish and withdraw agreements")]
         constraints = [
             models.CheckConstraint(

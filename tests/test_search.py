@@ -2,6 +2,7 @@
 would show, downloads hold exactly what is on screen, and drafts never show."""
 
 import csv
+import datetime
 import io
 import re
 
@@ -149,6 +150,32 @@ def test_sorting(client, seeds):
     assert result_slugs(search(client, "sort=-signed"))[0] == "iflytek-2021"
     # Relevance puts title matches first.
     assert result_slugs(search(client, "q=ECNU&sort=relevance"))[0] == "ecnu-huawei-2019"
+
+
+@pytest.mark.parametrize("sort", ["", "-signed", "signed", "title", "relevance"])
+def test_agreements_of_one_date_and_title_are_each_listed_once_in_one_order(client, sort):
+    # As press releases title them: many agreements alike but for their parties.
+    alike = [
+        AgreementFactory(
+            title="Strategic cooperation agreement",
+            signed_on=datetime.date(2021, 1, 1),
+            signed_on_precision="day",
+            status="published",
+        ).slug
+        for _ in range(45)
+    ]
+    query = f"q=strategic&sort={sort}"
+
+    pages = [result_slugs(search(client, f"{query}&page={n}")) for n in (1, 2, 3)]
+    api = client.get(f"/api/agreements/?{query}").json()["results"]
+    csv_file = client.get(f"/agreements/export.csv?{query}")
+    download = list(csv.reader(io.StringIO(b"".join(csv_file.streaming_content).decode())))
+
+    # Ties are broken by key: the newest first, unless the order asked for is ascending.
+    expected = alike if sort in ("signed", "title") else alike[::-1]
+    assert sum(pages, []) == expected
+    assert [record["key"] for record in api] == expected
+    assert [row[0] for row in download[1:]] == expected
 
 
 @pytest.mark.parametrize(
