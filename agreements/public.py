@@ -119,6 +119,25 @@ def searchable_institutions():
     return Institution.objects.filter(Exists(links))
 
 
+def public_institution_ids(counts):
+    """The ids of the institutions with a public page (institution_detail), given their
+    `agreement_counts()`: those counted; those someone acted for in a published agreement,
+    or hosting a public lab (a government that witnessed, say); and every institution above
+    one of those, whose page lists its units' people and labs."""
+    acted = Participation.objects.filter(
+        organisation=OuterRef("pk"), agreement__status=Agreement.Status.PUBLISHED
+    )
+    hosts = Institution._meta.get_field("labs").through
+    hosted = hosts.objects.filter(institution=OuterRef("pk"), lab__in=public_lab_ids())
+    others = Institution.objects.filter(Exists(acted) | Exists(hosted)).values_list("pk")
+    found = set(counts)
+    others = {pk for (pk,) in others} - found
+    if others:
+        tree = InstitutionTree()
+        found |= {up for pk in others for up in tree.with_ancestors(pk)}
+    return found
+
+
 def searchable_focus_areas():
     """The technologies a search may be narrowed to: those that have a page, of published
     agreements or public labs (focus_area_detail). Any other is as unknown as a misspelt key."""

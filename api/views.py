@@ -14,6 +14,7 @@ from agreements.models import Agreement
 from agreements.public import (
     agreement_counts,
     focus_area_counts,
+    public_institution_ids,
     public_lab_ids,
     public_participations,
     public_person_ids,
@@ -133,9 +134,9 @@ def serialize_institutions(request, institutions, counts):
     ]
 
 
-def public_institutions(counts):
+def public_institutions(ids):
     return (
-        Institution.objects.filter(pk__in=counts)
+        Institution.objects.filter(pk__in=ids)
         .select_related("parent")
         .prefetch_related("aliases")
         .order_by("name", "pk")
@@ -144,6 +145,7 @@ def public_institutions(counts):
 
 @require_safe
 def institutions(request):
+    # As the site's list: the institutions in published agreements, as party or signing unit.
     counts = agreement_counts()
     found = public_institutions(counts)
     kind = request.GET.get("kind")
@@ -157,9 +159,10 @@ def institutions(request):
 @require_safe
 def institution(request, slug):
     counts = agreement_counts()
+    # Any institution with a public page, a government that only witnessed say, as the site.
     return detail(
         request,
-        public_institutions(counts),
+        public_institutions(public_institution_ids(counts)),
         slug,
         lambda r, found: serialize_institutions(r, found, counts),
     )

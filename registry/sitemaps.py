@@ -12,6 +12,7 @@ from agreements.models import Agreement
 from agreements.public import (
     agreement_counts,
     focus_area_counts,
+    public_institution_ids,
     public_lab_ids,
     public_person_ids,
 )
@@ -38,7 +39,8 @@ class AgreementSitemap(Section):
 
 class InstitutionSitemap(Section):
     def items(self):
-        return Institution.objects.filter(pk__in=agreement_counts()).order_by("slug")
+        public = public_institution_ids(agreement_counts())
+        return Institution.objects.filter(pk__in=public).order_by("slug")
 
 
 class PersonSitemap(Section):

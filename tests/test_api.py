@@ -2,6 +2,7 @@
 the interchange format, and nothing that is not published."""
 
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -9,7 +10,14 @@ from django.test.utils import CaptureQueriesContext
 
 from backoffice.interchange import import_lines
 from backoffice.public import public_records
-from tests.factories import AgreementFactory, PartyFactory, RelationFactory
+from tests.factories import (
+    AgreementFactory,
+    InstitutionFactory,
+    LabAgreementFactory,
+    ParticipationFactory,
+    PartyFactory,
+    RelationFactory,
+)
 from tests.search_data import DRAFT_TOKEN, build
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +143,31 @@ def test_a_draft_is_in_no_api_answer_or_download(client, seeds):
         "/api/focus-areas/secret-area/",
     ]:
         get_json(client, address, status=404)
+
+
+def test_an_institution_with_a_page_is_in_the_sitemap_and_the_api_whatever_its_part(client):
+    published, draft = AgreementFactory(status="published"), AgreementFactory()
+    PartyFactory(agreement=published, institution=InstitutionFactory(slug="party"))
+    ParticipationFactory(
+        agreement=published,
+        organisation=InstitutionFactory(
+            slug="witness-unit", parent=InstitutionFactory(slug="witness-government")
+        ),
+    )
+    LabAgreementFactory(agreement=published).lab.hosts.add(InstitutionFactory(slug="host"))
+    ParticipationFactory(agreement=draft, organisation=InstitutionFactory(slug="secret"))
+
+    public = ["party", "witness-unit", "witness-government", "host"]
+    for slug in public:
+        assert client.get(f"/institutions/{slug}/").status_code == 200, slug
+        assert get_json(client, f"/api/institutions/{slug}/")["slug"] == slug
+    assert client.get("/institutions/secret/").status_code == 404
+    get_json(client, "/api/institutions/secret/", status=404)
+    sitemap = client.get("/sitemap-institutions.xml").content.decode()
+    assert sorted(re.findall(r"/institutions/([^/]+)/</loc>", sitemap)) == sorted(public)
+    # The list is of the institutions in agreements, as on the site.
+    listed = get_json(client, "/api/institutions/")["results"]
+    assert [(r["slug"], r["agreement_count"]) for r in listed] == [("party", 1)]
 
 
 def test_public_records_leave_out_a_draft_even_when_its_key_is_asked_for(rf, seeds):
