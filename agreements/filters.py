@@ -2,6 +2,9 @@
 the API all read their parameters through this one FilterSet."""
 
 import datetime
+import operator
+import unicodedata
+from functools import reduce
 
 import django_filters as filters
 from django import forms
@@ -34,8 +37,16 @@ def matching_terms(terms):
     than a union over eight tables."""
     found = Q()
     for term in terms:
-        found &= Q(search_document__document__matches=term)
+        found &= reduce(
+            operator.or_, (Q(search_document__document__matches=form) for form in forms_of(term))
+        )
     return found
+
+
+def forms_of(term):
+    """A term as typed and, if it differs, as NFKC writes it: Chinese input methods type Latin
+    letters and digits full width (ＥＣＮＵ), which the records hold half width (ECNU)."""
+    return dict.fromkeys([term, unicodedata.normalize("NFKC", term)])
 
 
 def in_use(value):
@@ -183,8 +194,11 @@ def relevance(terms):
     score = Value(0)
     for term in terms:
         score = score + Case(
-            When(search_document__title__matches=term, then=Value(3)),
-            When(search_document__summary__matches=term, then=Value(1)),
+            *(When(search_document__title__matches=form, then=Value(3)) for form in forms_of(term)),
+            *(
+                When(search_document__summary__matches=form, then=Value(1))
+                for form in forms_of(term)
+            ),
             default=Value(0),
             output_field=IntegerField(),
         )

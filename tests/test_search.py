@@ -45,6 +45,7 @@ def search(client, query):
         ("Huawei", {"ecnu-huawei-2019", "tju-china-telecom-huawei-2020"}),
         ("华为", {"ecnu-huawei-2019", "tju-china-telecom-huawei-2020"}),
         ("ECNU", {"ecnu-huawei-2019", "iflytek-2021"}),
+        ("ＥＣＮＵ", {"ecnu-huawei-2019", "iflytek-2021"}),  # typed full width
         ("east china normal", {"ecnu-huawei-2019", "iflytek-2021"}),
         ("smart city", {"tju-china-telecom-huawei-2020"}),
         ("Sun Zhenrong", {"ecnu-huawei-2019"}),
