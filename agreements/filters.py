@@ -193,12 +193,10 @@ def relevance(terms):
     """Title matches first, then summaries; every agreement here matched all terms somewhere."""
     score = Value(0)
     for term in terms:
+        forms = forms_of(term)
         score = score + Case(
-            *(When(search_document__title__matches=form, then=Value(3)) for form in forms_of(term)),
-            *(
-                When(search_document__summary__matches=form, then=Value(1))
-                for form in forms_of(term)
-            ),
+            *(When(search_document__title__matches=form, then=Value(3)) for form in forms),
+            *(When(search_document__summary__matches=form, then=Value(1)) for form in forms),
             default=Value(0),
             output_field=IntegerField(),
         )
