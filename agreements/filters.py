@@ -51,7 +51,10 @@ def forms_of(term):
 
 def in_use(value):
     """Whether a cleaned filter value filters anything (an empty choice does not)."""
-    if isinstance(value, (list, tuple, QuerySet)):
+    if isinstance(value, QuerySet):
+        # A choice of none is an empty queryset: known as such without compiling it.
+        return not value.query.is_empty()
+    if isinstance(value, (list, tuple)):
         return bool(value)
     return value not in (None, "")
 
@@ -122,7 +125,7 @@ class AgreementFilter(filters.FilterSet):
         return queryset.filter(matching_terms(terms)) if terms else queryset
 
     def filter_institution(self, queryset, name, value):
-        if not value:
+        if not in_use(value):
             return queryset
         # Read once per search (the facets apply this filter again to other querysets), and
         # only below the institutions chosen.
@@ -136,19 +139,19 @@ class AgreementFilter(filters.FilterSet):
 
     def filter_party_institution(self, queryset, name, value):
         """`kind` and `country`: fields, named as the parameter, of any party's institution."""
-        if not value:
+        if not in_use(value):
             return queryset
         parties = Party.objects.filter(**{f"institution__{name}__in": value})
         return queryset.filter(pk__in=parties.values("agreement"))
 
     def filter_focus_area(self, queryset, name, value):
-        if not value:
+        if not in_use(value):
             return queryset
         links = Agreement.focus_areas.through.objects.filter(focusarea__in=value)
         return queryset.filter(pk__in=links.values("agreement"))
 
     def filter_type(self, queryset, name, value):
-        return queryset.filter(agreement_type__in=value) if value else queryset
+        return queryset.filter(agreement_type__in=value) if in_use(value) else queryset
 
     def filter_signed_from(self, queryset, name, value):
         return queryset.filter(signed_on__gte=datetime.date(value, 1, 1))

@@ -143,7 +143,7 @@ def searchable_focus_areas():
     agreements or public labs (focus_area_detail). Any other is as unknown as a misspelt key."""
     links = SearchLink.objects.filter(facet=FOCUS_AREA, value=Cast(OuterRef("pk"), CharField()))
     in_labs = FocusArea.labs.through.objects.filter(
-        focusarea=OuterRef("pk"), lab__in=public_lab_ids()
+        focusarea=OuterRef("pk"), lab__agreements__status=Agreement.Status.PUBLISHED
     )
     return FocusArea.objects.filter(Exists(links) | Exists(in_labs))
 
