@@ -119,21 +119,24 @@ def searchable_institutions():
     return Institution.objects.filter(Exists(links))
 
 
-def public_institution_ids(counts):
+def public_institution_ids(counts, within=None):
     """The ids of the institutions with a public page (institution_detail), given their
     `agreement_counts()`: those counted; those someone acted for in a published agreement,
     or hosting a public lab (a government that witnessed, say); and every institution above
-    one of those, whose page lists its units' people and labs."""
+    one of those, whose page lists its units' people and labs. `within`: the InstitutionTree
+    to look in (one institution's, from `below`) rather than the whole registry's."""
     acted = Participation.objects.filter(
         organisation=OuterRef("pk"), agreement__status=Agreement.Status.PUBLISHED
     )
     hosts = Institution._meta.get_field("labs").through
     hosted = hosts.objects.filter(institution=OuterRef("pk"), lab__in=public_lab_ids())
-    others = Institution.objects.filter(Exists(acted) | Exists(hosted)).values_list("pk")
+    candidates = Institution.objects.all()
+    if within is not None:
+        candidates = candidates.filter(pk__in=list(within.parent))
+    others = candidates.filter(Exists(acted) | Exists(hosted)).values_list("pk", flat=True)
     found = set(counts)
-    others = {pk for (pk,) in others} - found
-    if others:
-        tree = InstitutionTree()
+    if others := set(others) - found:
+        tree = within or InstitutionTree()
         found |= {up for pk in others for up in tree.with_ancestors(pk)}
     return found
 

@@ -12,6 +12,7 @@ from agreements.facets import result_count
 from agreements.filters import AgreementFilter
 from agreements.models import Agreement
 from agreements.public import (
+    InstitutionTree,
     agreement_counts,
     focus_area_counts,
     public_institution_ids,
@@ -159,10 +160,13 @@ def institutions(request):
 @require_safe
 def institution(request, slug):
     counts = agreement_counts()
-    # Any institution with a public page, a government that only witnessed say, as the site.
+    # Any institution with a public page, a government that only witnessed say, as the site:
+    # looked for in its own tree.
+    asked = Institution.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    ids = set() if asked is None else public_institution_ids(counts, InstitutionTree.below(asked))
     return detail(
         request,
-        public_institutions(public_institution_ids(counts)),
+        public_institutions(ids),
         slug,
         lambda r, found: serialize_institutions(r, found, counts),
     )
