@@ -489,6 +489,16 @@ class Participation(models.Model):
     def __str__(self):
         return f"{self.person} ({self.get_role_display()})"
 
+    @property
+    def title_alone(self):
+        """The title without the organisation's name at its end: the pages show the
+        organisation beside it, and sources often write "Vice Dean, College of Intelligence
+        and Computing" as the title."""
+        suffix = f", {self.organisation.name}" if self.organisation_id else None
+        if suffix and self.title.endswith(suffix) and len(self.title) > len(suffix):
+            return self.title[: -len(suffix)]
+        return self.title
+
     def clean(self):
         if self.party_id and self.role != Role.SIGNATORY:
             raise ValidationError({"party": _("Only a signatory signs on behalf of a party.")})
@@ -555,6 +565,12 @@ class Photo(models.Model):
 
     def __str__(self):
         return self.caption or self.image_url or f"Photo {self.pk}"
+
+    @property
+    def original_url(self):
+        """The web address the image was found at, to link to; "" for anything else an import
+        may have given (a path on the importer's machine)."""
+        return self.image_url if self.image_url.startswith(("https://", "http://")) else ""
 
 
 class RelationType(models.TextChoices):

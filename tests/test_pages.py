@@ -347,6 +347,29 @@ def test_agreement_page_says_where_to_find_a_photo_whose_file_it_does_not_hold(c
     assert "<img" not in html
     assert '<p class="photo-missing">Not held here: see the sources</p>' in html
     assert "<figcaption>Unveiling the lab.</figcaption>" in html
+    # One whose web address is known links to it; anything else given is not a link.
+    PhotoFactory(agreement=data.tju_2020, image_url="https://news.example.edu/lab.jpg")
+    PhotoFactory(agreement=data.tju_2020, image_url="javascript:alert(1)")
+    html = section(get(client, data.tju_2020.get_absolute_url()), "photos", "sources")
+    assert (
+        '<a href="https://news.example.edu/lab.jpg" rel="nofollow noopener">'
+        "Not held here: see the original</a>"
+    ) in html
+    assert "javascript:" not in html
+    assert html.count("Not held here: see the sources") == 2
+
+
+def test_a_title_that_ends_in_the_organisation_shows_it_once(client, data):
+    participation = data.tju_2020.participations.filter(organisation__isnull=False).first()
+    name = participation.organisation.name
+    participation.title = f"Vice Dean, {name}"
+    participation.save()
+
+    page = get(client, data.tju_2020.get_absolute_url())
+    person = get(client, participation.person.get_absolute_url())
+
+    assert f"Vice Dean, {name}, " not in page and f"Vice Dean, {name}," not in person
+    assert f'Vice Dean, <a href="{participation.organisation.get_absolute_url()}">' in page
 
 
 def test_draft_agreement_page_is_404(client, data):
