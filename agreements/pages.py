@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -74,9 +75,14 @@ def later_app_model(model, relation):
 
 def agreement_detail(request, slug):
     published = Agreement.objects.published()
+    # Staff who may see agreements in the admin preview one not published yet (its "View on
+    # site"), marked as such and never stored by a cache; to anyone else it does not exist.
+    preview = request.user.has_perm("agreements.view_agreement")
     lab_agreements = later_app_model(Agreement, "labagreement").objects.select_related("lab")
     agreement = get_object_or_404(
-        published.select_related("agreement_type").prefetch_related(
+        (Agreement.objects.all() if preview else published)
+        .select_related("agreement_type")
+        .prefetch_related(
             Prefetch("parties", queryset=Party.objects.select_related("institution", "unit")),
             "focus_areas",
             Prefetch(
@@ -108,11 +114,12 @@ def agreement_detail(request, slug):
             signatories[participation.party_id].append(participation)
     relations = [(r.get_type_display(), r.target) for r in agreement.relations.all()]
     relations += [(INVERSE_RELATIONS[r.type], r.source) for r in agreement.incoming_relations.all()]
-    return render(
+    response = render(
         request,
         "agreements/agreement_detail.html",
         {
             "agreement": agreement,
+            "preview": agreement.status != Agreement.Status.PUBLISHED,
             "parties": [(party, signatories[party.pk]) for party in agreement.parties.all()],
             "signatories_without_party": signatories[None],
             "witnesses": [p for p in participations if p.role == Role.WITNESS],
@@ -120,6 +127,9 @@ def agreement_detail(request, slug):
             "relations": relations,
         },
     )
+    if agreement.status != Agreement.Status.PUBLISHED:
+        patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 def institution_list(request):

@@ -31,6 +31,7 @@ from tests.factories import (
     PhotoFactory,
     RelationFactory,
     SourceFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -370,6 +371,28 @@ def test_a_title_that_ends_in_the_organisation_shows_it_once(client, data):
 
     assert f"Vice Dean, {name}, " not in page and f"Vice Dean, {name}," not in person
     assert f'Vice Dean, <a href="{participation.organisation.get_absolute_url()}">' in page
+
+
+@pytest.mark.parametrize("status", ["draft", "review"])
+def test_staff_preview_an_agreement_not_yet_public_and_no_one_else_sees_it(client, status):
+    agreement = AgreementFactory(status=status, title="Zqpreview agreement")
+    PartyFactory(agreement=agreement)
+    address = agreement.get_absolute_url()
+
+    assert client.get(address).status_code == 404
+    client.force_login(UserFactory())  # signed in, but may not see agreements
+    assert client.get(address).status_code == 404
+    client.force_login(UserFactory(group="Editors"))
+    preview = client.get(address)
+
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    label = agreement.get_status_display()
+    assert f"A preview for staff: this agreement is {label}, and not public." in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert "no-store" in preview["Cache-Control"] and "private" in preview["Cache-Control"]
+    client.logout()
+    assert client.get(address).status_code == 404
 
 
 def test_draft_agreement_page_is_404(client, data):
