@@ -259,7 +259,8 @@ def _labelled(name, label, counts, labels):
 def _focus_areas(counts):
     areas = FocusArea.objects.filter(pk__in=[int(pk) for pk in counts]).only("pk", "slug", "name")
     values = [FacetValue(a.slug, a.name, counts[str(a.pk)], False) for a in areas]
-    return Facet("focus_area", _("Technology"), sorted(values, key=lambda v: (-v.count, v.label)))
+    values.sort(key=lambda v: (-v.count, v.label.casefold()))
+    return Facet("focus_area", _("Technology"), values)
 
 
 def _types(counts):

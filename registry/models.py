@@ -160,7 +160,8 @@ class FocusArea(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["name"]
+        # "artificial intelligence" before "Internet of Things", as names are read.
+        ordering = [Lower("name")]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),

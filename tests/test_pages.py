@@ -702,6 +702,15 @@ def test_focus_area_list_counts_published_agreements_and_public_labs(client, dat
     response = client.get(reverse("agreements:focus-area-list"))
     counts = {a.slug: (a.agreement_count, a.lab_count) for a in response.context["areas"]}
     assert counts == {"5g": (1, 1), "ai": (2, 0), "cloud-computing": (1, 1)}
+    # In the order names are read, whatever their case; so are a search's equal counts.
+    data.tju_2020.focus_areas.add(FocusAreaFactory(name="Internet of Things", slug="iot"))
+    data.tju_2020.focus_areas.add(FocusAreaFactory(name="digital government", slug="dg"))
+    listed = client.get(reverse("agreements:focus-area-list")).context["areas"]
+    names = [area.name for area in listed]
+    assert names == sorted(names, key=str.casefold)
+    facet = {f.name: f for f in client.get("/agreements/").context["facets"]}["focus_area"]
+    ones = [value.label for value in facet.values if value.count == 1]
+    assert ones == sorted(ones, key=str.casefold) and "Internet of Things" in ones
 
 
 def test_lab_page_shows_status_hosts_areas_and_published_agreements(client, data):
