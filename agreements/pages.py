@@ -77,10 +77,10 @@ def agreement_detail(request, slug):
     published = Agreement.objects.published()
     # Staff who may see agreements in the admin preview one not published yet (its "View on
     # site"), marked as such and never stored by a cache; to anyone else it does not exist.
-    preview = request.user.has_perm("agreements.view_agreement")
+    staff = request.user.has_perm("agreements.view_agreement")
     lab_agreements = later_app_model(Agreement, "labagreement").objects.select_related("lab")
     agreement = get_object_or_404(
-        (Agreement.objects.all() if preview else published)
+        (Agreement.objects.all() if staff else published)
         .select_related("agreement_type")
         .prefetch_related(
             Prefetch("parties", queryset=Party.objects.select_related("institution", "unit")),
@@ -114,12 +114,13 @@ def agreement_detail(request, slug):
             signatories[participation.party_id].append(participation)
     relations = [(r.get_type_display(), r.target) for r in agreement.relations.all()]
     relations += [(INVERSE_RELATIONS[r.type], r.source) for r in agreement.incoming_relations.all()]
+    preview = agreement.status != Agreement.Status.PUBLISHED
     response = render(
         request,
         "agreements/agreement_detail.html",
         {
             "agreement": agreement,
-            "preview": agreement.status != Agreement.Status.PUBLISHED,
+            "preview": preview,
             "parties": [(party, signatories[party.pk]) for party in agreement.parties.all()],
             "signatories_without_party": signatories[None],
             "witnesses": [p for p in participations if p.role == Role.WITNESS],
@@ -127,7 +128,7 @@ def agreement_detail(request, slug):
             "relations": relations,
         },
     )
-    if agreement.status != Agreement.Status.PUBLISHED:
+    if preview:
         patch_cache_control(response, private=True, no_store=True)
     return response
 
