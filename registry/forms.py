@@ -5,6 +5,8 @@ from django.core.files.uploadedfile import UploadedFile
 from registry.dates import DatePrecision, PartialDate
 from registry.images import process_image
 
+INPUT_FORMATS = {DatePrecision.MONTH: "%Y-%m", DatePrecision.YEAR: "%Y"}
+
 
 class PartialDatesForm(forms.ModelForm):
     """An admin form whose dates may be known to the month or year only (each beside its
@@ -16,7 +18,12 @@ class PartialDatesForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in self.partial_dates():
             field = self.fields[name]
-            field.input_formats = [*field.input_formats, "%Y-%m", "%Y"]
+            field.input_formats = [*field.input_formats, *INPUT_FORMATS.values()]
+            # Shown as it would be typed: a date known to the month is not the 1st of that
+            # month. (Its initial value stays a date, so that an unchanged form is unchanged.)
+            precision = self.initial.get(f"{name}_precision")
+            if precision in INPUT_FORMATS:
+                field.widget.format = INPUT_FORMATS[precision]
 
     def partial_dates(self):
         return [name for name in self.fields if f"{name}_precision" in self.fields]

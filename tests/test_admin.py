@@ -1,8 +1,10 @@
 import io
+import re
 
 import pytest
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -351,6 +353,14 @@ def test_a_date_typed_as_a_month_or_a_year_is_known_to_that_precision(editor_cli
     agreement = Agreement.objects.get()
     assert (agreement.signed.isoformat(), agreement.ends.isoformat()) == ("2019-07", "2027")
     assert agreement.sources.get().published_on_precision == "year"
+    # The form shows them again as typed, not as the first day of their period.
+    page = editor_client.get(change_url(agreement))
+    shown = dict(
+        re.findall(r'name="([^"]*(?:signed|ends|published)_on)" value="([^"]*)"', page.text)
+    )
+    assert shown == {"signed_on": "2019-07", "ends_on": "2027", "sources-0-published_on": "2020"}
+    assert_saved(editor_client.post(change_url(agreement), form_data(page)))
+    assert LogEntry.objects.latest("pk").get_change_message() == "No fields changed."
     lab = LabFactory()
     data = form_data(editor_client.get(change_url(lab)))
     assert_saved(editor_client.post(change_url(lab), {**data, "established_on": "2018"}))
