@@ -1,5 +1,6 @@
 """The review workflow: draft → review → published, sent back or withdrawn with a reason."""
 
+import datetime
 import json
 
 import pytest
@@ -366,6 +367,7 @@ def test_editor_submits_several_with_the_action_and_is_told_of_the_others(editor
 
 def test_awaiting_review_lists_agreements_in_review_longest_waiting_first(publisher):
     first = in_review(title="Waiting longest")
+    first.status_changes.update(at=datetime.datetime(2026, 7, 3, 14, 30, tzinfo=datetime.UTC))
     second = in_review(title="Waiting since later")
     AgreementFactory(title="Only a draft")
     AgreementFactory(title="Already public", status="published")
@@ -380,6 +382,7 @@ def test_awaiting_review_lists_agreements_in_review_longest_waiting_first(publis
     html = page.content.decode()
     assert change_url(first) in html
     assert first.status_changes.get().by.username in html
+    assert "July 3, 2026, 2:30 p.m." in html  # not 07/03/2026, which reads as 7 March
     assert "Only a draft" not in html and "Already public" not in html
 
 
