@@ -114,7 +114,12 @@ class Agreement(models.Model):
         _("key"),
         max_length=100,
         unique=True,
-        help_text=_("Stable identifier, used in addresses and as the key in import files."),
+        help_text=_(
+            "Stable identifier, used in the agreement's address and as its key in import files:"
+            " lower-case letters, digits and hyphens, by convention the main parties' short"
+            " names and the year signed (ecnu-huawei-2019). Changed after publication, it"
+            " changes the public address."
+        ),
     )
     title = models.CharField(max_length=300)
     agreement_type = models.ForeignKey(
