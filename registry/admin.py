@@ -2,7 +2,11 @@ from itertools import pairwise
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.contrib.admin.options import IncorrectLookupParameters, get_content_type_for_model
+from django.contrib.admin.options import (
+    IS_POPUP_VAR,
+    IncorrectLookupParameters,
+    get_content_type_for_model,
+)
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +19,7 @@ from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from registry.forms import InstitutionForm
+from registry.forms import FocusAreaForm, InstitutionForm
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
 
 
@@ -249,6 +253,12 @@ class FocusAreaAdmin(HistoryAdmin):
     list_select_related = ["group"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
+    form = FocusAreaForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.popup = IS_POPUP_VAR in request.GET or IS_POPUP_VAR in request.POST
+        return form
 
     def get_queryset(self, request):
         agreement_count = counted(FocusArea, "agreements")

@@ -1,9 +1,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Value
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from registry.dates import DatePrecision, PartialDate
 from registry.images import process_image
+from registry.models import FocusArea
 
 INPUT_FORMATS = {DatePrecision.MONTH: "%Y-%m", DatePrecision.YEAR: "%Y"}
 
@@ -67,3 +71,27 @@ class ProcessedImageForm(forms.ModelForm):
 class InstitutionForm(ProcessedImageForm):
     image_field = "logo"
     thumbnail_field = "logo_thumbnail"
+
+
+class FocusAreaForm(forms.ModelForm):
+    """Names the focus area that already has the name typed (in any case), so that whoever
+    adds it again, often from an agreement's "+" pop-up, knows which one to choose instead.
+    The admin sets `popup`."""
+
+    popup = False
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        # Compared as the database's unique constraint compares them.
+        same = FocusArea.objects.alias(lower=Lower("name")).filter(lower=Lower(Value(name)))
+        existing = same.exclude(pk=self.instance.pk).first()
+        if existing and self.popup:
+            raise ValidationError(
+                _("“%(name)s” is already in the list: close this window and choose it there."),
+                params={"name": existing.name},
+            )
+        if existing:
+            raise ValidationError(
+                _("There is already a focus area named “%(name)s”."), params={"name": existing.name}
+            )
+        return name

@@ -15,7 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from agreements.models import Agreement, AgreementType, Participation, Photo
-from registry.models import FocusAreaGroup
+from registry.models import FocusArea, FocusAreaGroup
 from tests.factories import (
     AgreementFactory,
     FocusAreaFactory,
@@ -957,3 +957,27 @@ def test_an_action_on_a_key_that_is_not_one_is_a_bad_request(admin_client, addre
     )
     assert confirm.status_code == 200
     assert "Are you sure you want to delete" in confirm.content.decode()
+
+
+@pytest.mark.parametrize(
+    "popup, message",
+    [
+        (
+            True,
+            "“Artificial Intelligence” is already in the list:"
+            " close this window and choose it there.",
+        ),
+        (False, "There is already a focus area named “Artificial Intelligence”."),
+    ],
+)
+def test_a_focus_area_added_again_names_the_one_to_choose(editor_client, popup, message):
+    FocusAreaFactory(name="Artificial Intelligence", slug="ai")
+    query = "?_to_field=id&_popup=1" if popup else ""
+    data = {"name": "artificial intelligence", "slug": "artificial-intelligence"}
+    if popup:
+        data |= {"_popup": "1", "_to_field": "id"}
+
+    response = editor_client.post(reverse("admin:registry_focusarea_add") + query, data)
+
+    assert errors(response) == [message]
+    assert FocusArea.objects.count() == 1
