@@ -1,4 +1,8 @@
+import io
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from agreements.models import Agreement
@@ -12,6 +16,7 @@ pytestmark = [
 ]
 
 PASSWORD = "correct horse battery"
+DEMO = Path(__file__).resolve().parent.parent / "demo" / "agreements.jsonl"
 
 
 def log_in(page, user, next_url):
@@ -76,3 +81,18 @@ def test_editor_drafts_an_agreement_and_a_publisher_publishes_it(page):
     assert agreement.status == Agreement.Status.PUBLISHED
     assert agreement.published_by == publisher
     assert agreement.published_at is not None
+
+
+def test_an_agreements_form_does_not_widen_the_page_past_the_window(page):
+    """Its wide tables (people, photos) scroll in their own box: the fields beside them and
+    the buttons under them stay in view, on a laptop's screen with the admin's sidebar."""
+    width = 1280
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+    log_in(page, UserFactory(group="Editors"), "/admin/")
+    page.set_viewport_size({"width": width, "height": 900})
+    for agreement in Agreement.objects.all():
+        page.goto(f"/admin/agreements/agreement/{agreement.pk}/change/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, agreement.slug
+        last_column = page.locator("#participations-group th").last  # Delete?
+        last_column.scroll_into_view_if_needed()
+        expect(last_column).to_be_in_viewport()
