@@ -33,7 +33,7 @@ from agreements.models import (
     Source,
     StatusChange,
 )
-from registry.admin import URL_FORMFIELD, HistoryAdmin, thumbnail
+from registry.admin import URL_FORMFIELD, HistoryAdmin, TabularInline, thumbnail
 from registry.forms import PartialDatesForm, ProcessedImageForm
 
 # The buttons that save and then move the agreement on, beside "Save"
@@ -65,7 +65,7 @@ class MoveForm(forms.Form):
         )
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(TabularInline):
     """The agreement's moves through the review workflow, newest first; a record, not a form."""
 
     model = StatusChange
@@ -109,7 +109,7 @@ class MovedByFilter(admin.SimpleListFilter):
         return queryset.filter(moved_by=self.value()) if self.value() else queryset
 
 
-class PartyInline(admin.TabularInline):
+class PartyInline(TabularInline):
     model = Party
     formset = PartyFormSet
     fields = ["institution", "unit", "position"]
@@ -119,7 +119,7 @@ class PartyInline(admin.TabularInline):
         return 0 if obj else 2  # most agreements have two parties
 
 
-class ParticipationInline(admin.TabularInline):
+class ParticipationInline(TabularInline):
     model = Participation
     form = ParticipationForm
     formset = ParticipationFormSet
@@ -146,7 +146,7 @@ class SourceInline(admin.StackedInline):
     extra = 1
 
 
-class PhotoInline(admin.TabularInline):
+class PhotoInline(TabularInline):
     model = Photo
     form = ProcessedImageForm
     fields = ["preview", "image", "image_url", "caption", "credit", "position"]
@@ -158,7 +158,7 @@ class PhotoInline(admin.TabularInline):
         return thumbnail(photo.thumbnail)
 
 
-class AgreementRelationInline(admin.TabularInline):
+class AgreementRelationInline(TabularInline):
     model = AgreementRelation
     form = AgreementRelationForm
     fk_name = "source"

@@ -7,11 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from agreements.admin import PUBLISH_PERMISSION, AgreementAdmin
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
-from registry.admin import HistoryAdmin, counted
+from registry.admin import HistoryAdmin, TabularInline, counted
 from registry.forms import PartialDatesForm
 
 
-class LabHostInline(admin.TabularInline):
+class LabHostInline(TabularInline):
     model = LabHost
     autocomplete_fields = ["institution"]
     extra = 1
@@ -47,7 +47,7 @@ class LabAgreementFormSet(BaseInlineFormSet):
                     )
 
 
-class LabAgreementInline(admin.TabularInline):
+class LabAgreementInline(TabularInline):
     model = LabAgreement
     formset = LabAgreementFormSet
     autocomplete_fields = ["agreement"]
@@ -110,7 +110,7 @@ class LabAdmin(HistoryAdmin):
         return lab.agreement_count
 
 
-class AgreementLabInline(admin.TabularInline):
+class AgreementLabInline(TabularInline):
     model = LabAgreement
     autocomplete_fields = ["lab"]
     extra = 0

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Person, PersonAlias
-from registry.admin import HistoryAdmin, counted
+from registry.admin import HistoryAdmin, TabularInline, counted
 
 
-class PersonAliasInline(admin.TabularInline):
+class PersonAliasInline(TabularInline):
     model = PersonAlias
     extra = 1
 

@@ -9,6 +9,7 @@ from django.contrib.admin.options import (
 )
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
@@ -31,6 +32,57 @@ def counted(model, lookup, **options):
     also worked out for the rows an `OFFSET` skips, so a deep page costs more than the first.)"""
     rows = model._default_manager.filter(pk=OuterRef("pk")).order_by()
     return Subquery(rows.annotate(n=Count(lookup, **options)).values("n"))
+
+
+class ReadableChoices:
+    """An admin autocomplete that redraws a form showing only the values its records could
+    have. Django's looks each chosen value up again, so a hand-made request with a value no
+    key can be ("abc") failed with a server error rather than the field's own "Select a
+    valid choice"."""
+
+    def optgroups(self, name, value, attr=None):
+        related = self.field.remote_field
+        options = related.model._meta
+        key = options.get_field(related.field_name) if related.many_to_one else options.pk
+        return super().optgroups(name, [v for v in value if readable(key, v)], attr)
+
+
+def readable(field, value):
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class ReadableAutocompleteSelect(ReadableChoices, AutocompleteSelect):
+    pass
+
+
+class ReadableAutocompleteSelectMultiple(ReadableChoices, AutocompleteSelectMultiple):
+    pass
+
+
+class ReadableAutocompletes:
+    """For a ModelAdmin or an inline: its autocomplete fields are ReadableChoices."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = ReadableAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = ReadableAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class TabularInline(ReadableAutocompletes, admin.TabularInline):
+    """The inline every admin of the registry uses."""
 
 
 class ChangesHelper(HistoricalRecordContextHelper):
@@ -85,7 +137,9 @@ class WithoutDistinct:
         return found, False
 
 
-class HistoryAdmin(DateHierarchyChecked, WithoutDistinct, SimpleHistoryAdmin):
+class HistoryAdmin(
+    ReadableAutocompletes, DateHierarchyChecked, WithoutDistinct, SimpleHistoryAdmin
+):
     """simple_history's page of every change to the object itself, who made it and when, then
     the admin's log of the latest saves through this form. The log also names the changes
     made in the inlines (aliases, parties, people, sources), whose own historical records
@@ -165,12 +219,12 @@ def thumbnail(image):
     return format_html('<img src="{}" alt="" height="48">', image.url) if image else ""
 
 
-class InstitutionAliasInline(admin.TabularInline):
+class InstitutionAliasInline(TabularInline):
     model = InstitutionAlias
     extra = 1
 
 
-class UnitInline(admin.TabularInline):
+class UnitInline(TabularInline):
     """The institution's units (branches, colleges), listed here and edited on their own
     pages, where each names this institution as its parent."""
 

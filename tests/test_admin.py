@@ -981,3 +981,25 @@ def test_a_focus_area_added_again_names_the_one_to_choose(editor_client, popup, 
 
     assert errors(response) == [message]
     assert FocusArea.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "field, message",
+    [
+        ("parties-0-institution", "Select a valid choice."),
+        ("focus_areas", "“abc” is not a valid value."),
+    ],
+)
+def test_a_value_no_record_can_have_in_an_autocomplete_is_a_form_error(
+    editor_client, field, message
+):
+    """Only a hand-made request sends one; the form is shown again with its error."""
+    data = new_agreement_data(editor_client, title="Typed by hand")
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+    data[field] = "abc"
+
+    response = editor_client.post(add_agreement_url(), data)
+
+    assert message in " ".join(str(error) for error in errors(response))
+    assert "Typed by hand" in response.text
+    assert not Agreement.objects.exists()
