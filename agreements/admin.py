@@ -48,6 +48,8 @@ MOVE_DONE = {
     "send_back": _("Sent back to draft."),
     "withdraw": _("Withdrawn to draft."),
 }
+# The titles a move of many agreements lists before asking for its comment; the rest counted.
+MOVES_LISTED = 100
 
 
 class MoveForm(forms.Form):
@@ -349,20 +351,29 @@ class AgreementAdmin(HistoryAdmin):
     def move_selected(self, request, queryset, name):
         transition = TRANSITIONS[name]
         movable = [agreement for agreement in queryset if transition.allowed_from(agreement.status)]
+        skipped = len(queryset) - len(movable)
         comment = ""
         if transition.needs_comment and movable:
             form = MoveForm(
                 request.POST if "apply" in request.POST else None, transition=transition
             )
             if not form.is_valid():
+                # The form posts the selection back as the list posted it (its page's boxes,
+                # and "select all" of its filters), not one field per agreement: the server
+                # refuses a request of more than 1,000 fields.
                 context = {
                     **self.admin_site.each_context(request),
                     "title": transition.label,
                     "opts": self.opts,
                     "transition": transition,
                     "form": form,
-                    "agreements": movable,
+                    "count": len(movable),
+                    "agreements": movable[:MOVES_LISTED],
+                    "more": max(len(movable) - MOVES_LISTED, 0),
+                    "skipped": skipped,
                     "action": request.POST["action"],
+                    "select_across": request.POST.get("select_across", "0"),
+                    "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 }
                 return TemplateResponse(
@@ -376,7 +387,7 @@ class AgreementAdmin(HistoryAdmin):
             % {"move": transition.label, "count": moved},
             messages.SUCCESS if moved else messages.WARNING,
         )
-        if skipped := len(queryset) - len(movable):
+        if skipped:
             self.message_user(
                 request,
                 ngettext(

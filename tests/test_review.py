@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
-from agreements.models import TRANSITIONS, Agreement, StatusChange
+from agreements.models import TRANSITIONS, Agreement, AgreementType, StatusChange
 from backoffice.interchange import export_lines, import_lines
 from backoffice.reports import REPORTS, run
 from tests.factories import AgreementFactory, PartyFactory, SignedAgreementFactory, UserFactory
@@ -324,6 +325,15 @@ def test_an_unknown_move_is_404(publisher):
     assert response.status_code == 404
 
 
+def hidden_fields(page):
+    """What the page's form sends besides what is typed in it."""
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    fields = {}
+    for name, value in found:
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
 def test_publisher_sends_back_several_with_one_comment(publisher):
     waiting = [in_review(), in_review()]
     draft = AgreementFactory()
@@ -334,15 +344,49 @@ def test_publisher_sends_back_several_with_one_comment(publisher):
     client = logged_in(publisher)
     asked = client.post(reverse("admin:agreements_agreement_changelist"), selected)
     assert asked.status_code == 200
-    assert len(asked.context["agreements"]) == 2  # the draft cannot be sent back
+    assert asked.context["count"] == 2  # the draft cannot be sent back
+    assert "1 agreement will be left as it is: only an agreement in review" in asked.text
     done = client.post(
         reverse("admin:agreements_agreement_changelist"),
-        {**selected, "_selected_action": [a.pk for a in waiting], "apply": "1", "comment": "No."},
+        {**hidden_fields(asked), "comment": "No."},
     )
     assert done.status_code == 302
     assert [status_of(agreement) for agreement in waiting] == ["draft", "draft"]
     assert status_of(draft) == "draft"
     assert StatusChange.objects.filter(to_status="draft", comment="No.").count() == 2
+    assert messages_of(done) == [
+        "Send back to draft: 2 agreements.",
+        "1 agreement was left as it is: only an agreement in review can be sent back.",
+    ]
+
+
+def test_publisher_withdraws_every_agreement_a_filter_selects(publisher, settings):
+    """"Select all" of a filtered list, with a reason: the form asking for it carries the
+    selection as the list does, not one field per agreement, which the server refuses past
+    its limit of fields (DATA_UPLOAD_MAX_NUMBER_FIELDS: 1,000)."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 12
+    published = AgreementFactory.create_batch(15, status="published")
+    other_type = AgreementType.objects.exclude(pk=published[0].agreement_type_id).first()
+    kept = AgreementFactory(status="published", agreement_type=other_type)
+    changelist = reverse("admin:agreements_agreement_changelist")
+    chosen = f"{changelist}?agreement_type__id__exact={published[0].agreement_type_id}"
+    client = logged_in(publisher)
+    asked = client.post(
+        chosen,
+        {
+            "action": "withdraw_selected",
+            "select_across": "1",
+            "_selected_action": [a.pk for a in published[:3]],  # the boxes of its first page
+        },
+    )
+    assert asked.context["count"] == 15
+
+    done = client.post(chosen, {**hidden_fields(asked), "comment": "Wrongly published."})
+
+    assert done.status_code == 302
+    assert messages_of(done) == ["Withdraw: 15 agreements."]
+    assert {status_of(agreement) for agreement in published} == {"draft"}
+    assert status_of(kept) == "published"
 
 
 def test_editor_submits_several_with_the_action_and_is_told_of_the_others(editor):
