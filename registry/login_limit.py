@@ -9,6 +9,7 @@ count in, need no models, authentication backend or middleware of a third party.
 
 import functools
 import hashlib
+import unicodedata
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,7 +29,9 @@ def client_address(request):
 
 
 def failures_key(request):
-    username = request.POST.get("username", "").strip().casefold()
+    # The account as the sign-in form reads it (Django's UsernameField normalises to NFKC:
+    # "ｐublisher" signs in as "publisher"), so that no other spelling gets tries of its own.
+    username = unicodedata.normalize("NFKC", request.POST.get("username", "")).strip().casefold()
     pair = f"{username}\n{client_address(request)}".encode()
     return "login-failures:" + hashlib.sha256(pair).hexdigest()
 
