@@ -361,7 +361,7 @@ def test_publisher_sends_back_several_with_one_comment(publisher):
 
 
 def test_publisher_withdraws_every_agreement_a_filter_selects(publisher, settings):
-    """"Select all" of a filtered list, with a reason: the form asking for it carries the
+    """Select all of a filtered list, with a reason: the form asking for it carries the
     selection as the list does, not one field per agreement, which the server refuses past
     its limit of fields (DATA_UPLOAD_MAX_NUMBER_FIELDS: 1,000)."""
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 12
