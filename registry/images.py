@@ -42,7 +42,9 @@ def process_image(upload):
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data))
-            image_format = probe.format
+            # Some phones write MPO: a JPEG with more pictures after it (a preview, a depth
+            # map). Its first picture is the photo, stored as the JPEG it is.
+            image_format = "JPEG" if probe.format == "MPO" else probe.format
             width, height = probe.size
             if image_format not in ACCEPTED_FORMATS:
                 raise ValidationError(_("Only JPEG, PNG and WebP images are accepted."))
@@ -80,8 +82,12 @@ def _encode(image, image_format, max_side):
     copy.thumbnail((max_side, max_side))
     if image_format == "JPEG" and copy.mode not in ("RGB", "L"):
         copy = copy.convert("RGB")
+    # Saved without exif= and with nothing of the original's info but what its pixels need (a
+    # palette's transparent colour): no metadata is kept, not even a JPEG's comment, which
+    # Pillow would otherwise copy.
+    copy.info = {key: value for key, value in copy.info.items() if key == "transparency"}
     buffer = io.BytesIO()
-    copy.save(buffer, format=image_format)  # no exif= or info: metadata stays behind
+    copy.save(buffer, format=image_format)
     return ContentFile(
         buffer.getvalue(), name=f"{uuid.uuid4().hex}.{ACCEPTED_FORMATS[image_format]}"
     )

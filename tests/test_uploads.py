@@ -155,15 +155,33 @@ def gps_exif():
 
 
 def test_a_stored_jpeg_keeps_no_metadata():
-    original = image_bytes("JPEG", exif=gps_exif())
-    assert Image.open(io.BytesIO(original)).getexif()  # the camera's data is there to begin with
+    original = image_bytes("JPEG", exif=gps_exif(), comment=b"<script>alert(1)</script>")
+    with Image.open(io.BytesIO(original)) as image:  # the camera's data is there to begin with
+        assert image.getexif() and image.info["comment"]
 
     processed = process_image(upload("ceremony.jpg", original))
 
     for stored in (processed.image, processed.thumbnail):
-        with Image.open(io.BytesIO(stored.read())) as image:
+        data = stored.read()
+        with Image.open(io.BytesIO(data)) as image:
             assert not image.getexif()
-            assert "exif" not in image.info
+            assert "exif" not in image.info and "comment" not in image.info
+        assert b"alert(1)" not in data
+
+
+def test_a_phones_jpeg_with_more_pictures_in_it_is_stored_as_its_photo():
+    """Some phones write MPO: a JPEG followed by more pictures (a preview, a depth map)."""
+    buffer = io.BytesIO()
+    photo, depth_map = Image.new("RGB", (40, 30), "teal"), Image.new("RGB", (40, 30), "black")
+    photo.save(buffer, format="MPO", save_all=True, append_images=[depth_map])
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+
+    processed = process_image(upload("IMG_0001.JPG", buffer.getvalue()))
+
+    with Image.open(io.BytesIO(processed.image.read())) as stored:
+        assert (stored.format, stored.size, getattr(stored, "n_frames", 1)) == ("JPEG", (40, 30), 1)
+        assert stored.getpixel((20, 15))[1] > 100  # teal, the photo itself
+    assert processed.image.name.endswith(".jpg")
 
 
 def test_a_stored_png_keeps_no_text_and_nothing_after_the_image():
@@ -296,3 +314,15 @@ def test_behind_nginx_a_drafts_photo_is_still_not_found(client, settings, photo_
 
     assert response.status_code == 404
     assert not response.has_header("X-Accel-Redirect")
+
+
+def test_a_logo_keeps_its_transparent_colour():
+    logo = Image.new("P", (40, 30), 1)
+    logo.putpalette([255, 255, 255, 200, 0, 0] + [0] * 762)
+    buffer = io.BytesIO()
+    logo.save(buffer, format="PNG", transparency=1)
+
+    processed = process_image(upload("logo.png", buffer.getvalue()))
+
+    with Image.open(io.BytesIO(processed.image.read())) as stored:
+        assert stored.convert("RGBA").getpixel((20, 15))[3] == 0
