@@ -113,3 +113,11 @@ def test_the_example_environment_file_lists_no_unknown_setting():
     known |= set(COMPOSE["services"]["app"]["environment"])
 
     assert sorted(env_example_names() - known) == []
+
+
+def test_the_proxies_trusted_are_compose_s_two_unless_told_and_none_for_make_serve():
+    """A count too high lets a client write its own address and escape the sign-in limit:
+    `make serve` with the example file as it is trusts no X-Forwarded-For."""
+    app = COMPOSE["services"]["app"]["environment"]
+    assert app["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-2}"
+    assert not re.search(r"^TRUSTED_PROXY_COUNT=", ENV_EXAMPLE, re.MULTILINE)
