@@ -34,7 +34,7 @@ from agreements.filters import AgreementFilter
 from agreements.models import Agreement, Participation, Party, Role
 from labs.models import Lab, LabAgreement
 from registry.dates import DatePrecision, truncate
-from registry.models import Institution, InstitutionKind
+from registry.models import FocusArea, Institution, InstitutionKind
 
 SCOPES = [
     ("published", _("published agreements only")),
@@ -64,6 +64,14 @@ class ReportFilter(AgreementFilter):
         label=_("Signed on or before (date)"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The search offers what the public may see; staff counting drafts may choose any
+        # institution or technology (counting published agreements, one only drafts name
+        # counts none).
+        self.filters["institution"].queryset = Institution.objects.all()
+        self.filters["focus_area"].queryset = FocusArea.objects.all()
 
     def filter_status(self, queryset, name, value):
         if value == "all":

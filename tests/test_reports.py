@@ -212,6 +212,24 @@ def test_reports_count_published_agreements_unless_told_to_count_drafts(demo):
     )
 
 
+def test_drafts_are_counted_by_what_only_drafts_name(demo):
+    """The search's filters choose among public institutions and technologies; a report that
+    counts drafts may choose those only drafts name."""
+    draft = Agreement.objects.get(slug="ecnu-huawei-2019")
+    draft.withdraw(by=None, reason="Retracted by the source.")
+    startup = InstitutionFactory(name="Draft-only Robotics", kind=InstitutionKind.COMPANY)
+    PartyFactory(agreement=draft, institution=startup)
+    draft.focus_areas.add(FocusAreaFactory(slug="soft-robotics"))
+
+    assert rows("companies", status="draft", institution=[startup.slug]) == [
+        ("Draft-only Robotics", 1, 3),
+        ("Huawei Technologies", 1, 3),
+    ]
+    assert rows("countries", status="all", focus_area=["soft-robotics"]) == [("China", "CN", 1)]
+    # Counting published agreements only, it counts none.
+    assert rows("countries", institution=[startup.slug]) == []
+
+
 def test_a_bad_filter_gives_errors_and_no_rows(demo):
     result = run(REPORTS["countries"], {"signed_from": "soon", "days": 0})
     assert set(result.errors) == {"signed_from", "days"}
