@@ -19,6 +19,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from xhtml2pdf import pisa
 
+from agreements.charts import text_width
 from agreements.exports import neutralise
 
 FORMATS = {
@@ -66,7 +67,7 @@ def chart_layout(points, *, label_width=240, bar_space=300, row=20):
     bars = []
     for index, (label, value) in enumerate(shown):
         width = round(bar_space * max(value, 0) / most, 1)
-        text = label if len(label) <= 40 else label[:39] + "…"
+        text = fitted(label, label_width - 6)
         y = index * row + 4
         bars.append(Bar(text, value, y, width, y + 11, label_width + width + 6))
     return Chart(
@@ -76,6 +77,16 @@ def chart_layout(points, *, label_width=240, bar_space=300, row=20):
         label_width=label_width,
         left_out=len(points) - len(shown),
     )
+
+
+def fitted(label, width, *, size=11):
+    """The label, cut with an ellipsis where it would be wider than `width` px at `size` px (a
+    Chinese character is twice as wide as a Latin letter)."""
+    if text_width(label, size) <= width:
+        return label
+    while label and text_width(label + "…", size) > width:
+        label = label[:-1]
+    return label + "…"
 
 
 def chart_svg(result, *, font="Helvetica, Arial, sans-serif"):

@@ -161,7 +161,8 @@ class Result:
     def chart(self):
         """[(label, value), ...]: one bar per row."""
         labels, value = self.report.chart_labels, self.report.chart_value
-        return [(" · ".join(str(row[i]) for i in labels), row[value]) for row in self.rows]
+        # Joined by a comma, which every font has (the PDF's Chinese one has no "·").
+        return [(", ".join(str(row[i]) for i in labels), row[value]) for row in self.rows]
 
 
 def display(form, name):

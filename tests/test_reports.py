@@ -5,6 +5,7 @@ import csv
 import datetime
 import io
 import json
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -363,6 +364,29 @@ def test_pdf_in_the_chinese_interface_is_readable(demo, publisher_client):
         text = pdf_text(download(publisher_client, "companies", "pdf").content)
     assert "Huawei Technologies" in text
     assert "■" not in text
+
+
+def test_pdf_in_chinese_wraps_its_lines_and_fits_its_chart_labels(demo, publisher_client):
+    """Chinese has no spaces to break a line at: a long description or name ran off the page,
+    and a chart's label was cut at its start."""
+    name = "中国电信股份有限公司天津分公司智慧城市与数字政府创新研究院"
+    company = InstitutionFactory(name=name, kind=InstitutionKind.COMPANY)
+    PartyFactory(agreement=AgreementFactory(status="published"), institution=company)
+    publisher_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    with translation.override(None):
+        companies = pdf_text(download(publisher_client, "companies", "pdf").content)
+        per_year = pdf_text(download(publisher_client, "per-year-by-kind", "pdf").content)
+    with translation.override("zh-hans"):
+        description = str(REPORTS["per-year-by-kind"].description)
+
+    def unwrapped(text):
+        return re.sub(r"\s", "", text)
+
+    assert unwrapped(description) in unwrapped(per_year)
+    assert "2019,高校" in unwrapped(per_year)  # the chart's year and kind, and what joins them
+    assert name in unwrapped(companies)  # the table's cell, on two lines
+    # The chart's label, from its start, cut short where it would be wider than its room.
+    assert re.search(r"^中国电信股份有限公司\w+…$", companies, re.MULTILINE)
 
 
 def test_report_command_writes_the_files_the_admin_downloads(demo, publisher_client, tmp_path):
