@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from django.db import connection
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from agreements.models import Agreement, Participation, Party, Role, Source
 from registry.addresses import route
@@ -49,8 +50,10 @@ def page_addresses(request):
 
 
 def neutralise(value):
-    """A cell a spreadsheet would run as a formula is prefixed so that it shows as text."""
-    text = "" if value is None else str(value)
+    """A cell a spreadsheet would run as a formula is prefixed so that it shows as text, and
+    the control characters no spreadsheet holds (all but tab and line breaks: openpyxl
+    refuses the cell) are left out."""
+    text = "" if value is None else ILLEGAL_CHARACTERS_RE.sub("", str(value))
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
@@ -86,7 +89,9 @@ def rows(agreements, *, absolute_url, with_status=False):
         if with_status:
             row.append(status)
         # neutralise(), written out: every cell is text, and a call per cell cost a tenth of
-        # a download.
+        # a download. (Control characters are rare: one search a row finds them.)
+        if ILLEGAL_CHARACTERS_RE.search("".join(row)):
+            row = [ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row]
         yield [f"'{cell}" if cell[:1] in FORMULA_FIRST else cell for cell in row]
 
 

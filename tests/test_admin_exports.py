@@ -157,6 +157,20 @@ def test_formula_like_cells_are_neutralised_in_csv_and_xlsx_exports(publisher_cl
     assert cells[4] == "'+1-2"
 
 
+def test_a_control_character_a_spreadsheet_cannot_hold_is_left_out_of_csv_and_xlsx(
+    publisher_client,
+):
+    """Saved before the importer refused them, or typed in the admin: the download still
+    works (openpyxl refuses such a cell, which made every XLSX holding it a server error)."""
+    AgreementFactory(title="Strategic\u0007cooperation", place="Tianjin\u000b")
+    (row,) = csv_rows(publisher_client.get(export_url("csv")))
+    assert (row["title"], row["place"]) == ("Strategiccooperation", "Tianjin")
+    response = publisher_client.get(export_url("xlsx"))
+    assert response.status_code == 200
+    _header, cells = load_workbook(io.BytesIO(response.content)).active.values
+    assert (cells[1], cells[4]) == ("Strategiccooperation", "Tianjin")
+
+
 def make_agreements(start, stop):
     kind = AgreementType.objects.get(slug="cooperation")
     institution = InstitutionFactory()

@@ -648,6 +648,10 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
             agreement(photos=[{"image_url": "a\u0000b.png"}]),
             "line 2: photos[0].image_url: contains a NUL character",
         ),
+        (
+            agreement(title="Strategic\u0007cooperation"),
+            "line 2: title: contains a control character (\\u0007)",
+        ),
     ],
     ids=[
         "unknown type",
@@ -670,6 +674,7 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
         "lone surrogate in a key",
         "NUL in a text",
         "NUL in a photo path",
+        "a control character",
     ],
 )
 def test_a_file_with_one_bad_line_is_rejected_whole(bad_line, expected):

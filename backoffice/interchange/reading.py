@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from agreements.models import (
     Agreement,
@@ -176,6 +177,10 @@ class Line:
             return ""
         if "\x00" in value:  # JSON may carry one; PostgreSQL refuses it in any text
             self.error(path, "contains a NUL character (\\u0000)")
+            return ""
+        # Invisible, and no spreadsheet holds them (the downloads leave them out).
+        if control := ILLEGAL_CHARACTERS_RE.search(value):
+            self.error(path, f"contains a control character (\\u{ord(control[0]):04x})")
             return ""
         value = value.strip()
         if value and (problem := text_check(model, field_name)(value)):
