@@ -960,3 +960,17 @@ def test_bulk_write_stores_what_bulk_create_would_and_the_database_refuses_alike
     # A row the database refuses (a slug taken) raises Django's error, on every database.
     with pytest.raises(IntegrityError), transaction.atomic():
         writing.bulk_write(Institution, [InstitutionFactory.build(slug=stored.slug)])
+
+
+def test_each_line_is_told_what_it_did_when_new_agreements_follow_stored_ones():
+    """As the admin's preview shows them, line by line."""
+    AgreementFactory(slug="stored-1")
+
+    report = import_lines(
+        [agreement(key="stored-1"), agreement(key="new-2")], dry_run=True, details=True
+    )
+
+    assert [(number, summary["agreements"]) for number, summary in report.by_line()] == [
+        (1, {"updated": ["TJU and Huawei cooperation agreement (stored-1)"]}),
+        (2, {"created": ["TJU and Huawei cooperation agreement (new-2)"]}),
+    ]

@@ -280,6 +280,7 @@ class Importer:
                 self.apply_stored()
             return
         self.apply_stored()
+        self.report.line = line.number  # which applying the lines before it moved
         self.rows.start(line)
         self.add(data)
         if self.batch >= BATCH_LINES:
