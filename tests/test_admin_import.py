@@ -421,6 +421,39 @@ def test_too_many_rows_are_refused(editor, monkeypatch):
     assert problems(response)[0].startswith("More than 2 rows")
 
 
+def test_an_interchange_file_of_too_many_lines_is_refused(editor, monkeypatch):
+    monkeypatch.setattr(spreadsheet, "MAX_ROWS", 2)
+    lines = "\n".join(agreement(key=f"k-{n}") for n in range(3))
+
+    response = preview(editor, SimpleUploadedFile("a.jsonl", lines.encode()))
+
+    assert problems(response) == [
+        "More than 2 lines: split the file, or import it with manage.py import_agreements."
+    ]
+
+
+def test_a_file_changing_more_stored_agreements_than_a_page_has_time_for_is_refused(
+    publisher, monkeypatch
+):
+    """Each stored agreement a line names is compared before and after (some 35 ms): a few
+    hundred took longer than the server gives a page, which then failed."""
+    monkeypatch.setattr(import_views, "MAX_UPDATES", 2)
+    for n in range(3):
+        AgreementFactory(slug=f"k-{n}")
+    three = "\n".join(agreement(key=f"k-{n}") for n in range(3))
+    two_and_a_new_one = "\n".join(agreement(key=f"k-{n}") for n in (0, 1, 5))
+
+    refused = preview(publisher, SimpleUploadedFile("a.jsonl", three.encode()))
+    shown = preview(publisher, SimpleUploadedFile("b.jsonl", two_and_a_new_one.encode()))
+
+    assert problems(refused) == [
+        "The file changes 3 stored agreements; this page takes at most 2 at a time. Split the"
+        " file, or import it with manage.py import_agreements."
+    ]
+    assert not shown.context.get("problems")
+    assert shown.context["token"]  # its preview, to confirm
+
+
 # Interchange files
 
 
