@@ -50,6 +50,9 @@ MOVE_DONE = {
 }
 # The titles a move of many agreements lists before asking for its comment; the rest counted.
 MOVES_LISTED = 100
+# The most agreements one action moves: each is checked, recorded and logged (some 40 ms on
+# PostgreSQL), and the page must be done within the 30 s the server gives it (bin/start).
+MAX_MOVES = 500
 
 
 class MoveForm(forms.Form):
@@ -350,6 +353,15 @@ class AgreementAdmin(HistoryAdmin):
 
     def move_selected(self, request, queryset, name):
         transition = TRANSITIONS[name]
+        if (selected := queryset.count()) > MAX_MOVES:
+            message = _(
+                "%(count)d agreements are selected; a move takes at most %(limit)d at a time. "
+                "Choose fewer, or narrow the list with its filters first."
+            )
+            self.message_user(
+                request, message % {"count": selected, "limit": MAX_MOVES}, messages.ERROR
+            )
+            return None
         movable = [agreement for agreement in queryset if transition.allowed_from(agreement.status)]
         skipped = len(queryset) - len(movable)
         comment = ""

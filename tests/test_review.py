@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
+from agreements import admin as agreements_admin
 from agreements.models import TRANSITIONS, Agreement, AgreementType, StatusChange
 from backoffice.interchange import export_lines, import_lines
 from backoffice.reports import REPORTS, run
@@ -387,6 +388,25 @@ def test_publisher_withdraws_every_agreement_a_filter_selects(publisher, setting
     assert messages_of(done) == ["Withdraw: 15 agreements."]
     assert {status_of(agreement) for agreement in published} == {"draft"}
     assert status_of(kept) == "published"
+
+
+def test_a_move_of_more_agreements_than_a_page_has_time_for_is_refused(publisher, monkeypatch):
+    """Each move is checked, recorded and logged (some 40 ms): a thousand took longer than
+    the server gives a page, which then failed part of the way through."""
+    monkeypatch.setattr(agreements_admin, "MAX_MOVES", 2)
+    drafts = SignedAgreementFactory.create_batch(3)
+
+    response = logged_in(publisher).post(
+        reverse("admin:agreements_agreement_changelist"),
+        {"action": "publish_selected", "_selected_action": [a.pk for a in drafts], "index": 0},
+    )
+
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        "3 agreements are selected; a move takes at most 2 at a time. Choose fewer, or narrow"
+        " the list with its filters first."
+    ]
+    assert {status_of(agreement) for agreement in drafts} == {"draft"}
 
 
 def test_editor_submits_several_with_the_action_and_is_told_of_the_others(editor):
