@@ -289,6 +289,7 @@ def render_preview(request, chosen, token, report, lines, *, warning=""):
         "token": token,
         "summary": report.totals(),
         "lines": lines_done,
+        "withdrawn": sorted(report.withdrawn),
         "warning": warning,
         "confirm_url": reverse("agreement_import:confirm"),
     }

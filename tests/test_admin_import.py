@@ -18,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 
 from agreements.models import Agreement, StatusChange
 from backoffice import import_views, spreadsheet
+from backoffice.interchange import import_lines
 from people.models import Person
 from registry.models import Institution, InstitutionKind
 from tests.factories import AgreementFactory, InstitutionFactory, UserFactory
@@ -455,6 +456,22 @@ def test_a_file_changing_more_stored_agreements_than_a_page_has_time_for_is_refu
 
 
 # Interchange files
+
+
+def test_the_preview_warns_of_published_agreements_a_file_takes_off_the_site(publisher):
+    """A line without a status is a draft: a publisher correcting a published agreement's
+    summary with one would withdraw it, where only "1 updated" was said."""
+    assert not import_lines([agreement(status="published")]).errors
+    corrected = agreement(summary="Corrected.")  # no status
+
+    shown = preview(publisher, SimpleUploadedFile("a.jsonl", corrected.encode()))
+    kept = preview(publisher, SimpleUploadedFile("b.jsonl", agreement(status="published").encode()))
+
+    assert shown.context["withdrawn"] == ["TJU and Huawei cooperation agreement (tju-huawei-2020)"]
+    assert "This import takes 1 published agreement off the public site" in shown.text
+    assert "taken off the public site (no longer published): 1" in shown.context["summary"][-1]
+    assert kept.context["withdrawn"] == []
+    assert "off the public site" not in kept.text
 
 
 def test_an_interchange_file_imports_after_its_preview(editor):

@@ -92,6 +92,9 @@ class Report:
     changes: int = 0  # how many records were created or updated, to tell a line that changes any
     # How many of those were not agreements: what an agreement's export shows of others.
     shared_changes: int = 0
+    # Published agreements the import takes off the public site, "title (key)": their lines'
+    # status is another, or none, which is draft. Easily done unawares, so always told.
+    withdrawn: list = field(default_factory=list)
 
     def record(self, kind, instance, outcome):
         pk = instance.pk
@@ -134,6 +137,11 @@ class Report:
             counts = self.counts(kind)
             lines.append(
                 f"{kind}: " + ", ".join(f"{counts[outcome]} {outcome}" for outcome in outcomes)
+            )
+        if self.withdrawn:
+            lines.append(
+                f"taken off the public site (no longer published): {len(self.withdrawn)}, "
+                + "; ".join(sorted(self.withdrawn))
             )
         return lines
 
@@ -707,6 +715,8 @@ class Importer:
         if changed:
             agreement.save()
         if agreement.status != moved_from:
+            if moved_from == Agreement.Status.PUBLISHED:
+                self.report.withdrawn.append(f"{agreement.title} ({agreement.slug})")
             # A move of the review workflow made by a file, recorded as every move is.
             StatusChange.objects.create(
                 agreement=agreement,
