@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from registry.forms import FocusAreaForm, InstitutionForm
+from registry.history import part_changes
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
 
 
@@ -140,10 +141,10 @@ class WithoutDistinct:
 class HistoryAdmin(
     ReadableAutocompletes, DateHierarchyChecked, WithoutDistinct, SimpleHistoryAdmin
 ):
-    """simple_history's page of every change to the object itself, who made it and when, then
-    the admin's log of the latest saves through this form. The log also names the changes
-    made in the inlines (aliases, parties, people, sources), whose own historical records
-    that page does not show."""
+    """simple_history's page of every change to the object itself, who made it and when; then
+    the changes to its parts edited in the inlines (aliases, parties, people, sources), each
+    kept in the history of its own model (registry/history.py); then the admin's log of the
+    latest saves through this form."""
 
     object_history_template = "admin/history_with_form_log.html"
     form_log_length = 100
@@ -185,7 +186,9 @@ class HistoryAdmin(
             newer.history_delta_changes = helper.context_for_delta_changes(delta)
 
     def history_view(self, request, object_id, extra_context=None):
-        key_or_404(self.model, object_id)
+        key = key_or_404(self.model, object_id)
+        record = self.model._base_manager.filter(pk=key).first()
+        parts = part_changes(record, self.inlines, limit=self.form_log_length) if record else []
         form_log = (
             LogEntry.objects.filter(
                 content_type=get_content_type_for_model(self.model), object_id=unquote(object_id)
@@ -193,7 +196,7 @@ class HistoryAdmin(
             .select_related("user")
             .order_by("-action_time")[: self.form_log_length]
         )
-        extra_context = {**(extra_context or {}), "form_log": form_log}
+        extra_context = {**(extra_context or {}), "form_log": form_log, "part_changes": parts}
         return super().history_view(request, object_id, extra_context)
 
 

@@ -4,16 +4,20 @@
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import Agreement
 from tests.factories import (
     InstitutionFactory,
+    ParticipationFactory,
     SignedAgreementFactory,
+    SourceFactory,
     UserFactory,
 )
-from tests.test_admin import form_data
+from tests.test_admin import form_data, set_row
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +91,55 @@ def test_a_move_of_the_workflow_shows_in_the_history_as_a_change_of_status(edito
     agreement.submit(by=editor)
     response = logged_in(editor).get(history_url(agreement))
     assert ("Status", "draft", "in review") in changes_listed(response)
+
+
+def part_changes_listed(response):
+    """The rows of the history page's table of changes to the record's parts, as text."""
+    table = re.search(r'<div class="module" id="part-changes">(.*?)</table>', response.text, re.S)
+    rows = re.findall(r"<tr>(.*?)</tr>", table[1], re.S) if table else []
+    return [
+        [
+            " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ][2:]
+        for row in rows[1:]
+    ]
+
+
+def test_agreement_history_lists_changes_to_its_people_sources_and_parties(editor):
+    """They are edited in the agreement's form, each kept in its own model's history."""
+    agreement = SignedAgreementFactory()
+    ParticipationFactory(agreement=agreement, person__name="Sun Zhenrong", title="President")
+    SourceFactory(agreement=agreement, title="Signed in Shanghai")
+    client = logged_in(editor)
+    data = form_data(client.get(change_url(agreement)))
+    data["participations-0-title"] = "Vice President"
+    data["sources-0-DELETE"] = "on"
+    set_row(data, "parties", 1, institution=InstitutionFactory(name="Huawei").pk)
+    assert client.post(change_url(agreement), data).status_code == 302
+
+    listed = part_changes_listed(client.get(history_url(agreement)))
+
+    assert [
+        "Changed participation: Sun Zhenrong (witness)",
+        "Title: President → Vice President",
+    ] in listed
+    assert ["Removed source: Signed in Shanghai", ""] in listed
+    assert ["Added party: Huawei", ""] in listed
+
+
+def test_the_history_of_parts_takes_as_many_queries_however_many_changed(editor):
+    agreement = SignedAgreementFactory()
+    client = logged_in(editor)
+    ParticipationFactory(agreement=agreement)
+    with CaptureQueriesContext(connection) as few:
+        client.get(history_url(agreement))
+    ParticipationFactory.create_batch(5, agreement=agreement)
+    SourceFactory.create_batch(3, agreement=agreement)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(history_url(agreement))
+    assert len(part_changes_listed(response)) == 10
+    assert len(many) == len(few)
 
 
 def test_institution_history_lists_each_field_changed(editor):
