@@ -9,8 +9,10 @@ from registry.addresses import record_url
 def public_reader(request):
     """The records of published agreements, read a chunk at a time (`.read(pks)`), as a
     download is: a file that imports into another registry."""
+    # A photo's web address as it was given; any other (a path an import read the image
+    # from, on the server) names nothing anyone else can read: the image held here instead.
     return AgreementRecords(
-        public=True, photo_address=lambda photo: photo.image_url or public_image(photo, request)
+        public=True, photo_address=lambda photo: photo.original_url or public_image(photo, request)
     )
 
 

@@ -5,20 +5,24 @@ import json
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.interchange import import_lines
 from backoffice.public import public_records
+from registry.images import process_image
 from tests.factories import (
     AgreementFactory,
     InstitutionFactory,
     LabAgreementFactory,
     ParticipationFactory,
     PartyFactory,
+    PhotoFactory,
     RelationFactory,
 )
 from tests.search_data import DRAFT_TOKEN, build
+from tests.test_uploads import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +246,29 @@ def test_a_head_request_answers_as_get_does_without_the_body(client, seeds):
         response = client.head(address)
         assert response.status_code == 200, address
         assert response["Content-Type"] == "application/json"
+
+
+def test_a_photo_read_from_a_file_on_the_server_is_given_by_its_public_address(
+    client, media_in_tmp
+):
+    """Not by the path it was imported from, which names a folder of the server and which no
+    one else can read; an address on the web it came from is given as it is."""
+    agreement = AgreementFactory(title="Photographed signing", status="published")
+    PartyFactory(agreement=agreement)
+    processed = process_image(SimpleUploadedFile("c.png", image_bytes("PNG")))
+    PhotoFactory(
+        agreement=agreement,
+        image_url="/srv/imports/2019/ceremony.png",
+        image=processed.image,
+        thumbnail=processed.thumbnail,
+    )
+    PhotoFactory(agreement=agreement, image_url="../photos/lost.png")
+    PhotoFactory(agreement=agreement, image_url="https://news.example.edu/signing.jpg")
+
+    (record,) = get_json(client, "/api/agreements/?q=Photographed")["results"]
+
+    addresses = [photo["image_url"] for photo in record["photos"]]
+    assert re.fullmatch(r"http://testserver/media/photos/\w+\.png", addresses[0])
+    assert addresses[1:] == [None, "https://news.example.edu/signing.jpg"]
+    downloaded = client.get("/agreements/export.jsonl?q=Photographed")
+    assert "/srv/imports" not in b"".join(downloaded.streaming_content).decode()
