@@ -316,6 +316,14 @@ def translate(numbered_rows):
                 )
             else:
                 values[column] = value
+        for column in ROLES:
+            for item in items(values.get(column, "")):
+                if item.count("|") > 2:  # nothing of it may be left out without a word
+                    message = _(
+                        "row %(row)s, column %(column)s: “%(item)s” has more parts than "
+                        "name | title | organisation"
+                    )
+                    sheet.errors.append(message % {"row": number, "column": column, "item": item})
         record, participant_columns = to_record(values)
         sheet.lines.append(json.dumps(record, ensure_ascii=False))
         sheet.rows.append(number)

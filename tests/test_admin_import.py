@@ -264,6 +264,12 @@ def test_confirming_imports_exactly_what_the_preview_counted(publisher):
             row(term_years="9" * 5000),
             "row 2, column term_years: expected a whole number of years",
         ),
+        (
+            spreadsheet.NAMES,
+            row(witnesses="Li Peng | Dean | Tongji University | 2019"),
+            "row 2, column witnesses: “Li Peng | Dean | Tongji University | 2019” has more"
+            " parts than name | title | organisation",
+        ),
     ],
     ids=[
         "unknown column",
@@ -277,6 +283,7 @@ def test_confirming_imports_exactly_what_the_preview_counted(publisher):
         "unknown type",
         "a digit that is no number",
         "a number int() refuses",
+        "a participant of four parts",
     ],
 )
 def test_problems_name_their_row_and_column(editor, header, values, expected):
