@@ -974,3 +974,23 @@ def test_each_line_is_told_what_it_did_when_new_agreements_follow_stored_ones():
         (1, {"updated": ["TJU and Huawei cooperation agreement (stored-1)"]}),
         (2, {"created": ["TJU and Huawei cooperation agreement (new-2)"]}),
     ]
+
+
+def test_a_file_in_another_form_than_json_lines_is_told_what_to_do():
+    """Said once, at the start: not "is not UTF-8" or "not valid JSON" on every line."""
+    one = json.loads(agreement())
+    utf16 = (agreement() + "\n" + agreement(key="other") + "\n").encode("utf-16")
+    pretty = json.dumps(one, indent=2).encode()
+    array = json.dumps([one, one]).encode()
+
+    assert import_lines(io.BytesIO(utf16)).errors == [
+        "line 1: agreement: the file is UTF-16, not UTF-8: save it as UTF-8"
+    ]
+    assert import_lines(io.BytesIO(pretty)).errors[0] == (
+        "line 1: agreement: not valid JSON: each agreement is one JSON object on a line of its"
+        " own (JSON Lines), and this one is written over several"
+    )
+    assert import_lines(io.BytesIO(array)).errors == [
+        "line 1: agreement: expected a JSON object: each agreement is one JSON object on a line"
+        " of its own (JSON Lines), not one array of them all"
+    ]

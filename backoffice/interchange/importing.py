@@ -71,6 +71,7 @@ WEB_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]+:", re.IGNORECASE)
 # small enough that its rows take little memory.
 BATCH_LINES = 500
 IMPORT_COMMENT = "Set by an import."
+UTF_16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # how a UTF-16 file begins (Excel's "Unicode text")
 EMPTY_FILE = "The file holds no agreements."
 CHANGE_PERMISSION = "agreements.change_agreement"
 PUBLISH_PERMISSION = "agreements.publish_agreement"
@@ -200,6 +201,12 @@ def read_lines(lines):
     when there is none to read)."""
     line_of_key = {}
     for number, text in enumerate(physical_lines(lines), start=1):
+        if number == 1 and isinstance(text, bytes) and text[:2] in UTF_16_MARKS:
+            # Each line would be "not UTF-8": said once, with what to do.
+            line = Line(number)
+            line.error("agreement", "the file is UTF-16, not UTF-8: save it as UTF-8")
+            yield line, None
+            return
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8")

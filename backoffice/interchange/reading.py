@@ -304,6 +304,10 @@ def without_repeats(pairs):
     return value
 
 
+# What a file of JSON that is not JSON Lines is told.
+ONE_A_LINE = "each agreement is one JSON object on a line of its own (JSON Lines)"
+
+
 def read_line(number, text):
     """The line's problems, and the agreement it describes (None when there is none to read)."""
     line = Line(number)
@@ -313,10 +317,21 @@ def read_line(number, text):
         line.error("agreement", f"{error.args[0]!r} is given twice in one object")
         return line, None
     except ValueError as error:  # JSONDecodeError, or a number of more than 4,300 digits
-        line.error("agreement", f"not valid JSON: {error}")
+        if text.strip() in ("{", "["):
+            line.error(
+                "agreement", f"not valid JSON: {ONE_A_LINE}, and this one is written over several"
+            )
+        else:
+            line.error("agreement", f"not valid JSON: {error}")
         return line, None
     except RecursionError:
         line.error("agreement", "not valid JSON here: nested too deeply")
+        return line, None
+    if isinstance(value, list):
+        line.error(
+            "agreement",
+            f"expected a JSON object: {ONE_A_LINE}, not one array of them all",
+        )
         return line, None
     if not isinstance(value, dict):
         line.error("agreement", "expected a JSON object")
