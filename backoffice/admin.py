@@ -5,8 +5,10 @@ to the back office, and agreements may not import from it."""
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
@@ -194,3 +196,40 @@ class NotDuplicateAdmin(MergePermissions, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self.has_view_permission(request)
+
+
+# What each staff group may do (the permissions are given by migration 0001_staff_groups), as
+# the page of a user says it: the administrator choosing a group need not know the permissions.
+STAFF_GROUPS = {
+    "Editors": _(
+        "enter and correct agreements, institutions, people and labs, import files and submit "
+        "drafts for review; they change drafts only and cannot publish"
+    ),
+    "Publishers": _(
+        "also review: publish, send back, withdraw and restore agreements, delete records and "
+        "edit agreement types"
+    ),
+}
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "groups" in form.base_fields:
+            roles = "; ".join(f"{name}: {what}" for name, what in STAFF_GROUPS.items())
+            form.base_fields["groups"].help_text = _(
+                "%(roles)s. Without “Staff status” no group lets anyone sign in."
+            ) % {"roles": roles}
+        return form
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        if not user.is_staff and user.groups.filter(name__in=STAFF_GROUPS).exists():
+            message = _(
+                "%(user)s cannot sign in to the back office until “Staff status” is ticked."
+            )
+            self.message_user(request, message % {"user": user.get_username()}, messages.WARNING)

@@ -166,3 +166,24 @@ def test_editors_can_neither_publish_nor_delete_whole_records():
     assert editors.isdisjoint(whole)
     assert "agreements.publish_agreement" in publishers
     assert whole <= publishers
+
+
+def test_a_users_page_says_what_each_group_may_do_and_warns_of_no_staff_status(admin_client):
+    user = UserFactory(is_staff=False)
+    page = admin_client.get(f"/admin/auth/user/{user.pk}/change/")
+    assert "Editors: enter and correct agreements" in page.text
+    assert "Publishers: also review: publish, send back, withdraw" in page.text
+    data = {
+        "username": user.username,
+        "groups": [Group.objects.get(name="Editors").pk],
+        "date_joined_0": "2026-12-07",
+        "date_joined_1": "09:00:00",
+        "is_active": "on",
+    }
+
+    response = admin_client.post(f"/admin/auth/user/{user.pk}/change/", data, follow=True)
+
+    assert user.groups.filter(name="Editors").exists()
+    assert f"{user.username} cannot sign in to the back office until “Staff status” is ticked." in [
+        str(message) for message in response.context["messages"]
+    ]
