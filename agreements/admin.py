@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -273,11 +274,16 @@ class AgreementAdmin(HistoryAdmin):
         """The status, and who last moved it, when (from with_last_move())."""
         if agreement.moved_at is None:
             return agreement.get_status_display()
-        return _("%(status)s — %(by)s, %(when)s") % {
+        state = _("%(status)s — %(by)s, %(when)s") % {
             "status": agreement.get_status_display(),
             "by": agreement.moved_by or _("unknown"),
-            "when": date_format(timezone.localtime(agreement.moved_at), "SHORT_DATETIME_FORMAT"),
+            "when": date_format(timezone.localtime(agreement.moved_at), "DATETIME_FORMAT"),
         }
+        # Why it was sent back or withdrawn (or what the submitter said), where whoever is to
+        # act on it looks first.
+        if agreement.move_comment:
+            return f"{state}: “{Truncator(agreement.move_comment).chars(100)}”"
+        return state
 
     def has_publish_permission(self, request):
         return request.user.has_perm(PUBLISH_PERMISSION)

@@ -475,6 +475,16 @@ def test_changelist_shows_state_and_who_moved_it_in_a_fixed_number_of_queries(
     assert f"in review — {submitter}," in response.content.decode()
 
 
+def test_changelist_shows_why_a_draft_was_sent_back_to_whoever_may_correct_it(publisher, editor):
+    agreement = in_review()
+    agreement.send_back(by=publisher, comment="Add the second source, from Huawei's site.")
+
+    response = logged_in(editor).get(reverse("admin:agreements_agreement_changelist"))
+
+    assert f"draft — {publisher.username}," in response.text
+    assert "“Add the second source, from Huawei&#x27;s site.”" in response.text
+
+
 def test_changelist_filters_by_who_last_moved(publisher, editor):
     mine, theirs = SignedAgreementFactory(), SignedAgreementFactory()
     mine.submit(by=editor)
