@@ -52,6 +52,21 @@ class ReportFilter(AgreementFilter):
     status = filters.ChoiceFilter(
         choices=SCOPES, method="filter_status", label=_("Agreements"), empty_label=None
     )
+    # The search's, but of every institution and technology: the search offers those the
+    # public may see, and a report may count drafts (counting published agreements, one that
+    # only drafts name counts none).
+    institution = filters.ModelMultipleChoiceFilter(
+        queryset=Institution.objects.all(),
+        to_field_name="slug",
+        method="filter_institution",
+        label=_("Institution"),
+    )
+    focus_area = filters.ModelMultipleChoiceFilter(
+        queryset=FocusArea.objects.all(),
+        to_field_name="slug",
+        method="filter_focus_area",
+        label=_("Technology"),
+    )
     signed_after = filters.DateFilter(
         field_name="signed_on",
         lookup_expr="gte",
@@ -64,14 +79,6 @@ class ReportFilter(AgreementFilter):
         label=_("Signed on or before (date)"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The search offers what the public may see; staff counting drafts may choose any
-        # institution or technology (counting published agreements, one only drafts name
-        # counts none).
-        self.filters["institution"].queryset = Institution.objects.all()
-        self.filters["focus_area"].queryset = FocusArea.objects.all()
 
     def filter_status(self, queryset, name, value):
         if value == "all":
