@@ -75,13 +75,17 @@ class YearFilter(filters.Filter):
     field_class = YearField
 
 
+def records_by_slug(queryset, *, method, label):
+    """A filter of records named by their slugs, any number of them (`?focus_area=5g&...`)."""
+    return filters.ModelMultipleChoiceFilter(
+        queryset=queryset, to_field_name="slug", method=method, label=label
+    )
+
+
 class AgreementFilter(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
-    institution = filters.ModelMultipleChoiceFilter(
-        queryset=searchable_institutions(),
-        to_field_name="slug",
-        method="filter_institution",
-        label=_("Institution"),
+    institution = records_by_slug(
+        searchable_institutions(), method="filter_institution", label=_("Institution")
     )
     kind = filters.MultipleChoiceFilter(
         choices=InstitutionKind.choices,
@@ -91,18 +95,10 @@ class AgreementFilter(filters.FilterSet):
     country = filters.MultipleChoiceFilter(
         choices=country_choices, method="filter_party_institution", label=_("Country")
     )
-    focus_area = filters.ModelMultipleChoiceFilter(
-        queryset=searchable_focus_areas(),
-        to_field_name="slug",
-        method="filter_focus_area",
-        label=_("Technology"),
+    focus_area = records_by_slug(
+        searchable_focus_areas(), method="filter_focus_area", label=_("Technology")
     )
-    type = filters.ModelMultipleChoiceFilter(
-        queryset=AgreementType.objects.all(),
-        to_field_name="slug",
-        method="filter_type",
-        label=_("Type"),
-    )
+    type = records_by_slug(AgreementType.objects.all(), method="filter_type", label=_("Type"))
     signed_from = YearFilter(method="filter_signed_from", label=_("Signed from (year)"))
     signed_to = YearFilter(method="filter_signed_to", label=_("Signed to (year)"))
     has_lab = filters.ChoiceFilter(

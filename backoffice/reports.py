@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
-from agreements.filters import AgreementFilter
+from agreements.filters import AgreementFilter, records_by_slug
 from agreements.models import Agreement, Participation, Party, Role
 from labs.models import Lab, LabAgreement
 from registry.dates import DatePrecision, truncate
@@ -55,17 +55,11 @@ class ReportFilter(AgreementFilter):
     # The search's, but of every institution and technology: the search offers those the
     # public may see, and a report may count drafts (counting published agreements, one that
     # only drafts name counts none).
-    institution = filters.ModelMultipleChoiceFilter(
-        queryset=Institution.objects.all(),
-        to_field_name="slug",
-        method="filter_institution",
-        label=_("Institution"),
+    institution = records_by_slug(
+        Institution.objects.all(), method="filter_institution", label=_("Institution")
     )
-    focus_area = filters.ModelMultipleChoiceFilter(
-        queryset=FocusArea.objects.all(),
-        to_field_name="slug",
-        method="filter_focus_area",
-        label=_("Technology"),
+    focus_area = records_by_slug(
+        FocusArea.objects.all(), method="filter_focus_area", label=_("Technology")
     )
     signed_after = filters.DateFilter(
         field_name="signed_on",
