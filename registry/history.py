@@ -31,13 +31,14 @@ class PartChange:
 
 def part_changes(record, inlines, *, limit):
     """The latest `limit` changes to the parts of `record` that the `inlines` (InlineModelAdmin
-    classes) edit and whose models keep a history; a query per such model, and one per model
-    their rows point to."""
+    classes) edit and whose models keep a history; a query per such model, and one per other
+    foreign key of theirs."""
     changes = []
     for inline in inlines:
         model = inline.model
         if not hasattr(model, "history"):
             continue
+        # The key the inline's form set joins on, found as Django's inlines find it.
         key = _get_foreign_key(type(record), model, fk_name=inline.fk_name)
         versions = list(
             model.history.filter(**{key.attname: record.pk})
