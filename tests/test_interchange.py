@@ -822,9 +822,25 @@ def test_a_photo_given_as_a_local_path_is_read_relative_to_the_file(tmp_path):
     import_lines([agreement(photos=photos)], base_dir=tmp_path)
 
     photo = Photo.objects.get()
-    assert photo.image_url == "images/signing.png"
+    # Kept as the path of the file it was read from, wherever the next import's file is.
+    assert photo.image_url == str(tmp_path / "images" / "signing.png")
     assert photo.image and photo.thumbnail
-    assert json.loads(export_all())["photos"][0]["image_url"] == "images/signing.png"
+    assert json.loads(export_all())["photos"][0]["image_url"] == photo.image_url
+
+
+def test_a_photo_read_from_a_relative_path_survives_export_and_import_elsewhere(tmp_path):
+    (tmp_path / "signing.png").write_bytes(png())
+    import_lines([agreement(photos=[{"image_url": "signing.png"}])], base_dir=tmp_path)
+    exported = export_all()
+    Agreement.objects.all().delete()
+    elsewhere = tmp_path / "exports"
+    elsewhere.mkdir()
+
+    report = import_lines([exported], base_dir=elsewhere)
+
+    assert report.errors == []
+    assert Photo.objects.get().image
+    assert export_all() == exported
 
 
 def test_a_photo_address_is_kept_and_not_downloaded(tmp_path):

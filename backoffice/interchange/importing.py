@@ -14,6 +14,7 @@ rolled back, so that importing a file again adds no rows and no history, and the
 as unchanged.
 """
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -681,11 +682,11 @@ class Importer:
         )
         photos = []
         for position, photo_data in enumerate(data.photos):
-            address = photo_data.image_url or None
+            address = self.local_path(photo_data.image_url) or photo_data.image_url or None
             photo = Photo(
                 caption=photo_data.caption,
                 credit=photo_data.credit,
-                image_url=photo_data.image_url,
+                image_url=address or "",
                 position=position,
             )
             if stored[address]:
@@ -697,6 +698,13 @@ class Importer:
 
     def reads_file(self, address):
         return address and self.base_dir and not WEB_ADDRESS.match(address)
+
+    def local_path(self, address):
+        """The whole path of a file a photo is read from, as it is kept and exported: a path
+        relative to the import's file means nothing beside another file."""
+        if self.reads_file(address):
+            return os.path.normpath(self.base_dir / address)  # an absolute one stays as it is
+        return None
 
     def read_image(self, photo_data, line):
         path = self.base_dir / photo_data.image_url  # an absolute path stays as it is
