@@ -1002,10 +1002,10 @@ def test_a_file_in_another_form_than_json_lines_is_told_what_to_do():
     assert import_lines(io.BytesIO(utf16)).errors == [
         "line 1: agreement: the file is UTF-16, not UTF-8: save it as UTF-8"
     ]
-    assert import_lines(io.BytesIO(pretty)).errors[0] == (
+    assert import_lines(io.BytesIO(pretty)).errors == [
         "line 1: agreement: not valid JSON: each agreement is one JSON object on a line of its"
-        " own (JSON Lines), and this one is written over several"
-    )
+        " own (JSON Lines), and this file is written over several"
+    ]
     assert import_lines(io.BytesIO(array)).errors == [
         "line 1: agreement: expected a JSON object: each agreement is one JSON object on a line"
         " of its own (JSON Lines), not one array of them all"

@@ -37,7 +37,7 @@ from agreements.models import (
 )
 from agreements.search_index import refreshed_once
 from backoffice.interchange.exporting import export_lines, photo_address
-from backoffice.interchange.reading import Line, at, read_line
+from backoffice.interchange.reading import ONE_A_LINE, Line, at, read_line
 from backoffice.interchange.references import (
     CREATED,
     MATCHED,
@@ -201,6 +201,7 @@ def read_lines(lines):
     """Each non-blank line read, one at a time: (its Line, the agreement it describes or None
     when there is none to read)."""
     line_of_key = {}
+    first = True  # no line read yet
     for number, text in enumerate(physical_lines(lines), start=1):
         if number == 1 and isinstance(text, bytes) and text[:2] in UTF_16_MARKS:
             # Each line would be "not UTF-8": said once, with what to do.
@@ -220,6 +221,14 @@ def read_lines(lines):
             text = text.removeprefix("\ufeff")  # a byte order mark, as some editors write
         if not text.strip():
             continue
+        if first and text.strip() in ("{", "["):
+            # JSON written over several lines: each line would be "not valid JSON".
+            line = Line(number)
+            message = f"not valid JSON: {ONE_A_LINE}, and this file is written over several"
+            line.error("agreement", message)
+            yield line, None
+            return
+        first = False
         line, agreement = read_line(number, text)
         if agreement is not None and agreement.key in line_of_key:
             line.error("key", f"{agreement.key!r} is the key of line {line_of_key[agreement.key]}")

@@ -317,12 +317,7 @@ def read_line(number, text):
         line.error("agreement", f"{error.args[0]!r} is given twice in one object")
         return line, None
     except ValueError as error:  # JSONDecodeError, or a number of more than 4,300 digits
-        if text.strip() in ("{", "["):
-            line.error(
-                "agreement", f"not valid JSON: {ONE_A_LINE}, and this one is written over several"
-            )
-        else:
-            line.error("agreement", f"not valid JSON: {error}")
+        line.error("agreement", f"not valid JSON: {error}")
         return line, None
     except RecursionError:
         line.error("agreement", "not valid JSON here: nested too deeply")
