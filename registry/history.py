@@ -10,6 +10,8 @@ from django.forms.models import _get_foreign_key
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from registry.dates import PartialDate
+
 # Changed whenever a row above it is removed: listed, it would bury what did change.
 UNLISTED = {"position", "updated_at"}
 ACTIONS = {"+": _("Added"), "~": _("Changed"), "-": _("Removed")}
@@ -23,6 +25,8 @@ class PartChange:
     kind: str  # the part's model, as the admin names it
     label: str
     fields: list = field(default_factory=list)  # (field's name, old, new)
+    # Changed, but its earlier values were never recorded: an import wrote it in bulk.
+    unrecorded: bool = False
 
     @property
     def action_label(self):
@@ -65,6 +69,11 @@ def related_records(model, versions, *, skip):
         target = fk.related_model
         names_from = [f.name for f in target._meta.concrete_fields if f.is_relation]
         found[fk.name] = target._base_manager.select_related(*names_from).in_bulk(keys)
+        if (gone := keys - found[fk.name].keys()) and hasattr(target, "history"):
+            # Deleted since (a person removed once nothing named them): named as they were.
+            last = target.history.filter(id__in=gone).order_by("id", "-history_date")
+            for version in last:
+                found[fk.name].setdefault(version.id, version.instance)
     return found
 
 
@@ -82,17 +91,32 @@ def part_change(version, older, record, key, related):
         kind=type(instance)._meta.verbose_name,
         label=label(instance),
     )
-    if older is not None and version.history_type == "~":
+    if version.history_type == "~" and older is None:
+        part.unrecorded = True
+    elif version.history_type == "~":
         delta = version.diff_against(older, excluded_fields=UNLISTED | {key.name})
-        part.fields = [
-            (
-                capfirst(instance._meta.get_field(changed.field).verbose_name),
-                shown(instance, changed.field, changed.old, related),
-                shown(instance, changed.field, changed.new, related),
-            )
-            for changed in delta.changes
-        ]
+        for name in dict.fromkeys(date_of(instance, change.field) for change in delta.changes):
+            if hasattr(instance, f"{name}_precision"):  # a partial date, shown as one
+                old, new = (partial(v, name) for v in (older, version))
+            else:
+                attname = instance._meta.get_field(name).attname  # a key, not its record
+                old, new = (
+                    shown(instance, name, getattr(v, attname), related) for v in (older, version)
+                )
+            verbose_name = capfirst(instance._meta.get_field(name).verbose_name)
+            part.fields.append((verbose_name, old, new))
     return part
+
+
+def date_of(instance, name):
+    """A partial date's precision changes with its date: both are shown as that date."""
+    date = name.removesuffix("_precision")
+    return date if date != name and hasattr(instance, date) else name
+
+
+def partial(version, name):
+    value = PartialDate.from_fields(getattr(version, name), getattr(version, f"{name}_precision"))
+    return value.isoformat() if value else "—"
 
 
 def label(instance):

@@ -1,6 +1,7 @@
 """Each record's history in the admin: what changed, field by field, who and when; publishers
 (and only they) restore an earlier version, which never changes what the public sees."""
 
+import datetime
 import re
 
 import pytest
@@ -9,10 +10,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agreements.models import Agreement
+from agreements.models import Agreement, Participation
 from tests.factories import (
     InstitutionFactory,
     ParticipationFactory,
+    PersonFactory,
     SignedAgreementFactory,
     SourceFactory,
     UserFactory,
@@ -126,6 +128,38 @@ def test_agreement_history_lists_changes_to_its_people_sources_and_parties(edito
     ] in listed
     assert ["Removed source: Signed in Shanghai", ""] in listed
     assert ["Added party: Huawei", ""] in listed
+
+
+def test_the_history_of_parts_names_what_is_gone_and_says_what_it_does_not_know(editor):
+    agreement = SignedAgreementFactory()
+    # Written as an import writes, in bulk: no history of its own.
+    (imported,) = Participation.objects.bulk_create(
+        [Participation(agreement=agreement, person=PersonFactory(name="Liu Gang"), role="witness")]
+    )
+    SourceFactory(
+        agreement=agreement,
+        title="Signed",
+        published_on=datetime.date(2019, 7, 1),
+        published_on_precision="month",
+    )
+    gone = ParticipationFactory(agreement=agreement, person__name="Hao Guoqiang", role="signatory")
+    client = logged_in(editor)
+    data = form_data(client.get(change_url(agreement)))
+    row = {data[f"participations-{n}-id"]: n for n in range(2)}
+    data[f"participations-{row[imported.pk]}-title"] = "Mayor"
+    data[f"participations-{row[gone.pk]}-DELETE"] = "on"
+    data["sources-0-published_on"] = "2020"
+    assert client.post(change_url(agreement), data).status_code == 302
+    gone.person.delete()  # nothing names them any more
+
+    listed = part_changes_listed(client.get(history_url(agreement)))
+
+    assert ["Removed participation: Hao Guoqiang (signatory)", ""] in listed
+    assert [
+        "Changed participation: Liu Gang (witness)",
+        "Its earlier values were not recorded: an import wrote it.",
+    ] in listed
+    assert ["Changed source: Signed", "Published on: 2019-07 → 2020"] in listed
 
 
 def test_the_history_of_parts_takes_as_many_queries_however_many_changed(editor):
