@@ -230,6 +230,6 @@ class StaffUserAdmin(UserAdmin):
         user = form.instance
         if not user.is_staff and user.groups.filter(name__in=STAFF_GROUPS).exists():
             message = _(
-                "%(user)s cannot sign in to the back office until “Staff status” is ticked."
+                "“%(user)s” cannot sign in to the back office until “Staff status” is ticked."
             )
             self.message_user(request, message % {"user": user.get_username()}, messages.WARNING)

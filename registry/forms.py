@@ -95,3 +95,8 @@ class FocusAreaForm(forms.ModelForm):
                 _("There is already a focus area named “%(name)s”."), params={"name": existing.name}
             )
         return name
+
+    def validate_unique(self):
+        if self.has_error("name"):  # the same focus area: that its slug is taken says no more
+            return
+        super().validate_unique()

@@ -184,6 +184,7 @@ def test_a_users_page_says_what_each_group_may_do_and_warns_of_no_staff_status(a
     response = admin_client.post(f"/admin/auth/user/{user.pk}/change/", data, follow=True)
 
     assert user.groups.filter(name="Editors").exists()
-    assert f"{user.username} cannot sign in to the back office until “Staff status” is ticked." in [
-        str(message) for message in response.context["messages"]
-    ]
+    assert (
+        f"“{user.username}” cannot sign in to the back office until “Staff status” is ticked."
+        in [str(message) for message in response.context["messages"]]
+    )
