@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from people.models import Person
@@ -392,27 +393,39 @@ class StatusChange(models.Model):
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
+def position_field():
+    """A row's place among its agreement's parties, people, sources or photos."""
+    return models.PositiveSmallIntegerField(pgettext_lazy("order", "position"), default=0)
+
+
 class Party(models.Model):
     """An institution that is party to an agreement, and the unit of it that actually signed
     (a branch, a college, a business group), if the source names one."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="parties")
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="parties")
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        related_name="parties",
+        verbose_name=pgettext_lazy("field", "institution"),
+    )
     unit = models.ForeignKey(
         Institution,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="parties_as_unit",
+        verbose_name=_("unit"),
         help_text=_("The part of the institution that signed, if the source names one."),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = position_field()
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name_plural = "parties"
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "institution"], name="party_institution_once"
@@ -447,10 +460,15 @@ class Participation(models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="participations"
     )
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="participations")
-    role = models.CharField(max_length=10, choices=Role.choices)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="participations", verbose_name=_("person")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
     title = models.CharField(
-        max_length=300, blank=True, help_text=_("The title the person held at the time.")
+        pgettext_lazy("a person's", "title"),
+        max_length=300,
+        blank=True,
+        help_text=_("The title the person held at the time."),
     )
     organisation = models.ForeignKey(
         Institution,
@@ -458,6 +476,7 @@ class Participation(models.Model):
         null=True,
         blank=True,
         related_name="participations",
+        verbose_name=_("organisation"),
         help_text=_("Where the person worked at the time; need not be a party."),
     )
     # RESTRICT, not PROTECT: deleting a party a signatory signed for is refused, but deleting
@@ -470,12 +489,13 @@ class Participation(models.Model):
         related_name="signatories",
         verbose_name=_("signed on behalf of"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = position_field()
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("participation")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "person", "role"], name="participation_once_per_role"
@@ -516,19 +536,22 @@ class Source(models.Model):
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="sources")
     url = models.URLField(_("address"), max_length=500, blank=True)
-    title = models.CharField(max_length=300, blank=True)
-    publisher = models.CharField(max_length=200, blank=True)
-    published_on = models.DateField(null=True, blank=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    published_on = models.DateField(_("published on"), null=True, blank=True)
     published_on_precision = precision_field()
     note = models.TextField(
-        blank=True, help_text=_("What this source says that others do not, or contradicts.")
+        _("note"),
+        blank=True,
+        help_text=_("What this source says that others do not, or contradicts."),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = position_field()
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("source")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "url"], condition=~Q(url=""), name="source_url_once"
@@ -551,7 +574,7 @@ class Photo(models.Model):
     """An image of the agreement: the signing ceremony, a site visit."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="photos/", blank=True)
+    image = models.ImageField(_("image"), upload_to="photos/", blank=True)
     thumbnail = models.ImageField(upload_to="photos/thumbnails/", blank=True, editable=False)
     image_url = models.CharField(
         _("original address"),
@@ -559,14 +582,15 @@ class Photo(models.Model):
         blank=True,
         help_text=_("Where the image was found, as given by the source or import file."),
     )
-    caption = models.CharField(max_length=500, blank=True)
-    credit = models.CharField(max_length=200, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    caption = models.CharField(_("caption"), max_length=500, blank=True)
+    credit = models.CharField(_("credit"), max_length=200, blank=True)
+    position = position_field()
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("photo")
 
     def __str__(self):
         return self.caption or self.image_url or f"Photo {self.pk}"
@@ -591,14 +615,18 @@ class AgreementRelation(models.Model):
 
     source = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="relations")
     target = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="incoming_relations"
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="incoming_relations",
+        verbose_name=pgettext_lazy("relation", "other agreement"),
     )
-    type = models.CharField(max_length=12, choices=RelationType.choices)
+    type = models.CharField(_("type"), max_length=12, choices=RelationType.choices)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["type", "target__slug"]
+        verbose_name = _("relation")
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "target", "type"], name="agreement_relation_once"

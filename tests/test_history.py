@@ -241,3 +241,18 @@ def test_editor_cannot_restore_an_institution(editor):
     assert client.post(url, form_data(client.get(url))).status_code == 403
     institution.refresh_from_db()
     assert institution.name == "Wrong"
+
+
+def test_the_history_of_parts_speaks_the_interfaces_language(editor):
+    agreement = SignedAgreementFactory()
+    ParticipationFactory(agreement=agreement, person__name="Sun Zhenrong", title="President")
+    client = logged_in(editor)
+    data = form_data(client.get(change_url(agreement)))
+    data["participations-0-title"] = "Vice President"
+    assert client.post(change_url(agreement), data).status_code == 302
+
+    page = client.get(history_url(agreement), HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert ["修改 参与记录: Sun Zhenrong (见证人)", "职务: President → Vice President"] in (
+        part_changes_listed(page)
+    )
