@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement
@@ -86,13 +87,16 @@ class LabAgreement(models.Model):
         FOUNDED = "founded", _("founded under this agreement")
         EXTENDED = "extended", _("extended under this agreement")
 
-    lab = models.ForeignKey(Lab, on_delete=models.CASCADE)
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, verbose_name=_("lab"))
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, verbose_name=pgettext_lazy("field", "agreement")
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("lab's agreement")
         constraints = [
             models.UniqueConstraint(fields=["lab", "agreement"], name="lab_agreement_once"),
             models.CheckConstraint(

@@ -44,13 +44,14 @@ class PersonAlias(models.Model):
     """The same person reported under another name ("Zhang Yong" and "Daniel Zhang")."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "person aliases"
+        verbose_name = _("other name")
+        verbose_name_plural = _("other names")
         constraints = [
             models.UniqueConstraint(fields=["person", "name"], name="person_alias_unique"),
         ]

@@ -29,20 +29,21 @@ class Institution(models.Model):
     native_name = models.CharField(
         _("native-script name"), max_length=200, blank=True, help_text=_("华东师范大学")
     )
-    acronym = models.CharField(max_length=30, blank=True, help_text=_("ECNU"))
-    kind = models.CharField(max_length=20, choices=InstitutionKind.choices)
-    country = CountryField(blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    website = models.URLField(blank=True)
+    acronym = models.CharField(_("acronym"), max_length=30, blank=True, help_text=_("ECNU"))
+    kind = models.CharField(_("kind"), max_length=20, choices=InstitutionKind.choices)
+    country = CountryField(_("country"), blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    website = models.URLField(_("website"), blank=True)
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="units",
+        verbose_name=_("part of"),
         help_text=_("The larger institution this one is part of."),
     )
-    logo = models.ImageField(upload_to="logos/", blank=True)
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
     logo_thumbnail = models.ImageField(upload_to="logos/thumbnails/", blank=True, editable=False)
     ror = models.CharField(
         _("ROR id"),
@@ -118,13 +119,14 @@ class InstitutionAlias(models.Model):
     """Another name: a former name, a transliteration, a name in another script."""
 
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="aliases")
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "institution aliases"
+        verbose_name = _("other name")
+        verbose_name_plural = _("other names")
         constraints = [
             models.UniqueConstraint(
                 fields=["institution", "name"], name="institution_alias_unique"

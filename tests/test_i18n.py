@@ -248,3 +248,23 @@ def test_the_compiled_catalogue_matches_the_po_file(catalogue):
         compiled = gettext.GNUTranslations(mo)
     stale = [m["msgid"] for m in messages if translate(compiled, m) != m["msgstr"][0]]
     assert stale == []
+
+
+def test_the_admins_forms_name_their_fields_and_parts_in_chinese(admin_client):
+    """Staff in Chinese universities enter agreements: the forms' labels and the columns of
+    their parts (people, sources, other names) are translated, not English field names."""
+    agreement = AgreementFactory()
+    institution = InstitutionFactory()
+
+    pages = [
+        admin_client.get(f"/admin/{path}/{pk}/change/", HTTP_ACCEPT_LANGUAGE="zh-hans").text
+        for path, pk in [
+            ("agreements/agreement", agreement.pk),
+            ("registry/institution", institution.pk),
+        ]
+    ]
+
+    for column in ["职务", "所在单位", "顺序", "发布者", "说明"]:  # title, organisation, …
+        assert column in pages[0], column
+    for label in ["城市", "网站", "其他名称"]:  # city, website, other names
+        assert label in pages[1], label
