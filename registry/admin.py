@@ -68,18 +68,17 @@ class ReadableAutocompletes:
     """For a ModelAdmin or an inline: its autocomplete fields are ReadableChoices."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = ReadableAutocompleteSelect(
-                db_field, self.admin_site, using=kwargs.get("using")
-            )
+        self.readable(ReadableAutocompleteSelect, db_field, request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = ReadableAutocompleteSelectMultiple(
-                db_field, self.admin_site, using=kwargs.get("using")
-            )
+        self.readable(ReadableAutocompleteSelectMultiple, db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def readable(self, widget, db_field, request, kwargs):
+        """Give an autocomplete field `widget`, where Django would give its own."""
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = widget(db_field, self.admin_site, using=kwargs.get("using"))
 
 
 class TabularInline(ReadableAutocompletes, admin.TabularInline):
