@@ -237,9 +237,14 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # refused until LOGIN_LOCKOUT_MINUTES have passed since the last failure.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
-# The failure counts must be shared by every gunicorn worker: in production they are kept in
-# the database (the table is made by `createcachetable`, bin/start), here in memory.
-if PRODUCTION:
+# The cache must be shared by every process that serves the site: the sign-in failures and
+# the search cache's generation (registry/cache.py) kept in one process's memory would let a
+# guesser have 5 tries per worker, and a worker serve a withdrawn agreement from its cache.
+# So production, and whatever bin/start serves with gunicorn's several workers (`make serve`
+# on this machine too: it sets SERVED_BY_WORKERS), keep it in the database (the table is made
+# by `createcachetable`, bin/start); `make run` and the tests, one process each, in memory.
+SERVED_BY_WORKERS = env_bool("SERVED_BY_WORKERS", False)
+if PRODUCTION or SERVED_BY_WORKERS:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}
     }

@@ -16,6 +16,8 @@ NGINX = (ROOT / "deploy" / "nginx.conf").read_text()
 ENV_EXAMPLE = (ROOT / ".env.example").read_text()
 # Read by gunicorn itself, not by our code.
 GUNICORN_SETTINGS = {"FORWARDED_ALLOW_IPS"}
+# Set by bin/start itself, whatever the environment says.
+START_SETTINGS = {"SERVED_BY_WORKERS"}
 
 
 def recipe(target):
@@ -53,6 +55,13 @@ def test_the_script_waits_for_the_database_migrates_collects_and_serves_with_gun
         "gunicorn",
     ]
     assert "registry.wsgi" in START
+
+
+def test_the_script_has_its_workers_share_one_cache_whatever_the_host():
+    """On a loopback address too: else each worker keeps its own sign-in failures and search
+    cache (test_scale.py serves two app servers so)."""
+    assert re.search(r"^export SERVED_BY_WORKERS=1$", START, re.MULTILINE)
+    assert START.index("SERVED_BY_WORKERS") < START.index("createcachetable")
 
 
 def test_the_image_runs_as_a_user_of_its_own():
@@ -104,7 +113,7 @@ def test_every_setting_is_listed_in_the_example_environment_file():
     read |= settings_read_by(START) | settings_read_by((ROOT / "docker-compose.yml").read_text())
     read |= set(COMPOSE["services"]["app"]["environment"]) - GUNICORN_SETTINGS
 
-    assert sorted(read - env_example_names()) == []
+    assert sorted(read - env_example_names() - START_SETTINGS) == []
 
 
 def test_the_example_environment_file_lists_no_unknown_setting():

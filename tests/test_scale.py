@@ -219,6 +219,8 @@ def free_port():
 
 @pytest.fixture
 def two_app_servers(transactional_db):
+    """Two app servers as bin/start runs each (its workers sharing one cache in the database),
+    with the search cache on, against the test database and no Redis."""
     if connection.vendor != "postgresql":
         pytest.skip("two app servers need a database both can reach: run on PostgreSQL")
     settings_dict = connection.settings_dict
@@ -228,11 +230,16 @@ def two_app_servers(transactional_db):
         f"{settings_dict['NAME']}"
     )
     environment = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "REDIS_URL"},
         "DATABASE_URL": url,
         "ALLOWED_HOSTS": "127.0.0.1",
         "PYTHONPATH": str(ROOT),
+        "SERVED_BY_WORKERS": "1",
+        "SEARCH_CACHE": "1",
     }
+    subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=environment, check=True
+    )
     servers = []
     for _ in range(2):
         port = free_port()
@@ -257,29 +264,38 @@ def two_app_servers(transactional_db):
             process.wait(timeout=10)
 
 
+def csrf_token(html):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def sign_in(address, username, password):
+    """A browser (an opener keeping cookies) signed in to the admin at `address`, and its
+    session's key."""
+    cookies = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    form = browser.open(f"{address}/admin/login/").read().decode()
+    data = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": csrf_token(form),
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        }
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310 - an http address this test made
+        f"{address}/admin/login/?next=/admin/", data=data, headers={"Referer": f"{address}/"}
+    )
+    assert "Log out" in browser.open(request).read().decode()
+    return browser, next(cookie.value for cookie in cookies if cookie.name == "sessionid")
+
+
 # serialized_rollback: the flush after a plain transactional test re-creates content types,
 # which the next serialized-rollback test (the browser tests) would then load a second time.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_login_on_one_app_server_is_valid_on_another(two_app_servers, django_user_model):
     django_user_model.objects.create_superuser("boss", "boss@example.org", "a long password 1")
     first, second = two_app_servers
-    cookies = http.cookiejar.CookieJar()
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
-    form = browser.open(f"{first}/admin/login/").read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-    data = urllib.parse.urlencode(
-        {
-            "csrfmiddlewaretoken": token,
-            "username": "boss",
-            "password": "a long password 1",
-            "next": "/admin/",
-        }
-    ).encode()
-    request = urllib.request.Request(  # noqa: S310 - an http address this test made
-        f"{first}/admin/login/?next=/admin/", data=data, headers={"Referer": f"{first}/"}
-    )
-    assert "Log out" in browser.open(request).read().decode()
-    session = next(cookie.value for cookie in cookies if cookie.name == "sessionid")
+    _browser, session = sign_in(first, "boss", "a long password 1")
 
     # The other server, with nothing but the session cookie: same data, same login.
     other = urllib.request.Request(  # noqa: S310 - an http address this test made
@@ -287,3 +303,35 @@ def test_a_login_on_one_app_server_is_valid_on_another(two_app_servers, django_u
     )
     page = urllib.request.urlopen(other).read().decode()  # noqa: S310
     assert "Site administration" in page and "boss" in page.lower()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_agreement_withdrawn_on_one_app_server_leaves_the_other_s_cached_search(
+    two_app_servers, django_user_model
+):
+    """The search's facets and counts are cached whole: a server whose cache kept the old
+    generation would still name the withdrawn agreement's only party in them."""
+    django_user_model.objects.create_superuser("boss", "boss@example.org", "a long password 1")
+    party = PartyFactory(
+        agreement__status="published",
+        agreement__title="Quantum lab",
+        institution__name="Qubit Works",
+    )
+    first, second = two_app_servers
+
+    def search_on_second():
+        return urllib.request.urlopen(f"{second}/agreements/").read().decode()  # noqa: S310
+
+    assert "Qubit Works" in search_on_second()  # and now in the second's cache
+    browser, _session = sign_in(first, "boss", "a long password 1")
+    move = f"{first}/admin/agreements/agreement/{party.agreement.pk}/move/withdraw/"
+    form = browser.open(move).read().decode()
+    data = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": csrf_token(form), "comment": "Signed in error."}
+    ).encode()
+    browser.open(urllib.request.Request(move, data=data, headers={"Referer": move}))  # noqa: S310
+
+    party.agreement.refresh_from_db()
+    assert party.agreement.status == "draft"
+    page = search_on_second()
+    assert "Quantum lab" not in page and "Qubit Works" not in page
