@@ -4,8 +4,14 @@ LOGIN_LOCKOUT_MINUTES have passed since the last failure.
 
 Keyed on the pair, as django-axes does by default: a stranger who guesses at an account does
 not lock its owner out, and colleagues behind one university address do not lock each other
-out. Our own few lines rather than django-axes: one login view to guard, and the cache to
-count in, need no models, authentication backend or middleware of a third party."""
+out. But one address guessing at many accounts (a few common passwords tried on every name
+it can think of) would never reach a pair's limit: so an address is also refused, for every
+account, after LOGIN_ADDRESS_FAILURE_LIMIT failures in all, far more than a floor of
+colleagues mistyping makes. A success clears the pair's count, not the address's: one account
+the guesser owns must not wipe the slate.
+
+Our own few lines rather than django-axes: one login view to guard, and the cache to count
+in, need no models, authentication backend or middleware of a third party."""
 
 import functools
 import hashlib
@@ -28,12 +34,17 @@ def client_address(request):
     return request.META.get("REMOTE_ADDR", "")
 
 
-def failures_key(request):
+def failures_keys(request):
+    """The keys of the failures counted for this account from this address, and for this
+    address whatever the account."""
     # The account as the sign-in form reads it (Django's UsernameField normalises to NFKC:
     # "ｐublisher" signs in as "publisher"), so that no other spelling gets tries of its own.
     username = unicodedata.normalize("NFKC", request.POST.get("username", "")).strip().casefold()
-    pair = f"{username}\n{client_address(request)}".encode()
-    return "login-failures:" + hashlib.sha256(pair).hexdigest()
+    address = client_address(request)
+    return (
+        "login-failures:" + hashlib.sha256(f"{username}\n{address}".encode()).hexdigest(),
+        "login-failures-from:" + hashlib.sha256(address.encode()).hexdigest(),
+    )
 
 
 def limit_login_attempts(login_view):
@@ -41,13 +52,20 @@ def limit_login_attempts(login_view):
     def view(request, *args, **kwargs):
         if request.method != "POST":
             return login_view(request, *args, **kwargs)
-        key = failures_key(request)
-        failures = cache.get(key, 0)
-        if failures >= settings.LOGIN_FAILURE_LIMIT:
+        pair, address = failures_keys(request)
+        failures = cache.get_many([pair, address])
+        pair_failures, address_failures = failures.get(pair, 0), failures.get(address, 0)
+        if (
+            pair_failures >= settings.LOGIN_FAILURE_LIMIT
+            or address_failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        ):
             response = render(
                 request,
                 "registry/login_refused.html",
-                {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
+                {
+                    "minutes": settings.LOGIN_LOCKOUT_MINUTES,
+                    "any_account": pair_failures < settings.LOGIN_FAILURE_LIMIT,
+                },
                 status=429,
             )
             response["Retry-After"] = str(settings.LOGIN_LOCKOUT_MINUTES * 60)
@@ -55,11 +73,14 @@ def limit_login_attempts(login_view):
         response = login_view(request, *args, **kwargs)
         # The login view redirects when it signs someone in, and shows the form again when not.
         if response.status_code == 302:
-            cache.delete(key)
+            cache.delete(pair)
         else:
             # Not atomic: two attempts at the same instant may count once. A few more guesses
             # in a lockout window is no weakness worth a lock.
-            cache.set(key, failures + 1, settings.LOGIN_LOCKOUT_MINUTES * 60)
+            cache.set_many(
+                {pair: pair_failures + 1, address: address_failures + 1},
+                settings.LOGIN_LOCKOUT_MINUTES * 60,
+            )
         return response
 
     return view

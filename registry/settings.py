@@ -237,6 +237,9 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # refused until LOGIN_LOCKOUT_MINUTES have passed since the last failure.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# And after this many failures from one address, whatever the accounts: one address trying a
+# few passwords on many accounts (registry/login_limit.py).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 # The cache must be shared by every process that serves the site: the sign-in failures and
 # the search cache's generation (registry/cache.py) kept in one process's memory would let a
 # guesser have 5 tries per worker, and a worker serve a withdrawn agreement from its cache.

@@ -98,6 +98,34 @@ def test_the_limit_holds_per_account_and_address(client):
         assert sign_in(client, spelling, PASSWORD, REMOTE_ADDR="203.0.113.7").status_code == 429
 
 
+def test_one_address_guessing_at_many_accounts_is_refused_for_every_account(client, settings):
+    """Password spraying: a few guesses at each of many names, never five at one."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+    user = UserFactory(group="Editors")
+    for number in range(12):
+        response = sign_in(client, f"someone-{number}", "Spring2026!", REMOTE_ADDR="203.0.113.7")
+        assert response.status_code == 200
+
+    refused = sign_in(client, user.username, PASSWORD, REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 429
+    assert "whatever the account" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Only that address.
+    assert sign_in(client, user.username, PASSWORD, REMOTE_ADDR="198.51.100.2").status_code == 302
+
+
+def test_an_account_of_its_own_does_not_clear_an_address_s_failures(client, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    user = UserFactory(group="Editors")
+    for number in range(5):
+        sign_in(client, f"someone-{number}", "wrong", REMOTE_ADDR="203.0.113.7")
+    assert sign_in(client, user.username, PASSWORD, REMOTE_ADDR="203.0.113.7").status_code == 302
+    client.logout()
+
+    sign_in(client, "someone-else", "wrong", REMOTE_ADDR="203.0.113.7")
+    assert sign_in(client, user.username, PASSWORD, REMOTE_ADDR="203.0.113.7").status_code == 429
+
+
 def test_the_lockout_ends_after_its_minutes(client, monkeypatch):
     user = UserFactory(group="Editors")
     fail_until_refused(client, user.username)
