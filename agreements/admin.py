@@ -24,6 +24,8 @@ from agreements.forms import (
     SourceFormSet,
 )
 from agreements.models import (
+    EDITORS,
+    PUBLISHERS,
     TRANSITIONS,
     Agreement,
     AgreementRelation,
@@ -47,6 +49,7 @@ MOVE_DONE = {
     "submit": _("Submitted for review."),
     "publish": _("Published."),
     "send_back": _("Sent back to draft."),
+    "take_back": _("Taken back to draft."),
     "withdraw": _("Withdrawn to draft."),
 }
 # The titles a move of many agreements lists before asking for its comment; the rest counted.
@@ -237,7 +240,13 @@ class AgreementAdmin(HistoryAdmin):
         AgreementRelationInline,
         StatusChangeInline,
     ]
-    actions = ["submit_selected", "publish_selected", "send_back_selected", "withdraw_selected"]
+    actions = [
+        "submit_selected",
+        "take_back_selected",
+        "publish_selected",
+        "send_back_selected",
+        "withdraw_selected",
+    ]
 
     def get_queryset(self, request):
         return (
@@ -315,9 +324,15 @@ class AgreementAdmin(HistoryAdmin):
                 inline.max_num = 0
         return inlines
 
+    def has_take_back_permission(self, request):
+        return self.has_change_permission(request) and not self.has_publish_permission(request)
+
     def may_move(self, request, agreement, transition):
-        if transition.publishers_only:
+        if transition.who == PUBLISHERS:
             return self.has_publish_permission(request)
+        if transition.who == EDITORS:
+            # Whatever the status: an agreement in review is read-only to its editors.
+            return self.has_take_back_permission(request)
         return self.has_change_permission(request, agreement)
 
     def allowed_moves(self, request, agreement):
@@ -352,6 +367,12 @@ class AgreementAdmin(HistoryAdmin):
     @admin.action(description=_("Send selected agreements back to draft"), permissions=["publish"])
     def send_back_selected(self, request, queryset):
         return self.move_selected(request, queryset, "send_back")
+
+    @admin.action(
+        description=_("Take selected agreements back to draft"), permissions=["take_back"]
+    )
+    def take_back_selected(self, request, queryset):
+        return self.move_selected(request, queryset, "take_back")
 
     @admin.action(description=_("Withdraw selected agreements to draft"), permissions=["publish"])
     def withdraw_selected(self, request, queryset):

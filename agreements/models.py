@@ -218,7 +218,7 @@ class Agreement(models.Model):
             raise ValidationError({"ends_on": _("The term cannot end before it starts.")})
 
     # The review workflow. Each move is checked against TRANSITIONS and recorded as a
-    # StatusChange; who may make it (publishers only, except submitting) is for the caller.
+    # StatusChange; who may make it (Transition.who) is for the caller.
 
     def submit(self, *, by, comment=""):
         """An editor asks for this draft to be reviewed and published."""
@@ -231,6 +231,11 @@ class Agreement(models.Model):
     def send_back(self, *, by, comment):
         """Return an agreement in review to draft, saying what needs changing."""
         self.move("send_back", by=by, comment=comment)
+
+    def take_back(self, *, by, comment):
+        """An editor takes back what awaits review, to change it before it is reviewed, saying
+        why (for the publishers, who see it leave the review)."""
+        self.move("take_back", by=by, comment=comment)
 
     def withdraw(self, *, by, reason):
         """Take a published agreement off the public site, back to draft, saying why."""
@@ -262,6 +267,12 @@ class Agreement(models.Model):
                 data_changed()
 
 
+# Who may make a move (the admin checks: AgreementAdmin.may_move): whoever may change the
+# agreement, publishers, or editors who may not publish (a publisher sends back instead,
+# saying why).
+CHANGERS, PUBLISHERS, EDITORS = "changers", "publishers", "editors"
+
+
 @dataclass(frozen=True)
 class Transition:
     """A move of the review workflow: from which statuses, to which, who may make it and
@@ -271,7 +282,7 @@ class Transition:
     label: str
     sources: tuple
     target: str
-    publishers_only: bool
+    who: str  # CHANGERS, PUBLISHERS or EDITORS
     needs_comment: bool
     refusal: str  # what may make this move, for the message refusing an illegal one
 
@@ -312,7 +323,7 @@ TRANSITIONS = {
             _("Submit for review"),
             (Agreement.Status.DRAFT,),
             Agreement.Status.REVIEW,
-            publishers_only=False,
+            who=CHANGERS,
             needs_comment=False,
             refusal=_("only a draft can be submitted for review."),
         ),
@@ -322,7 +333,7 @@ TRANSITIONS = {
             _("Publish"),
             (Agreement.Status.DRAFT, Agreement.Status.REVIEW),
             Agreement.Status.PUBLISHED,
-            publishers_only=True,
+            who=PUBLISHERS,
             needs_comment=False,
             refusal=_("only a draft or an agreement in review can be published."),
         ),
@@ -331,16 +342,27 @@ TRANSITIONS = {
             _("Send back to draft"),
             (Agreement.Status.REVIEW,),
             Agreement.Status.DRAFT,
-            publishers_only=True,
+            who=PUBLISHERS,
             needs_comment=True,
             refusal=_("only an agreement in review can be sent back."),
+        ),
+        # Before a publisher has acted: what is taken back can be changed and submitted again.
+        # Every move back to draft says why (StatusChange's constraint), this one too.
+        Transition(
+            "take_back",
+            _("Take back to draft"),
+            (Agreement.Status.REVIEW,),
+            Agreement.Status.DRAFT,
+            who=EDITORS,
+            needs_comment=True,
+            refusal=_("only an agreement in review can be taken back."),
         ),
         Transition(
             "withdraw",
             _("Withdraw"),
             (Agreement.Status.PUBLISHED,),
             Agreement.Status.DRAFT,
-            publishers_only=True,
+            who=PUBLISHERS,
             needs_comment=True,
             refusal=_("only a published agreement can be withdrawn."),
         ),

@@ -202,8 +202,8 @@ class NotDuplicateAdmin(MergePermissions, admin.ModelAdmin):
 # the page of a user says it: the administrator choosing a group need not know the permissions.
 STAFF_GROUPS = {
     "Editors": _(
-        "enter and correct agreements, institutions, people and labs, import files and submit "
-        "drafts for review; they change drafts only and cannot publish"
+        "enter and correct agreements, institutions, people and labs, import files, submit "
+        "drafts for review and take them back; they change drafts only and cannot publish"
     ),
     "Publishers": _(
         "also review: publish, send back, withdraw and restore agreements, delete records and "

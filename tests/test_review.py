@@ -426,6 +426,82 @@ def test_editor_submits_several_with_the_action_and_is_told_of_the_others(editor
     assert messages_of(response)[-1].startswith("1 agreement was left as it is")
 
 
+# Taking back a submission
+
+
+def test_an_editor_takes_back_what_awaits_review_changes_it_and_submits_it_again(editor):
+    agreement = in_review(title="Submitted too soon")
+    client = logged_in(editor)
+    page = client.get(change_url(agreement)).content.decode()
+    assert move_url(agreement, "take_back") in page
+    assert move_url(agreement, "send_back") not in page
+
+    assert client.get(move_url(agreement, "take_back")).status_code == 200
+    response = client.post(move_url(agreement, "take_back"), {"comment": ""})
+    assert response.status_code == 200  # the form again: a move back to draft says why
+    assert status_of(agreement) == Agreement.Status.REVIEW
+    response = client.post(move_url(agreement, "take_back"), {"comment": "The date is wrong."})
+
+    assert response.status_code == 302
+    assert status_of(agreement) == Agreement.Status.DRAFT
+    move = agreement.status_changes.first()
+    assert (move.from_status, move.to_status, move.by, move.comment) == (
+        "review",
+        "draft",
+        editor,
+        "The date is wrong.",
+    )
+    assert "Taken back to draft." in messages_of(response)[-1]
+    page = client.get(change_url(agreement))
+    assert page.context["has_change_permission"]
+    response = client.post(
+        change_url(agreement), {**form_data(page), "title": "Ready now", "_submit": "1"}
+    )
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.status) == ("Ready now", Agreement.Status.REVIEW)
+
+
+def test_a_publisher_sends_back_with_a_comment_rather_than_taking_back(publisher):
+    agreement = in_review()
+    client = logged_in(publisher)
+    assert (
+        move_url(agreement, "take_back") not in client.get(change_url(agreement)).content.decode()
+    )
+    assert client.post(move_url(agreement, "take_back"), {"comment": "Why."}).status_code == 403
+    assert status_of(agreement) == Agreement.Status.REVIEW
+    changelist = client.get(reverse("admin:agreements_agreement_changelist"))
+    assert "take_back_selected" not in changelist.content.decode()
+
+
+@pytest.mark.parametrize("status", ["draft", "published"])
+def test_only_what_awaits_review_can_be_taken_back(editor, status):
+    agreement = AgreementFactory(status=status)
+    PartyFactory(agreement=agreement)
+    response = logged_in(editor).post(move_url(agreement, "take_back"), {"comment": "Why."})
+    assert response.status_code == 302
+    assert status_of(agreement) == status
+    assert "only an agreement in review can be taken back" in messages_of(response)[-1]
+
+
+def test_an_editor_takes_back_several_with_the_action(editor):
+    waiting = [in_review(), in_review()]
+    published = AgreementFactory(status="published")
+    response = logged_in(editor).post(
+        reverse("admin:agreements_agreement_changelist"),
+        {
+            "action": "take_back_selected",
+            "_selected_action": [a.pk for a in [*waiting, published]],
+            "index": 0,
+            "apply": "1",
+            "comment": "Their dates are wrong.",
+        },
+    )
+    assert response.status_code == 302
+    assert [status_of(a) for a in waiting] == ["draft", "draft"]
+    assert status_of(published) == "published"
+    assert messages_of(response)[-1].startswith("1 agreement was left as it is")
+
+
 # What awaits review; the list's state column
 
 
