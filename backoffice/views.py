@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -84,7 +85,8 @@ def report_download(request, slug, format):
             content_type="text/plain; charset=utf-8",
         )
     response = HttpResponse(report_file(result, format), content_type=FORMATS[format])
-    response["Content-Disposition"] = f'attachment; filename="{file_name(result, format)}"'
+    # A name in Chinese is sent as RFC 6266 says, with a plain fallback.
+    response["Content-Disposition"] = content_disposition_header(True, file_name(result, format))
     return response
 
 

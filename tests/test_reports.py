@@ -275,6 +275,28 @@ def test_csv_download_is_the_table(demo, publisher_client):
     ]
 
 
+def test_a_download_is_named_by_its_report_day_and_what_it_was_made_with(demo, publisher_client):
+    today = datetime.date.today().isoformat()
+
+    def name(**query):
+        return download(publisher_client, "countries", "csv", **query)["Content-Disposition"]
+
+    assert name() == f'attachment; filename="countries-{today}.csv"'
+    assert name(institution=["east-china-normal-university"], status="all") == (
+        f'attachment; filename="countries-{today}-all-east-china-normal-university.csv"'
+    )
+    assert name(institution=["huawei-technologies"], signed_from="2019") != name(
+        institution=["tianjin-university"], signed_from="2019"
+    )
+    # Chinese as Chinese, sent as RFC 6266 says.
+    assert (
+        name(q="华为") == f"attachment; filename*=utf-8''countries-{today}-%E5%8D%8E%E4%B8%BA.csv"
+    )
+    # A long selection is cut at a word.
+    long = name(q=" ".join(["partnership"] * 15))
+    assert long.endswith('-partnership.csv"') and len(long) < 150
+
+
 def test_xlsx_download_has_the_table_and_the_filters(demo, publisher_client):
     response = download(publisher_client, "companies", "xlsx", kind="company", status="all")
     workbook = load_workbook(io.BytesIO(response.content))
