@@ -528,6 +528,11 @@ class AgreementAdmin(HistoryAdmin):
             **(extra_context or {}),
             "can_publish": can_publish,
             "moves": self.allowed_moves(request, agreement) if agreement else [],
+            # Shown above the form: why it was sent back, taken back or withdrawn (or what the
+            # submitter said), where its editors look first, not only in the table below.
+            "last_move": (
+                agreement.status_changes.select_related("by").first() if agreement else None
+            ),
         }
         return super().changeform_view(request, object_id, form_url, extra_context)
 

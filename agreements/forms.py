@@ -41,8 +41,10 @@ class ParticipationForm(forms.ModelForm):
     def __init__(self, *args, party_institutions=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.party_institutions = party_institutions
-        if self.instance.party_id:
-            self.initial.setdefault("on_behalf_of", self.instance.party.institution_id)
+        if party := self.instance.party:
+            # The unit that signed for the party, where one did: what the editor chose (the
+            # party is the same either way, so saving it again changes nothing).
+            self.initial.setdefault("on_behalf_of", party.unit_id or party.institution_id)
 
     def clean(self):
         cleaned_data = super().clean()

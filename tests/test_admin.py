@@ -390,6 +390,9 @@ def test_signatory_on_behalf_of_a_signing_unit_signs_for_its_party(editor_client
     assert_saved(editor_client.post(add_agreement_url(), data))
     party = Participation.objects.get().party
     assert (party.institution, party.unit) == (company, branch)
+    # Shown again as chosen, the unit, not its institution.
+    again = form_data(editor_client.get(change_url(party.agreement)))
+    assert again["participations-0-on_behalf_of"] == branch.pk
 
 
 def test_signatory_on_behalf_of_an_institution_that_is_not_a_party_is_a_form_error(

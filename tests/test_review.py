@@ -426,6 +426,21 @@ def test_editor_submits_several_with_the_action_and_is_told_of_the_others(editor
     assert messages_of(response)[-1].startswith("1 agreement was left as it is")
 
 
+def test_an_editor_reads_why_their_draft_was_sent_back_above_its_form(editor, publisher):
+    agreement = in_review()
+    agreement.send_back(by=publisher, comment="The date is wrong: see the source.")
+    page = logged_in(editor).get(change_url(agreement)).content.decode()
+    above = page[page.index('id="last-move"') : page.index("<fieldset")]
+    assert "from in review to draft by " + publisher.username in above
+    assert "The date is wrong: see the source." in above
+
+
+def test_a_move_without_a_comment_is_not_shown_above_the_form(editor):
+    agreement = SignedAgreementFactory()
+    agreement.submit(by=editor)
+    assert 'id="last-move"' not in logged_in(editor).get(change_url(agreement)).content.decode()
+
+
 # Taking back a submission
 
 
