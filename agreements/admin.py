@@ -137,7 +137,14 @@ class ParticipationInline(TabularInline):
     extra = 1
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("party")
+        return super().get_queryset(request).select_related("party__institution", "party__unit")
+
+    # The form's field, read: where the inline is read-only (an editor's view of an agreement
+    # in review) the admin shows this rather than the form's field.
+    @admin.display(description=_("signed on behalf of"))
+    def on_behalf_of(self, participation):
+        party = participation.party
+        return (party.unit or party.institution) if party else self.get_empty_value_display()
 
 
 class SourceInline(admin.StackedInline):

@@ -14,7 +14,14 @@ from agreements import admin as agreements_admin
 from agreements.models import TRANSITIONS, Agreement, AgreementType, StatusChange
 from backoffice.interchange import export_lines, import_lines
 from backoffice.reports import REPORTS, run
-from tests.factories import AgreementFactory, PartyFactory, SignedAgreementFactory, UserFactory
+from tests.factories import (
+    AgreementFactory,
+    InstitutionFactory,
+    ParticipationFactory,
+    PartyFactory,
+    SignedAgreementFactory,
+    UserFactory,
+)
 from tests.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
@@ -212,6 +219,22 @@ def test_editor_cannot_withdraw(editor):
     response = logged_in(editor).post(move_url(agreement, "withdraw"), {"comment": "No."})
     assert response.status_code == 403
     assert status_of(agreement) == Agreement.Status.PUBLISHED
+
+
+def test_an_editor_reads_for_whom_each_signatory_signed_where_the_form_is_read_only(editor):
+    agreement = in_review()
+    party = agreement.parties.get()
+    party.unit = InstitutionFactory(parent=party.institution, name="School of Software")
+    party.save()
+    ParticipationFactory(agreement=agreement, role="signatory", party=party)
+    ParticipationFactory(agreement=agreement, role="witness")
+
+    page = logged_in(editor).get(change_url(agreement)).content.decode()
+    table = page[page.index('id="participations-group"') :]
+    table = table[: table.index("</table>")]
+    assert "Signed on behalf of" in table
+    cells = re.findall(r'<td class="field-on_behalf_of">\s*<p>(.*?)</p>', table, re.S)
+    assert [cell.strip() for cell in cells] == ["School of Software", "-"]
 
 
 @pytest.mark.parametrize("status", ["review", "published"])
