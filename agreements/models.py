@@ -26,14 +26,19 @@ from registry.text import normalise_name
 class AgreementType(models.Model):
     """The editable vocabulary of agreement types, each with the synonyms importers accept."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
     synonyms = models.CharField(
-        max_length=300, blank=True, help_text=_("Other names for this type, separated by commas.")
+        _("synonyms"),
+        max_length=300,
+        blank=True,
+        help_text=_("Other names for this type, separated by commas."),
     )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("agreement type")
+        verbose_name_plural = _("agreement types")
 
     def __str__(self):
         return self.name
@@ -122,32 +127,37 @@ class Agreement(models.Model):
             " changes the public address."
         ),
     )
-    title = models.CharField(max_length=300)
+    title = models.CharField(_("title"), max_length=300)
     agreement_type = models.ForeignKey(
         AgreementType, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("type")
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
     signed_on = models.DateField(_("date signed"), null=True, blank=True)
     signed_on_precision = precision_field()
-    place = models.CharField(max_length=300, blank=True)
-    summary = models.TextField(blank=True)
+    place = models.CharField(_("place"), max_length=300, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
     starts_on = models.DateField(_("term starts"), null=True, blank=True)
     starts_on_precision = precision_field()
     ends_on = models.DateField(_("term ends"), null=True, blank=True)
     ends_on_precision = precision_field()
     term_years = models.PositiveSmallIntegerField(_("term in years"), null=True, blank=True)
-    focus_areas = models.ManyToManyField(FocusArea, blank=True, related_name="agreements")
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    focus_areas = models.ManyToManyField(
+        FocusArea, blank=True, related_name="agreements", verbose_name=_("focus areas")
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         editable=False,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = AgreementQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[focus_areas])
@@ -156,6 +166,9 @@ class Agreement(models.Model):
         # Ending in the key, so that agreements of one date and title keep one order: pages
         # of a search never repeat or skip one, and a download lists them as shown.
         ordering = [F("signed_on").desc(nulls_last=True), "title", "-pk"]
+        # In context: "agreements" alone is also a column of counts.
+        verbose_name = pgettext_lazy("record", "agreement")
+        verbose_name_plural = pgettext_lazy("record", "agreements")
         permissions = [("publish_agreement", "Can publish and withdraw agreements")]
         constraints = [
             models.CheckConstraint(
@@ -375,7 +388,10 @@ class StatusChange(models.Model):
     which, and why. Written by Agreement.move() (and the importer), never edited."""
 
     agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="status_changes"
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        verbose_name=pgettext_lazy("field", "agreement"),
     )
     from_status = models.CharField(_("from"), max_length=10, choices=Agreement.Status.choices)
     to_status = models.CharField(_("to"), max_length=10, choices=Agreement.Status.choices)
@@ -424,7 +440,12 @@ class Party(models.Model):
     """An institution that is party to an agreement, and the unit of it that actually signed
     (a branch, a college, a business group), if the source names one."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="parties")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="parties",
+        verbose_name=pgettext_lazy("field", "agreement"),
+    )
     institution = models.ForeignKey(
         Institution,
         on_delete=models.PROTECT,
@@ -480,7 +501,10 @@ class Participation(models.Model):
     """A person's role in one agreement, with the title and organisation they had then."""
 
     agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="participations"
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="participations",
+        verbose_name=pgettext_lazy("field", "agreement"),
     )
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="participations", verbose_name=_("person")
@@ -556,7 +580,12 @@ class Participation(models.Model):
 class Source(models.Model):
     """An article that reports the agreement. Sources may disagree; each is kept as it is."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="sources")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="sources",
+        verbose_name=pgettext_lazy("field", "agreement"),
+    )
     url = models.URLField(_("address"), max_length=500, blank=True)
     title = models.CharField(_("title"), max_length=300, blank=True)
     publisher = models.CharField(_("publisher"), max_length=200, blank=True)
@@ -595,9 +624,16 @@ class Source(models.Model):
 class Photo(models.Model):
     """An image of the agreement: the signing ceremony, a site visit."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="photos")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="photos",
+        verbose_name=pgettext_lazy("field", "agreement"),
+    )
     image = models.ImageField(_("image"), upload_to="photos/", blank=True)
-    thumbnail = models.ImageField(upload_to="photos/thumbnails/", blank=True, editable=False)
+    thumbnail = models.ImageField(
+        _("thumbnail"), upload_to="photos/thumbnails/", blank=True, editable=False
+    )
     image_url = models.CharField(
         _("original address"),
         max_length=500,
@@ -635,7 +671,12 @@ class RelationType(models.TextChoices):
 class AgreementRelation(models.Model):
     """`source` follows / renews / amends / supersedes / implements `target`."""
 
-    source = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="relations")
+    source = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="relations",
+        verbose_name=pgettext_lazy("field", "agreement"),
+    )
     target = models.ForeignKey(
         Agreement,
         on_delete=models.CASCADE,

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from agreements.facets import result_count
@@ -30,7 +31,7 @@ UNICODE = {"ensure_ascii": False}
 
 
 def error(status, errors):
-    return JsonResponse({"errors": errors}, status=status)
+    return JsonResponse({"errors": errors}, status=status, json_dumps_params=UNICODE)
 
 
 def page_link(request, number):
@@ -49,7 +50,7 @@ def paginated(request, items, serialize_page, *, count=None):
         paginator.count = count
     number = request.GET.get("page", "1")
     if not number.isdecimal() or not 1 <= int(number) <= paginator.num_pages:
-        return error(400, {"page": [f"There is no page {number[:20]}."]})
+        return error(400, {"page": [_("There is no page %(page)s.") % {"page": number[:20]}]})
     page = paginator.page(number)
     return JsonResponse(
         {
@@ -68,7 +69,8 @@ def detail(request, queryset, slug, serialize):
     """One public record, or a JSON 404 (a draft's records are not public, so not found)."""
     found = queryset.filter(slug=slug).first()
     if found is None:
-        return error(404, {"slug": [f"Nothing public is called {slug[:100]!r}."]})
+        message = _("Nothing public is called “%(slug)s”.") % {"slug": slug[:100]}
+        return error(404, {"slug": [message]})
     return JsonResponse(serialize(request, [found])[0], json_dumps_params=UNICODE)
 
 
@@ -152,7 +154,8 @@ def institutions(request):
     kind = request.GET.get("kind")
     if kind:
         if kind not in InstitutionKind.values:
-            return error(400, {"kind": [f"Choose one of {', '.join(InstitutionKind.values)}."]})
+            message = _("Choose one of %(kinds)s.") % {"kinds": ", ".join(InstitutionKind.values)}
+            return error(400, {"kind": [message]})
         found = found.filter(kind=kind)
     return paginated(request, found, lambda r, page: serialize_institutions(r, page, counts))
 
@@ -298,5 +301,5 @@ def focus_areas(request):
 def focus_area(request, slug):
     found = [area for area in focus_area_counts() if area.slug == slug]
     if not found:
-        return error(404, {"slug": [f"No public focus area {slug!r}."]})
+        return error(404, {"slug": [_("No public focus area “%(slug)s”.") % {"slug": slug}]})
     return JsonResponse(serialize_focus_areas(request, found)[0], json_dumps_params=UNICODE)

@@ -23,7 +23,7 @@ class Merge(models.Model):
     deleted, so what it was is kept here as a snapshot, with the ids of every row that moved,
     for review. Its old slug also sends its public page on to the survivor."""
 
-    kind = models.CharField(max_length=12, choices=RecordKind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=RecordKind.choices)
     merged_at = models.DateTimeField(_("merged at"), default=timezone.now, editable=False)
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -102,9 +102,9 @@ class NotDuplicate(models.Model):
     showing them. Plain ids, not foreign keys, because one table serves institutions and
     people; a merge moves the survivor's pairs (merging.py), and ids are never reused."""
 
-    kind = models.CharField(max_length=12, choices=RecordKind.choices)
-    first_pk = models.PositiveIntegerField()
-    second_pk = models.PositiveIntegerField()
+    kind = models.CharField(_("kind"), max_length=12, choices=RecordKind.choices)
+    first_pk = models.PositiveIntegerField(_("first record's id"))
+    second_pk = models.PositiveIntegerField(_("second record's id"))
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

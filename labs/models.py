@@ -22,24 +22,36 @@ class Lab(models.Model):
         ESTABLISHED = "established", _("established")
         CLOSED = "closed", _("closed")
 
-    name = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
-    established_on = models.DateField(null=True, blank=True)
-    established_on_precision = precision_field()
-    description = models.TextField(blank=True)
-    hosts = models.ManyToManyField(Institution, through="LabHost", related_name="labs", blank=True)
-    focus_areas = models.ManyToManyField(FocusArea, blank=True, related_name="labs")
-    agreements = models.ManyToManyField(
-        Agreement, through="LabAgreement", related_name="labs", blank=True
+    name = models.CharField(_("name"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PROPOSED
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    established_on = models.DateField(_("established on"), null=True, blank=True)
+    established_on_precision = precision_field()
+    description = models.TextField(_("description"), blank=True)
+    hosts = models.ManyToManyField(
+        Institution, through="LabHost", related_name="labs", blank=True, verbose_name=_("hosts")
+    )
+    focus_areas = models.ManyToManyField(
+        FocusArea, blank=True, related_name="labs", verbose_name=_("focus areas")
+    )
+    agreements = models.ManyToManyField(
+        Agreement,
+        through="LabAgreement",
+        related_name="labs",
+        blank=True,
+        verbose_name=pgettext_lazy("record", "agreements"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(m2m_fields=[focus_areas])
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("lab")
+        verbose_name_plural = _("labs")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["proposed", "established", "closed"]),
@@ -65,12 +77,16 @@ class Lab(models.Model):
 class LabHost(models.Model):
     """An institution that hosts a lab. Its own model so that deleting a host is refused."""
 
-    lab = models.ForeignKey(Lab, on_delete=models.CASCADE)
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT)
-    position = models.PositiveSmallIntegerField(default=0)
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, verbose_name=_("lab"))
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, verbose_name=pgettext_lazy("field", "institution")
+    )
+    position = models.PositiveSmallIntegerField(pgettext_lazy("order", "position"), default=0)
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("lab host")
+        verbose_name_plural = _("lab hosts")
         constraints = [
             models.UniqueConstraint(fields=["lab", "institution"], name="lab_host_once"),
         ]

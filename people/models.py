@@ -9,22 +9,24 @@ class Person(models.Model):
     """Someone who signed, witnessed or attended an agreement. Titles are not kept here: a
     person's title belongs to each agreement (see Participation), because titles change."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(
+        _("slug"),
         max_length=80,
         unique=True,
         allow_unicode=True,
         help_text=_("Also the person's key in import files: it tells apart namesakes."),
     )
     native_name = models.CharField(_("native-script name"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "people"
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         # An institution's page lists its people by name a page at a time: in this order,
         # the first page is found without reading all of them (agreements/pages.py).
         indexes = [models.Index(fields=["name", "id"], name="person_name_idx")]
@@ -43,7 +45,9 @@ class Person(models.Model):
 class PersonAlias(models.Model):
     """The same person reported under another name ("Zhang Yong" and "Daniel Zhang")."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("person")
+    )
     name = models.CharField(_("name"), max_length=200)
 
     history = HistoricalRecords()

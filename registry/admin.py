@@ -24,6 +24,10 @@ from registry.forms import FocusAreaForm, InstitutionForm
 from registry.history import part_changes
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
 
+# The back office's name in its header and its pages' titles, rather than Django's.
+admin.site.site_header = _("Partnership Registry: back office")
+admin.site.site_title = _("Partnership Registry")
+
 
 def counted(model, lookup, **options):
     """`Count(lookup, **options)` of each row of `model`, as a subquery: counted for the rows

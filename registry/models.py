@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -25,7 +26,7 @@ class Institution(models.Model):
     college, a business group), which points to the larger institution as its parent."""
 
     name = models.CharField(_("official name"), max_length=200)
-    slug = models.SlugField(max_length=80, unique=True, allow_unicode=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=True)
     native_name = models.CharField(
         _("native-script name"), max_length=200, blank=True, help_text=_("华东师范大学")
     )
@@ -44,7 +45,9 @@ class Institution(models.Model):
         help_text=_("The larger institution this one is part of."),
     )
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
-    logo_thumbnail = models.ImageField(upload_to="logos/thumbnails/", blank=True, editable=False)
+    logo_thumbnail = models.ImageField(
+        _("logo thumbnail"), upload_to="logos/thumbnails/", blank=True, editable=False
+    )
     ror = models.CharField(
         _("ROR id"),
         max_length=30,
@@ -70,13 +73,15 @@ class Institution(models.Model):
             )
         ],
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
         constraints = [
             models.UniqueConstraint(
                 fields=["ror"], condition=~Q(ror=""), name="institution_ror_unique"
@@ -118,7 +123,12 @@ class Institution(models.Model):
 class InstitutionAlias(models.Model):
     """Another name: a former name, a transliteration, a name in another script."""
 
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="aliases")
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="aliases",
+        verbose_name=pgettext_lazy("field", "institution"),
+    )
     name = models.CharField(_("name"), max_length=200)
 
     history = HistoricalRecords()
@@ -138,11 +148,13 @@ class InstitutionAlias(models.Model):
 
 
 class FocusAreaGroup(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("focus area group")
+        verbose_name_plural = _("focus area groups")
 
     def __str__(self):
         return self.name
@@ -152,18 +164,25 @@ class FocusArea(models.Model):
     """A technology or field (5G, artificial intelligence, smart city): one vocabulary shared
     by agreements and labs."""
 
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
     group = models.ForeignKey(
-        FocusAreaGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="areas"
+        FocusAreaGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="areas",
+        verbose_name=_("group"),
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(_("description"), blank=True)
 
     history = HistoricalRecords()
 
     class Meta:
         # "artificial intelligence" before "Internet of Things", as names are read.
         ordering = [Lower("name")]
+        verbose_name = _("focus area")
+        verbose_name_plural = _("focus areas")
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),

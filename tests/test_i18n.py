@@ -268,3 +268,49 @@ def test_the_admins_forms_name_their_fields_and_parts_in_chinese(admin_client):
         assert column in pages[0], column
     for label in ["城市", "网站", "其他名称"]:  # city, website, other names
         assert label in pages[1], label
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_every_model_the_admin_shows_and_its_fields_are_named_in_chinese():
+    """The admin's pages name models and fields by their verbose names: in the lists, forms,
+    inlines, filters, History pages and the admin's log. Django's own models (users, groups)
+    Django translates; ours must not fall back to English identifiers."""
+    from django.contrib import admin
+
+    shown = {
+        model
+        for registered, model_admin in admin.site._registry.items()
+        for model in [registered, *(inline.model for inline in model_admin.inlines)]
+        if model._meta.app_label != "auth"
+    }
+    untranslated = []
+    with translation.override("zh-hans"):
+        for opts in sorted((model._meta for model in shown), key=lambda opts: opts.label):
+            names = {
+                "app": opts.app_config.verbose_name,
+                "model": opts.verbose_name,
+                "models": opts.verbose_name_plural,
+            }
+            for field in opts.get_fields():
+                if not field.auto_created and (field.concrete or field.many_to_many):
+                    names[field.name] = field.verbose_name
+            untranslated += [
+                f"{opts.label}.{name}: {text}"
+                for name, text in names.items()
+                if not CJK.search(str(text))
+            ]
+    assert untranslated == []
+
+
+def test_the_back_office_and_the_api_answer_in_chinese(admin_client, client):
+    index = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    for words in ["合作协议登记库：后台", "机构与技术领域", "协议类型", "技术领域分组"]:
+        assert words in index, words
+    for english in ["Django", "Agreement types", "Focus area groups", "Back office"]:
+        assert english not in index, english
+
+    missing = client.get("/api/agreements/nope/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert missing.status_code == 404
+    assert "没有名为“nope”的公开记录。" in missing.text  # not escaped as \u6ca1…
