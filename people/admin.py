@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Person, PersonAlias
-from registry.admin import HistoryAdmin, TabularInline, counted
+from registry.admin import HistoryAdmin, PopupFormAdmin, TabularInline, counted
+from registry.forms import PersonForm
 
 
 class PersonAliasInline(TabularInline):
@@ -11,7 +12,8 @@ class PersonAliasInline(TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(HistoryAdmin):
+class PersonAdmin(PopupFormAdmin, HistoryAdmin):
+    form = PersonForm
     list_display = ["name", "native_name", "other_names", "slug", "agreement_count"]
     list_filter = ["participations__role"]
     search_fields = ["name", "native_name", "aliases__name", "slug"]

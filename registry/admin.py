@@ -253,8 +253,18 @@ class UnitInline(TabularInline):
         return False
 
 
+class PopupFormAdmin(admin.ModelAdmin):
+    """Tells the form whether it is an agreement's "+" pop-up (`form.popup`), where the way out
+    of a duplicate is to close the window and choose the record already there."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.popup = IS_POPUP_VAR in request.GET or IS_POPUP_VAR in request.POST
+        return form
+
+
 @admin.register(Institution)
-class InstitutionAdmin(HistoryAdmin):
+class InstitutionAdmin(PopupFormAdmin, HistoryAdmin):
     form = InstitutionForm
     formfield_overrides = URL_FORMFIELD
     list_display = [
@@ -310,18 +320,13 @@ class InstitutionAdmin(HistoryAdmin):
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(HistoryAdmin):
+class FocusAreaAdmin(PopupFormAdmin, HistoryAdmin):
     list_display = ["name", "slug", "group", "agreement_count"]
     list_filter = ["group", ("agreements", admin.EmptyFieldListFilter)]
     list_select_related = ["group"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     form = FocusAreaForm
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.popup = IS_POPUP_VAR in request.GET or IS_POPUP_VAR in request.POST
-        return form
 
     def get_queryset(self, request):
         agreement_count = counted(FocusArea, "agreements")

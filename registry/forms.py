@@ -23,6 +23,10 @@ class PartialDatesForm(forms.ModelForm):
         for name in self.partial_dates():
             field = self.fields[name]
             field.input_formats = [*field.input_formats, *INPUT_FORMATS.values()]
+            field.error_messages["invalid"] = _(
+                "Enter a date as 2019-07-03, or as 2019-07 or 2019 when only the month or the "
+                "year is known."
+            )
             # Shown as it would be typed: a date known to the month is not the 1st of that
             # month. (Its initial value stays a date, so that an unchanged form is unchanged.)
             precision = self.initial.get(f"{name}_precision")
@@ -68,17 +72,45 @@ class ProcessedImageForm(forms.ModelForm):
         return cleaned_data
 
 
-class InstitutionForm(ProcessedImageForm):
+class KeyForm(forms.ModelForm):
+    """Names the record that already has the key (slug) typed, rather than Django's "with this
+    slug already exists": whoever adds a record again, often from an agreement's "+" pop-up,
+    then knows which one to choose instead, or that a namesake needs a key of its own. The
+    admin sets `popup` (registry.admin.PopupFormAdmin)."""
+
+    popup = False
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        records = type(self.instance)._default_manager
+        holder = records.filter(slug=slug).exclude(pk=self.instance.pk).first()
+        if holder is None:
+            return slug
+        if self.popup:
+            message = _(
+                "“%(name)s” already has the key “%(slug)s”: if it is the one you mean, close "
+                "this window and choose it there; if not, give this one another key."
+            )
+        else:
+            message = _(
+                "“%(name)s” already has the key “%(slug)s”: if it is the same, change that one "
+                "instead; if not, give this one another key."
+            )
+        raise ValidationError(message, params={"name": holder, "slug": slug}, code="unique")
+
+
+class InstitutionForm(KeyForm, ProcessedImageForm):
     image_field = "logo"
     thumbnail_field = "logo_thumbnail"
 
 
-class FocusAreaForm(forms.ModelForm):
-    """Names the focus area that already has the name typed (in any case), so that whoever
-    adds it again, often from an agreement's "+" pop-up, knows which one to choose instead.
-    The admin sets `popup`."""
+class PersonForm(KeyForm):
+    pass
 
-    popup = False
+
+class FocusAreaForm(KeyForm):
+    """Names the focus area that already has the name typed (in any case), so that whoever
+    adds it again, often from an agreement's "+" pop-up, knows which one to choose instead."""
 
     def clean_name(self):
         name = self.cleaned_data["name"]
@@ -96,7 +128,11 @@ class FocusAreaForm(forms.ModelForm):
             )
         return name
 
+    # The same focus area: that its slug is taken too says no more.
+
+    def clean_slug(self):
+        return self.cleaned_data["slug"] if self.has_error("name") else super().clean_slug()
+
     def validate_unique(self):
-        if self.has_error("name"):  # the same focus area: that its slug is taken says no more
-            return
-        super().validate_unique()
+        if not self.has_error("name"):
+            super().validate_unique()

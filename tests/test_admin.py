@@ -342,6 +342,16 @@ def test_an_agreement_needs_a_party_to_be_saved(editor_client):
     assert agreement.parties.exists()
 
 
+def test_a_date_in_words_is_refused_saying_how_to_write_it(editor_client):
+    data = new_agreement_data(editor_client, signed_on="July 2019")
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+
+    assert errors(editor_client.post(add_agreement_url(), data)) == [
+        "Enter a date as 2019-07-03, or as 2019-07 or 2019 when only the month or the year is "
+        "known."
+    ]
+
+
 def test_a_date_typed_as_a_month_or_a_year_is_known_to_that_precision(editor_client):
     data = new_agreement_data(editor_client, signed_on="2019-07", ends_on="2027")
     data["signed_on_precision"] = "day"  # what was typed decides
@@ -984,6 +994,37 @@ def test_a_focus_area_added_again_names_the_one_to_choose(editor_client, popup, 
 
     assert errors(response) == [message]
     assert FocusArea.objects.count() == 1
+
+
+@pytest.mark.parametrize("popup", [True, False])
+@pytest.mark.parametrize(
+    "model, existing, typed",
+    [
+        ("registry_institution", "Tianjin University", {"kind": "university", "country": "CN"}),
+        ("people_person", "Hao Guoqiang", {}),
+    ],
+)
+def test_a_record_added_again_under_its_key_names_the_one_holding_it(
+    editor_client, popup, model, existing, typed
+):
+    """Not Django's "Institution with this slug already exists.": which one, and what to do."""
+    factory = InstitutionFactory if model == "registry_institution" else PersonFactory
+    factory(name=existing, slug="taken")
+    url = reverse(f"admin:{model}_add") + ("?_to_field=id&_popup=1" if popup else "")
+    data = {**form_data(editor_client.get(url)), "name": existing.upper(), "slug": "taken", **typed}
+    data |= {"_popup": "1", "_to_field": "id"} if popup else {}
+
+    response = editor_client.post(url, data)
+
+    way_out = (
+        "if it is the one you mean, close this window and choose it there"
+        if popup
+        else "if it is the same, change that one instead"
+    )
+    assert errors(response) == [
+        f"“{existing}” already has the key “taken”: {way_out}; if not, give this one another key."
+    ]
+    assert factory._meta.model.objects.count() == 1
 
 
 @pytest.mark.parametrize(
