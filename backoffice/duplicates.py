@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.models import NotDuplicate, RecordKind
@@ -82,19 +83,20 @@ def words(normalised):
     return NOT_WORD.sub(" ", normalised).split()
 
 
-def find_pairs(records):
-    """{(lower pk, higher pk): Pair} among `records` (a list of Record)."""
+def find_pairs(records, *, around=None):
+    """{(lower pk, higher pk): Pair} among `records` (a list of Record); with `around` (a pk),
+    only the pairs that record is in, without comparing the others among themselves."""
     pairs = {}
 
     def add(one, other, reason):
-        if one == other:
+        if one == other or around is not None and around not in (one, other):
             return
         key = (one, other) if one < other else (other, one)
         pairs.setdefault(key, Pair(*key)).reasons.add(reason)
 
     def pairs_within(index, reason):
         for pks in index.values():
-            if len(pks) > 1:
+            if len(pks) > 1 and (around is None or around in pks):
                 ordered = sorted(pks)
                 for i, one in enumerate(ordered):
                     for other in ordered[i + 1 :]:
@@ -129,13 +131,14 @@ def find_pairs(records):
     pairs_across(by_name, by_acronym, ACRONYM)
     pairs_across(by_other, by_acronym, ACRONYM)
     pairs_within(by_words, SAME_WORDS)
-    for one, other in near_names(names):
+    for one, other in near_names(names, around=around):
         add(one, other, NEAR_NAME)
     return pairs
 
 
-def near_names(names):
-    """Pairs of pks whose names ({pk: normalised name}) are nearly identical, by blocks."""
+def near_names(names, *, around=None):
+    """Pairs of pks whose names ({pk: normalised name}) are nearly identical, by blocks; with
+    `around`, only its pairs, compared with every name of its blocks."""
     blocks = defaultdict(list)
     for pk, name in names.items():
         letters = " ".join(words(NUMBER.sub(" ", name)))
@@ -147,8 +150,27 @@ def near_names(names):
         blocks[(numbers, ">", letters[-BLOCK:])].append((text[::-1], pk))
     found = set()
     matcher = SequenceMatcher(autojunk=False)
+
+    def near(other_text):
+        """Whether `other_text` is nearly the matcher's second text (set once for many)."""
+        matcher.set_seq1(other_text)
+        return (
+            matcher.real_quick_ratio() >= NEAR
+            and matcher.quick_ratio() >= NEAR
+            and matcher.ratio() >= NEAR
+        )
+
     for block in blocks.values():
         if len(block) < 2:
+            continue
+        if around is not None:
+            for text in [text for text, pk in block if pk == around]:
+                matcher.set_seq2(text)
+                found.update(
+                    (min(pk, around), max(pk, around))
+                    for other_text, pk in block
+                    if pk != around and other_text != text and near(other_text)
+                )
             continue
         # A small block is compared whole; a large one (a common surname) only within a window
         # of its names in order, read from the end in the block of shared last letters.
@@ -160,12 +182,7 @@ def near_names(names):
                 key = (pk, other_pk) if pk < other_pk else (other_pk, pk)
                 if key in found or text == other_text:
                     continue  # equal texts are found as the same name
-                matcher.set_seq1(other_text)
-                if (
-                    matcher.real_quick_ratio() >= NEAR
-                    and matcher.quick_ratio() >= NEAR
-                    and matcher.ratio() >= NEAR
-                ):
+                if near(other_text):
                     found.add(key)
     return found
 
@@ -193,6 +210,20 @@ def person_records():
 
 
 RECORDS = {RecordKind.INSTITUTION: institution_records, RecordKind.PERSON: person_records}
+
+
+def likely_same_as(kind, pk):
+    """The pairs of `kind` that record `pk` is in, as likely_duplicates() finds them (those
+    nobody dismissed), strongest reason first: for the warning on adding a record."""
+    pairs = find_pairs(RECORDS[kind](), around=pk)
+    dismissed = (
+        NotDuplicate.objects.filter(kind=kind)
+        .filter(Q(first_pk=pk) | Q(second_pk=pk))
+        .values_list("first_pk", "second_pk")
+    )
+    for key in dismissed:
+        pairs.pop(tuple(key), None)
+    return sorted(pairs.values(), key=lambda pair: (STRENGTH[pair.strongest], pair.first))
 
 
 def likely_duplicates(kind):

@@ -13,12 +13,13 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agreements.models import Participation, Party
-from backoffice.duplicates import likely_duplicates
+from backoffice.duplicates import likely_duplicates, likely_same_as
 from backoffice.merging import (
     InstitutionPlan,
     MergeError,
@@ -63,6 +64,50 @@ KINDS = {
         plan_person_merge,
     ),
 }
+
+
+# The most likely duplicates of a new record its warning names.
+WARNED = 3
+
+
+def warn_of_likely_duplicates(request, name, record):
+    """After `record` (of KINDS[name]) was added: a warning naming the records it is likely
+    the same as, found as the list of likely duplicates finds them, each with a link to merge
+    the new one into it. Found now, while whoever added it knows what they meant, rather than
+    later on the list."""
+    kind = KINDS[name]
+    pairs = likely_same_as(kind.kind, record.pk)
+    if not pairs:
+        return
+    others = kind.model.objects.in_bulk(
+        [pair.second if pair.first == record.pk else pair.first for pair in pairs[:WARNED]]
+    )
+    may = request.user.has_perms(kind.permissions)
+    for pair in pairs[:WARNED]:
+        other = others[pair.second if pair.first == record.pk else pair.first]
+        why = "; ".join(str(reason) for reason in pair.described())
+        message = format_html(
+            _("“{record}” may be the same as “{other}” ({why})."),
+            record=record,
+            other=other,
+            why=why,
+        )
+        if may:
+            merge_url = reverse("duplicates:merge", args=[name, other.pk, record.pk])
+            message = format_html(
+                '{} <a href="{}">{}</a>', message, merge_url, _("If it is, merge them.")
+            )
+        else:
+            message = format_html(
+                "{} {}", message, _("If it is, ask someone who may merge records to merge them.")
+            )
+        messages.warning(request, message)
+    if len(pairs) > WARNED:
+        messages.warning(
+            request,
+            _("It may be the same as %(count)d more: see the likely duplicates.")
+            % {"count": len(pairs) - WARNED},
+        )
 
 
 def may_merge(user):

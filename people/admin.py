@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Person, PersonAlias
-from registry.admin import HistoryAdmin, PopupFormAdmin, TabularInline, counted
+from registry.admin import (
+    HistoryAdmin,
+    PopupFormAdmin,
+    TabularInline,
+    WarnsOfDuplicatesAdmin,
+    counted,
+)
 from registry.forms import PersonForm
 
 
@@ -12,7 +18,8 @@ class PersonAliasInline(TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(PopupFormAdmin, HistoryAdmin):
+class PersonAdmin(WarnsOfDuplicatesAdmin, PopupFormAdmin, HistoryAdmin):
+    duplicates = "people"
     form = PersonForm
     list_display = ["name", "native_name", "other_names", "slug", "agreement_count"]
     list_filter = ["participations__role"]

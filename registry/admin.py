@@ -20,6 +20,7 @@ from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from backoffice.merge_views import warn_of_likely_duplicates
 from registry.forms import FocusAreaForm, InstitutionForm
 from registry.history import part_changes
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
@@ -253,6 +254,18 @@ class UnitInline(TabularInline):
         return False
 
 
+class WarnsOfDuplicatesAdmin(admin.ModelAdmin):
+    """Warns, once a record is added, of the records it is likely the same as
+    (backoffice.merge_views), under the name of its kind in the duplicates' pages."""
+
+    duplicates = None  # "institutions" or "people"
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Here, after its other names (inlines) are saved too: they may be what matches.
+        warn_of_likely_duplicates(request, self.duplicates, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+
 class PopupFormAdmin(admin.ModelAdmin):
     """Tells the form whether it is an agreement's "+" pop-up (`form.popup`), where the way out
     of a duplicate is to close the window and choose the record already there."""
@@ -264,7 +277,8 @@ class PopupFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(PopupFormAdmin, HistoryAdmin):
+class InstitutionAdmin(WarnsOfDuplicatesAdmin, PopupFormAdmin, HistoryAdmin):
+    duplicates = "institutions"
     form = InstitutionForm
     formfield_overrides = URL_FORMFIELD
     list_display = [

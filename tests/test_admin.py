@@ -15,7 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from agreements.models import Agreement, AgreementType, Participation, Photo
-from registry.models import FocusArea, FocusAreaGroup
+from registry.models import FocusArea, FocusAreaGroup, Institution
 from tests.factories import (
     AgreementFactory,
     FocusAreaFactory,
@@ -1025,6 +1025,43 @@ def test_a_record_added_again_under_its_key_names_the_one_holding_it(
         f"“{existing}” already has the key “taken”: {way_out}; if not, give this one another key."
     ]
     assert factory._meta.model.objects.count() == 1
+
+
+@pytest.mark.parametrize("popup", [True, False])
+def test_an_institution_added_is_said_to_be_likely_the_same_as_one_there(editor_client, popup):
+    existing = InstitutionFactory(name="Tianjin University", native_name="天津大学")
+    InstitutionFactory(name="Tianjin Normal University", native_name="天津师范大学")
+    url = reverse("admin:registry_institution_add") + ("?_to_field=id&_popup=1" if popup else "")
+    data = form_data(editor_client.get(url))
+    data |= {"name": "Tianjin Univ.", "slug": "tianjin-univ", "native_name": "天津大学"}
+    data |= {"kind": "university", "country": "CN"}
+    data |= {"_popup": "1", "_to_field": "id"} if popup else {}
+
+    response = editor_client.post(url, data)
+
+    added = Institution.objects.get(slug="tianjin-univ")
+    warnings = [str(m) for m in response.wsgi_request._messages if m.level_tag == "warning"]
+    merge_url = reverse("duplicates:merge", args=["institutions", existing.pk, added.pk])
+    assert warnings == [
+        "“Tianjin Univ.” may be the same as “Tianjin University” (the same native-script "
+        f'name). <a href="{merge_url}">If it is, merge them.</a>'
+    ]
+
+
+def test_a_person_added_under_another_spelling_is_said_to_be_likely_the_same(editor_client):
+    PersonFactory(name="Hao Guoqiang")
+    url = reverse("admin:people_person_add")
+    data = {**form_data(editor_client.get(url)), "name": "Hao Guo-qiang", "slug": "hao-guo-qiang"}
+
+    response = editor_client.post(url, data, follow=True)
+
+    assert "“Hao Guo-qiang” may be the same as “Hao Guoqiang” (nearly identical names)." in (
+        response.text.replace("&ldquo;", "“").replace("&rdquo;", "”")
+    )
+    # Nothing to say of someone new.
+    data = {**form_data(editor_client.get(url)), "name": "Li Yuanchao", "slug": "li-yuanchao"}
+    response = editor_client.post(url, data)
+    assert not [m for m in response.wsgi_request._messages if m.level_tag == "warning"]
 
 
 @pytest.mark.parametrize(
