@@ -225,10 +225,20 @@ class Agreement(models.Model):
     def ends(self):
         return PartialDate.from_fields(self.ends_on, self.ends_on_precision)
 
+    def signed_after_today(self):
+        """Whether its date of signing is still to come (for a date known to the month or
+        year, its period starts after today): a draft may be entered ahead of the ceremony,
+        but what is published has been signed."""
+        return self.signed_on is not None and self.signed_on > timezone.localdate()
+
     def clean(self):
         settle_partial_dates(self, "signed_on", "starts_on", "ends_on")
         if self.starts and self.ends and self.ends.last_day < self.starts.date:
             raise ValidationError({"ends_on": _("The term cannot end before it starts.")})
+        if self.status == self.Status.PUBLISHED and self.signed_after_today():
+            raise ValidationError(
+                {"signed_on": _("A published agreement has been signed: this date is to come.")}
+            )
 
     # The review workflow. Each move is checked against TRANSITIONS and recorded as a
     # StatusChange; who may make it (Transition.who) is for the caller.
@@ -325,6 +335,12 @@ class Transition:
                 _("“%(title)s” has no party: add the institutions that signed it first.")
                 % {"title": agreement},
                 code="no_party",
+            )
+        if self.target == Agreement.Status.PUBLISHED and agreement.signed_after_today():
+            raise ValidationError(
+                _("“%(title)s” is signed on %(date)s, which is to come: publish it once signed.")
+                % {"title": agreement, "date": agreement.signed},
+                code="not_yet_signed",
             )
 
 

@@ -743,6 +743,26 @@ def test_a_term_is_checked_at_the_precision_of_its_dates():
     assert Agreement.objects.get(slug="a").ends.isoformat() == "2020"
 
 
+def test_a_published_line_signed_after_today_is_refused_and_a_draft_kept():
+    today = datetime.date.today()
+    soon = (today + datetime.timedelta(days=40)).isoformat()
+    lines = [
+        agreement(key="published-soon", status="published", signed_on=soon),
+        agreement(key="next-year", status="published", signed_on=str(today.year + 1)),
+        agreement(key="this-month", status="published", signed_on=today.isoformat()[:7]),
+        agreement(key="draft-soon", signed_on=soon),
+    ]
+
+    assert import_lines(lines).errors == [
+        f"line 1: signed_on: {soon} is to come (today is {today.isoformat()}): a published "
+        "agreement has been signed; import it as a draft, or correct the date",
+        f"line 2: signed_on: {today.year + 1} is to come (today is {today.isoformat()}): a "
+        "published agreement has been signed; import it as a draft, or correct the date",
+    ]
+    assert not import_lines(lines[2:]).errors
+    assert Agreement.objects.get(slug="draft-soon").status == "draft"
+
+
 def refuse_agreements_titled(monkeypatch, title):
     """The database refuses to store an agreement with this title: new ones are written in
     bulk (writing.bulk_write), stored ones saved."""

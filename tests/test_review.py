@@ -93,6 +93,26 @@ def test_submit_publish_records_each_move_with_who_and_when(editor, publisher):
     assert agreement.history.latest("history_date").history_user == publisher
 
 
+def test_what_is_signed_after_today_waits_as_a_draft_until_it_is_signed(publisher):
+    coming = datetime.date.today() + datetime.timedelta(days=40)
+    agreement = SignedAgreementFactory(
+        signed_on=coming, signed_on_precision="day", title="Signing next month"
+    )
+    with pytest.raises(ValidationError, match="which is to come: publish it once signed"):
+        agreement.publish(by=publisher)
+    assert status_of(agreement) == Agreement.Status.DRAFT
+
+    # Nor is a published agreement's date moved to come.
+    published = SignedAgreementFactory(status="published")
+    client = logged_in(publisher)
+    data = form_data(client.get(change_url(published)))
+    response = client.post(change_url(published), {**data, "signed_on": coming.isoformat()})
+    assert response.status_code == 200
+    assert "A published agreement has been signed: this date is to come." in response.text
+    published.refresh_from_db()
+    assert published.signed_on != coming
+
+
 def test_send_back_and_withdraw_need_a_comment(publisher):
     agreement = in_review()
     with pytest.raises(ValidationError, match="needs a comment"):

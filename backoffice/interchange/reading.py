@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from agreements.models import (
@@ -364,6 +365,13 @@ def read_agreement(line, data):
     starts, ends = dates["starts_on"], dates["ends_on"]
     if starts and ends and ends.last_day < starts.date:
         line.error("term.ends_on", "the term cannot end before it starts")
+    signed, today = dates["signed_on"], timezone.localdate()
+    if fields["status"] == Agreement.Status.PUBLISHED and signed and signed.date > today:
+        line.error(
+            "signed_on",
+            f"{signed.isoformat()} is to come (today is {today.isoformat()}): a published "
+            "agreement has been signed; import it as a draft, or correct the date",
+        )
     return AgreementData(
         line=line,
         key=line.text(data, "key", "", Agreement, "slug"),

@@ -23,6 +23,7 @@ INSTITUTIONS = 3000
 PEOPLE = 20000
 LABS = 4000
 BATCH = 2000
+LAST_SIGNED = datetime.date(2026, 11, 30)
 
 WORDS = [
     "research",
@@ -468,6 +469,9 @@ class Generator:
         agreements = []
         for index in range(start, start + count):
             signed = datetime.date(2000, 1, 1) + datetime.timedelta(days=rng.randrange(9862))
+            # No later than a day past when this is run (the importer refuses a published
+            # agreement signed after today); the same draw, so the same data otherwise.
+            signed = min(signed, LAST_SIGNED)
             precision = rng.choice(["day"] * 8 + ["month", "year"])
             if precision == "month":
                 signed = signed.replace(day=1)
