@@ -586,6 +586,20 @@ class Participation(models.Model):
             return self.title[: -len(suffix)]
         return self.title
 
+    def organisations_named(self):
+        """What the public page names after the title: the organisation, and the institution
+        it is a unit of ("School of Software, ECNU"), each unless the title names it already
+        ("Vice Dean of the College of Intelligence and Computing")."""
+        organisation = self.organisation
+        if organisation is None:
+            return []
+        title = self.title_alone.casefold()
+        return [
+            institution
+            for institution in (organisation, organisation.parent)
+            if institution is not None and institution.name.casefold() not in title
+        ]
+
     def clean(self):
         if self.party_id and self.role != Role.SIGNATORY:
             raise ValidationError({"party": _("Only a signatory signs on behalf of a party.")})

@@ -87,7 +87,7 @@ def agreement_detail(request, slug):
             "focus_areas",
             Prefetch(
                 "participations",
-                queryset=Participation.objects.select_related("person", "organisation"),
+                queryset=Participation.objects.select_related("person", "organisation__parent"),
             ),
             "sources",
             "photos",

@@ -2,6 +2,7 @@
 nothing unpublished reaches any of them, and that each runs a fixed number of queries."""
 
 import datetime
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -314,6 +315,23 @@ def test_agreement_page_shows_witnesses_and_attendees_with_titles_then(client, d
     assert "He Jifeng" in attendees and "Head of the School of Computer Science" in attendees
     tju = get(client, data.tju_2020.get_absolute_url())
     assert "Tianjin Municipal Government" in section(tju, "witnesses")
+
+
+def test_a_participant_s_unit_is_named_with_its_institution_and_not_twice(client, data):
+    ParticipationFactory(
+        agreement=data.tju_2020, person=PersonFactory(name="Wang Wenjun"), role="attendee",
+        title="Vice Dean of the College of Intelligence and Computing", organisation=data.college,
+    )  # fmt: skip
+    ParticipationFactory(
+        agreement=data.tju_2020, person=PersonFactory(name="Li Ming"), role="attendee",
+        title="Professor", organisation=data.college,
+    )  # fmt: skip
+
+    attendees = section(get(client, data.tju_2020.get_absolute_url()), "attendees", "labs")
+    words = re.sub(r"<[^>]+>", "", attendees)
+    assert "Wang Wenjun, Vice Dean of the College of Intelligence and Computing, TJU" in words
+    assert "Li Ming, Professor, College of Intelligence and Computing, TJU" in words
+    assert data.tju.get_absolute_url() in attendees
 
 
 def test_agreement_page_shows_each_lab_with_its_outcome_and_status(client, data):
