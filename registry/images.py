@@ -45,6 +45,7 @@ def process_image(upload):
             # Some phones write MPO: a JPEG with more pictures after it (a preview, a depth
             # map). Its first picture is the photo, stored as the JPEG it is.
             image_format = "JPEG" if probe.format == "MPO" else probe.format
+            draft(probe, image_format)
             width, height = probe.size
             if image_format not in ACCEPTED_FORMATS:
                 raise ValidationError(_("Only JPEG, PNG and WebP images are accepted."))
@@ -61,6 +62,7 @@ def process_image(upload):
                 )
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
+            draft(image, image_format)
             image.load()
             return ProcessedImage(
                 image=_encode(image, image_format, settings.IMAGE_MAX_SIDE),
@@ -75,6 +77,15 @@ def process_image(upload):
     # ValueError: a text chunk of a PNG that unpacks too large, among others.
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(_("The file is not a readable JPEG, PNG or WebP image.")) from None
+
+
+def draft(image, image_format):
+    """A JPEG is decoded at the smallest of its scales (1/2, 1/4, 1/8) still larger than what
+    is stored: a camera's 54-megapixel photo then costs the memory of 13.5 million pixels, and
+    the pixel limit, which guards that memory, counts those. Other formats have no such
+    scales, and are counted whole."""
+    if image_format == "JPEG":
+        image.draft(image.mode, (settings.IMAGE_MAX_SIDE, settings.IMAGE_MAX_SIDE))
 
 
 def _encode(image, image_format, max_side):

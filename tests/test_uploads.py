@@ -74,6 +74,18 @@ def test_an_image_over_the_pixel_limit_is_refused(settings):
     assert message == "The image has 1,200 pixels; the limit is 1,000."
 
 
+def test_a_camera_s_large_jpeg_is_read_at_a_smaller_scale_within_the_limit(settings):
+    """A JPEG four times the pixel limit decodes at half its sides, and is accepted; a PNG as
+    large has no such scale, and is not."""
+    settings.IMAGE_MAX_PIXELS, settings.IMAGE_MAX_SIDE = 1_000_000, 400
+    photo = process_image(upload("camera.jpg", image_bytes("JPEG", size=(2000, 1500))))
+    with Image.open(photo.image) as stored:
+        assert stored.size == (400, 300)
+
+    message = refusal(upload("scan.png", image_bytes(size=(2000, 1500))))
+    assert message == "The image has 3,000,000 pixels; the limit is 1,000,000."
+
+
 def test_a_decompression_bomb_is_refused_without_being_decoded():
     bomb = png_claiming(30_000, 30_000)  # 900 million pixels in a few hundred bytes
     assert len(bomb) < 1000
