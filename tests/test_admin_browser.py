@@ -88,7 +88,8 @@ def test_an_agreements_form_does_not_widen_the_page_past_the_window(page):
     the buttons under them stay in view, on a laptop's screen with the admin's sidebar."""
     width = 1280
     call_command("import_agreements", str(DEMO), stdout=io.StringIO())
-    log_in(page, UserFactory(group="Editors"), "/admin/")
+    # A publisher's: the demo's agreements are published, read-only (narrower) to an editor.
+    log_in(page, UserFactory(group="Publishers"), "/admin/")
     page.set_viewport_size({"width": width, "height": 900})
     for agreement in Agreement.objects.all():
         page.goto(f"/admin/agreements/agreement/{agreement.pk}/change/")
@@ -96,3 +97,18 @@ def test_an_agreements_form_does_not_widen_the_page_past_the_window(page):
         last_column = page.locator("#participations-group th").last  # Delete?
         last_column.scroll_into_view_if_needed()
         expect(last_column).to_be_in_viewport()
+
+
+def test_an_agreements_people_fit_beside_the_sidebar_on_a_wide_laptop(page):
+    """At 1,400 px, every column of the people's table (their party, position, Delete?) and
+    the errors shown in them are in view without scrolling the table sideways."""
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+    log_in(page, UserFactory(group="Publishers"), "/admin/")  # who may change them: widgets
+    page.set_viewport_size({"width": 1400, "height": 900})
+    for agreement in Agreement.objects.all():
+        page.goto(f"/admin/agreements/agreement/{agreement.pk}/change/")
+        widths = page.evaluate(
+            "() => { const box = document.querySelector('#participations-group .tabular');"
+            " return [box.scrollWidth, box.clientWidth]; }"
+        )
+        assert widths[0] <= widths[1], agreement.slug
