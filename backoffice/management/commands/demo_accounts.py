@@ -6,7 +6,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 ACCOUNTS = [
     ("admin", None, "superuser: everything"),
-    ("editor", "Editors", "enters and corrects drafts, submits them for review; cannot publish"),
+    (
+        "editor",
+        "Editors",
+        "enters and corrects drafts, submits them for review or takes them back; cannot publish",
+    ),
     ("publisher", "Publishers", "also reviews: publishes, sends back, withdraws, restores"),
 ]
 
