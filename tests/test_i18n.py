@@ -264,7 +264,7 @@ def test_the_admins_forms_name_their_fields_and_parts_in_chinese(admin_client):
         ]
     ]
 
-    for column in ["职务", "所在单位", "顺序", "发布者", "说明"]:  # title, organisation, …
+    for column in ["职务", "所在单位", "顺序", "发布方", "说明"]:  # title, organisation, …
         assert column in pages[0], column
     for label in ["城市", "网站", "其他名称"]:  # city, website, other names
         assert label in pages[1], label
