@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -52,6 +53,8 @@ MOVE_DONE = {
     "take_back": _("Taken back to draft."),
     "withdraw": _("Withdrawn to draft."),
 }
+# The most agreements a new one's warning names as likely the same.
+WARNED = 3
 # The titles a move of many agreements lists before asking for its comment; the rest counted.
 MOVES_LISTED = 100
 # The most agreements one action moves: each is checked, recorded and logged (some 40 ms on
@@ -542,6 +545,26 @@ class AgreementAdmin(HistoryAdmin):
             ),
         }
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Once its parties are saved: an agreement entered twice (from two articles on one
+        # signing, say) is said so now, not found by its reviewer, or by nobody.
+        for other in Agreement.objects.likely_same_as(obj)[:WARNED]:
+            self.message_user(
+                request,
+                format_html(
+                    _(
+                        "“{agreement}” may be an agreement entered already: "
+                        '<a href="{url}">“{other}”</a> ({status}). If it is, delete one of them.'
+                    ),
+                    agreement=obj,
+                    url=reverse("admin:agreements_agreement_change", args=[other.pk]),
+                    other=other,
+                    status=other.get_status_display(),
+                ),
+                messages.WARNING,
+            )
+        return super().response_add(request, obj, post_url_continue)
 
     def save_model(self, request, obj, form, change):
         if change:

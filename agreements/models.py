@@ -18,6 +18,7 @@ from registry.dates import (
     precision_constraint,
     precision_field,
     settle_partial_dates,
+    truncate,
 )
 from registry.models import FocusArea, Institution
 from registry.text import normalise_name
@@ -72,7 +73,45 @@ class AgreementType(models.Model):
         }
 
 
+def same_period(one, other):
+    """Whether two dates of signing (PartialDate or None) may be the same day: equal at the
+    coarser of their precisions; an unknown date may be any."""
+    if one is None or other is None:
+        return True
+    finer_first = [DatePrecision.DAY, DatePrecision.MONTH, DatePrecision.YEAR]
+    precision = max(one.precision, other.precision, key=finer_first.index)
+    return truncate(one.date, precision) == truncate(other.date, precision)
+
+
 class AgreementQuerySet(models.QuerySet):
+    def likely_same_as(self, agreement):
+        """Other agreements likely to be `agreement` entered twice: signed by the same
+        institutions in the same period (the month, or the year where either is known only to
+        the year; any date where either has none), or of the same title. In a few queries."""
+        institutions = set(agreement.parties.values_list("institution", flat=True))
+        same_parties = (
+            Party.objects.filter(institution__in=institutions)
+            .values("agreement")
+            .annotate(shared=models.Count("institution", distinct=True))
+            .filter(shared=len(institutions))
+            .values("agreement")
+        )
+        others = (
+            self.exclude(pk=agreement.pk)
+            .filter(Q(pk__in=same_parties) | Q(title__iexact=agreement.title.strip()))
+            .prefetch_related("parties")
+        )
+        title = normalise_name(agreement.title)
+        return [
+            other
+            for other in others
+            if normalise_name(other.title) == title
+            or (
+                {party.institution_id for party in other.parties.all()} == institutions
+                and same_period(agreement.signed, other.signed)
+            )
+        ]
+
     def published(self):
         """What the public may see. Every public page, API answer, search, facet, chart and
         export starts here."""

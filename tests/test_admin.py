@@ -342,6 +342,41 @@ def test_an_agreement_needs_a_party_to_be_saved(editor_client):
     assert agreement.parties.exists()
 
 
+@pytest.mark.parametrize(
+    "signed_on, title, warned",
+    [
+        ("2020-09", "Strategic cooperation on 5G", True),  # the same parties, that month
+        ("", "Strategic cooperation on 5G", True),  # a date not known may be any
+        ("2021-03-02", "Strategic cooperation on 5G", False),  # the same parties, later
+        ("2021-03-02", "TJU and Huawei  COOPERATION", True),  # the same title
+    ],
+)
+def test_an_agreement_added_is_said_to_be_likely_one_entered_already(
+    editor_client, signed_on, title, warned
+):
+    tju, huawei = InstitutionFactory(name="TJU"), InstitutionFactory(name="Huawei")
+    existing = AgreementFactory(
+        title="TJU and Huawei cooperation", signed_on="2020-09-24", signed_on_precision="day"
+    )
+    for institution in (tju, huawei):
+        PartyFactory(agreement=existing, institution=institution)
+    AgreementFactory(title="Another")  # nothing in common
+
+    data = new_agreement_data(editor_client, signed_on=signed_on, title=title)
+    set_row(data, "parties", 0, institution=huawei.pk)
+    set_row(data, "parties", 1, institution=tju.pk)
+    response = editor_client.post(add_agreement_url(), data)
+
+    assert_saved(response)
+    warnings = [str(m) for m in response.wsgi_request._messages if m.level_tag == "warning"]
+    url = change_url(existing)
+    expected = [
+        f'“{title}” may be an agreement entered already: <a href="{url}">“TJU and Huawei '
+        "cooperation”</a> (draft). If it is, delete one of them."
+    ]
+    assert warnings == (expected if warned else [])
+
+
 def test_a_date_in_words_is_refused_saying_how_to_write_it(editor_client):
     data = new_agreement_data(editor_client, signed_on="July 2019")
     set_row(data, "parties", 0, institution=InstitutionFactory().pk)
