@@ -39,8 +39,13 @@ def linked_to_published(records, link, field):
     Each record's first such row is looked up by the index of `field`: a subquery per record,
     which PostgreSQL does not turn into a join. As a join (`IN`, or `EXISTS`) it hashed every
     published agreement to find the records': at 100,000 agreements, 33 ms rather than 12 to
-    count the 4,000 public labs, 190 ms rather than 75 for the 20,000 public people."""
+    count the 4,000 public labs, 190 ms rather than 75 for the 20,000 public people.
+
+    SQLite, the other way round, runs that subquery reading the published agreements again for
+    each record: 6.9 s for 20,000 people at 3,000 agreements, against 8 ms for the join."""
     published = Agreement.objects.published()
+    if connection.vendor != "postgresql":
+        return link.objects.filter(agreement__in=published).values(field)
     first = link.objects.filter(**{field: OuterRef("pk")}, agreement__in=published)
     # Unordered: a link's own ordering (a participation's position) would sort all of a
     # record's rows to take one, and cost ten times more.
