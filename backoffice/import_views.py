@@ -23,7 +23,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from agreements.models import Agreement
@@ -48,6 +48,27 @@ MAX_UPDATES = 500
 SESSION_KEY = "agreement_imports"
 KEPT = 3  # previews kept in a session at once (several tabs); older ones are dropped
 KINDS_SHOWN = ("institutions", "people", "focus areas", "labs")
+# What the preview says of an agreement (its outcome) and of the records a line names (by kind
+# and outcome, with their names): the importer's outcomes are words of its own, compared
+# between preview and confirmation, and translated only when shown.
+OUTCOMES_SHOWN = {
+    "created": gettext_noop("created"),
+    "updated": gettext_noop("updated"),
+    "unchanged": gettext_noop("unchanged"),
+}
+RECORDS_SHOWN = {
+    ("institutions", "created"): gettext_noop("institutions created: %(names)s"),
+    ("institutions", "updated"): gettext_noop("institutions updated: %(names)s"),
+    ("institutions", "matched"): gettext_noop("institutions matched: %(names)s"),
+    ("people", "created"): gettext_noop("people created: %(names)s"),
+    ("people", "updated"): gettext_noop("people updated: %(names)s"),
+    ("people", "matched"): gettext_noop("people matched: %(names)s"),
+    ("focus areas", "created"): gettext_noop("focus areas created: %(names)s"),
+    ("focus areas", "matched"): gettext_noop("focus areas matched: %(names)s"),
+    ("labs", "created"): gettext_noop("labs created: %(names)s"),
+    ("labs", "updated"): gettext_noop("labs updated: %(names)s"),
+    ("labs", "matched"): gettext_noop("labs matched: %(names)s"),
+}
 
 
 def import_view(view):
@@ -127,8 +148,19 @@ class Lines:
             self.lines, self.problems = self.sheet.lines, self.sheet.errors
 
     def tell(self, error):
-        """An importer's problem in the file's own terms: by row and column, for a sheet."""
-        return error if self.sheet is None else self.sheet.tell(error)
+        """An importer's problem in the file's own terms: by row and column, for a sheet; by
+        line and field, in the language of the page, for an interchange file (the importer's
+        "line N: path: " is the contract's, in English, as the command prints it)."""
+        if self.sheet is not None:
+            return self.sheet.tell(error)
+        match = spreadsheet.IMPORTER_ERROR.match(error)
+        if not match:
+            return error
+        return _("line %(line)s: %(path)s: %(message)s") % {
+            "line": match["line"],
+            "path": match["path"],
+            "message": match["message"],
+        }
 
     def place(self, number):
         """Where a line of the import is in the file: its row, for a spreadsheet."""
@@ -270,15 +302,21 @@ def render_preview(request, chosen, token, report, lines, *, warning=""):
     for number, summary in report.by_line():
         agreement = summary.get("agreements", {})
         outcome, labels = next(iter(agreement.items()), ("", [""]))
+        records = [
+            (kind, outcome_of, labels_of)
+            for kind in KINDS_SHOWN
+            for outcome_of, labels_of in sorted(summary.get(kind, {}).items())
+        ]
         lines_done.append(
             {
                 "place": lines.place(number),
                 "agreement": labels[0],
                 "outcome": outcome,
-                "records": [
-                    (kind, outcome_of, labels_of)
-                    for kind in KINDS_SHOWN
-                    for outcome_of, labels_of in sorted(summary.get(kind, {}).items())
+                "outcome_shown": _(OUTCOMES_SHOWN[outcome]) if outcome else "",
+                "records": records,
+                "records_shown": [
+                    _(RECORDS_SHOWN[kind, outcome_of]) % {"names": "; ".join(labels_of)}
+                    for kind, outcome_of, labels_of in records
                 ],
             }
         )

@@ -166,9 +166,10 @@ class Sheet:
         index = int(match["line"]) - 1
         row, path = self.rows[index], match["path"]
         column, message = column_of(path, self.participant_columns[index]), match["message"]
-        if message == "is required" and "." in path and path not in SIMPLE_PATHS:
-            # A part of a cell, such as a party's name in "[company]".
-            message = f"{re.findall(r'[a-z_]+', path)[-1]} is required"
+        if message == _("is required") and "." in path and path not in SIMPLE_PATHS:
+            # A part of a cell, such as a party's name in "[company]". (The importer's message
+            # was made in the active language, as this one is.)
+            message = _("%(name)s is required") % {"name": re.findall(r"[a-z_]+", path)[-1]}
         if column is None:
             return _("row %(row)s: %(message)s") % {"row": row, "message": message}
         return _("row %(row)s, column %(column)s: %(message)s") % {

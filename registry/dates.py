@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import Q
 from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class DatePrecision(models.TextChoices):
@@ -42,7 +42,8 @@ class PartialDate:
         """Read `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; raise ValueError saying what is wrong."""
         match = ISO_PATTERN.match(text.strip()) if isinstance(text, str) else None
         if not match:
-            raise ValueError(f"{text!r} is not a date of the form YYYY-MM-DD, YYYY-MM or YYYY")
+            message = gettext("%(text)s is not a date of the form YYYY-MM-DD, YYYY-MM or YYYY")
+            raise ValueError(message % {"text": repr(text)})
         year, month, day = match.groups()
         precision = (
             DatePrecision.DAY if day else DatePrecision.MONTH if month else DatePrecision.YEAR
@@ -50,7 +51,8 @@ class PartialDate:
         try:
             date = datetime.date(int(year), int(month or 1), int(day or 1))
         except ValueError as error:
-            raise ValueError(f"{text!r} is not a real date: {error}") from None
+            message = gettext("%(text)s is not a real date: %(error)s")
+            raise ValueError(message % {"text": repr(text), "error": error}) from None
         return cls(date, precision)
 
     @classmethod

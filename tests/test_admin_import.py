@@ -5,6 +5,7 @@ backoffice/spreadsheet.py)."""
 import csv
 import datetime
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
+from pytest_django.asserts import assertContains
 
 from agreements.models import Agreement, StatusChange
 from backoffice import import_views, spreadsheet
@@ -82,6 +85,28 @@ def confirm(client, response):
 
 def problems(response):
     return list(response.context["problems"])
+
+
+@pytest.fixture
+def watched_gettext(monkeypatch):
+    """Django's gettext, watched: what it translates comes back marked «so», and each message
+    is noted with the language active when it was made ([(message, language)]).
+
+    The Chinese of the importer's messages is not in this test's hands (the catalogue is
+    translated apart from the code), so a page in Chinese is checked by what went through
+    gettext, in which language, rather than by the Chinese words."""
+    made = []
+    # translation.gettext, which every module's gettext (and gettext_lazy) calls, looks its
+    # implementation up on translation._trans each time.
+    real = translation._trans.gettext
+
+    def marking(message):
+        made.append((message, translation.get_language()))
+        return f"«{real(message)}»"
+
+    monkeypatch.setattr(translation._trans, "gettext", marking)
+    yield made
+    translation.deactivate()  # a request in Chinese leaves Chinese active in this thread
 
 
 # The page and its entry point
@@ -593,3 +618,87 @@ def test_records_named_in_the_preview_are_listed_line_by_line(editor):
     assert ("institutions", "created", ["Huawei Technologies"]) in first
     assert ("institutions", "updated", ["Tianjin University"]) in first  # gains its acronym
     assert ("institutions", "matched", ["Huawei Technologies", "Tianjin University"]) in second
+
+
+# In the language of the page
+
+
+def unmarked(text):
+    return text.replace("«", "").replace("»", "")
+
+
+def test_an_interchange_files_problems_are_told_in_the_language_of_the_page(
+    editor, watched_gettext
+):
+    """Each problem is made while the request runs, in the language the browser asks for: what
+    is wrong, by the importer, and the line and field it is at, by the page (the importer's
+    "line N: path: " stays as the command prints it and the contract says)."""
+    lines = [
+        agreement(key="a", title="", status="archived"),
+        agreement(key="b", parties=[{"institution": "Nowhere"}], signed_on="3 July 2019"),
+        agreement(key="a"),
+    ]
+    upload = SimpleUploadedFile("a.jsonl", "\n".join(lines).encode())
+
+    response = editor.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    told = problems(response)
+    # Both the whole problem and what is wrong in it went through gettext …
+    assert all(re.fullmatch(r"«line \d+: [\w.\[\]]+: «[^«»]+»»", problem) for problem in told)
+    # … and they are the problems the command tells in English.
+    assert [unmarked(problem) for problem in told] == [
+        "line 1: title: is required",
+        "line 1: status: 'archived' is not one of: draft, review, published",
+        "line 2: signed_on: '3 July 2019' is not a date of the form YYYY-MM-DD, YYYY-MM or YYYY",
+        "line 2: parties[0].institution: no institution is known as 'Nowhere'; to add one, give "
+        "an object with name and kind",
+        "line 3: key: 'a' is the key of line 1",
+    ]
+    for problem in told:
+        assertContains(response, f"<li>{problem}</li>", html=True)
+    # Made in the page's language, not beforehand (when the module was imported) or after.
+    messages = {
+        "line %(line)s: %(path)s: %(message)s",
+        "is required",
+        "%(value)s is not one of: %(choices)s",
+        "%(text)s is not a date of the form YYYY-MM-DD, YYYY-MM or YYYY",
+        "no institution is known as %(name)s; to add one, give an object with name and kind",
+        "%(key)s is the key of line %(line)s",
+    }
+    languages = {
+        message: {language for made, language in watched_gettext if made == message}
+        for message in messages
+    }
+    assert languages == {message: {"zh-hans"} for message in messages}
+
+
+def test_the_preview_tells_what_the_import_would_do_in_the_language_of_the_page(
+    editor, watched_gettext
+):
+    upload = SimpleUploadedFile("a.jsonl", agreement().encode())
+
+    shown = editor.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert shown.context["summary"] == [
+        "«agreements: 1 created, 0 updated, 0 unchanged»",
+        "«institutions: 2 created, 0 updated, 0 matched»",
+        "«people: 0 created, 0 updated, 0 matched»",
+        "«focus areas: 0 created, 0 matched»",
+        "«labs: 0 created, 0 updated, 0 matched»",
+    ]
+    (line,) = shown.context["lines"]
+    assert line["outcome_shown"] == "«created»"
+    assert line["records_shown"] == [
+        "«institutions created: Huawei Technologies; Tianjin University»"
+    ]
+    assertContains(shown, '<td class="import-outcome">«created»</td>', html=True)
+    assertContains(
+        shown,
+        "<div>«institutions created: Huawei Technologies; Tianjin University»</div>",
+        html=True,
+    )
+    # What is compared at confirmation is the importer's own words, whatever the language: a
+    # preview seen in Chinese is confirmed from a page in English.
+    assert line["outcome"] == "created"
+    assert confirm(editor, shown).status_code == 302
+    assert Agreement.objects.get().slug == "tju-huawei-2020"

@@ -24,6 +24,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agreements.models import (
     Agreement,
@@ -32,12 +34,13 @@ from agreements.models import (
     Participation,
     Party,
     Photo,
+    Role,
     Source,
     StatusChange,
 )
 from agreements.search_index import refreshed_once
 from backoffice.interchange.exporting import export_lines, photo_address
-from backoffice.interchange.reading import ONE_A_LINE, Line, at, read_line
+from backoffice.interchange.reading import Line, at, read_line
 from backoffice.interchange.references import (
     CREATED,
     MATCHED,
@@ -65,6 +68,19 @@ KINDS = {
     "focus areas": (CREATED, MATCHED),
     "labs": (CREATED, UPDATED, MATCHED),
 }
+# The line of the totals (Report.totals) for each kind, translated when it is made; its
+# placeholders are the outcomes of KINDS.
+TOTALS = {
+    "agreements": gettext_noop(
+        "agreements: %(created)d created, %(updated)d updated, %(unchanged)d unchanged"
+    ),
+    "institutions": gettext_noop(
+        "institutions: %(created)d created, %(updated)d updated, %(matched)d matched"
+    ),
+    "people": gettext_noop("people: %(created)d created, %(updated)d updated, %(matched)d matched"),
+    "focus areas": gettext_noop("focus areas: %(created)d created, %(matched)d matched"),
+    "labs": gettext_noop("labs: %(created)d created, %(updated)d updated, %(matched)d matched"),
+}
 # An image_url with a scheme (http:, https:, data: …) is an address, kept but never fetched;
 # anything else is a file path. Two letters at least, so that C:\ is a path.
 WEB_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]+:", re.IGNORECASE)
@@ -73,7 +89,7 @@ WEB_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]+:", re.IGNORECASE)
 BATCH_LINES = 500
 IMPORT_COMMENT = "Set by an import."
 UTF_16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # how a UTF-16 file begins (Excel's "Unicode text")
-EMPTY_FILE = "The file holds no agreements."
+EMPTY_FILE = gettext_noop("The file holds no agreements.")  # translated when told
 CHANGE_PERMISSION = "agreements.change_agreement"
 PUBLISH_PERMISSION = "agreements.publish_agreement"
 
@@ -137,18 +153,17 @@ class Report:
         lines = []
         for kind, outcomes in KINDS.items():
             counts = self.counts(kind)
-            lines.append(
-                f"{kind}: " + ", ".join(f"{counts[outcome]} {outcome}" for outcome in outcomes)
-            )
+            lines.append(_(TOTALS[kind]) % {outcome: counts[outcome] for outcome in outcomes})
         if self.withdrawn:
             lines.append(
-                f"taken off the public site (no longer published): {len(self.withdrawn)}, "
-                + "; ".join(sorted(self.withdrawn))
+                _("taken off the public site (no longer published): %(count)d, %(agreements)s")
+                % {"count": len(self.withdrawn), "agreements": "; ".join(sorted(self.withdrawn))}
             )
         return lines
 
     def summary(self):
-        lines = ["Dry run: nothing was changed. The import would give:"] if self.dry_run else []
+        dry_run = _("Dry run: nothing was changed. The import would give:")
+        lines = [dry_run] if self.dry_run else []
         return "\n".join(lines + self.totals())
 
 
@@ -173,7 +188,7 @@ def import_lines(lines, *, dry_run=False, base_dir=None, user=None, details=Fals
             importer.finish()
             report.errors = [error for line in importer.lines for error in line.errors]
             if not importer.lines:  # most likely the wrong file, as a spreadsheet says
-                report.errors = [EMPTY_FILE]
+                report.errors = [_(EMPTY_FILE)]
             if report.errors or dry_run:
                 transaction.set_rollback(True)
             else:
@@ -206,7 +221,7 @@ def read_lines(lines):
         if number == 1 and isinstance(text, bytes) and text[:2] in UTF_16_MARKS:
             # Each line would be "not UTF-8": said once, with what to do.
             line = Line(number)
-            line.error("agreement", "the file is UTF-16, not UTF-8: save it as UTF-8")
+            line.error("agreement", _("the file is UTF-16, not UTF-8: save it as UTF-8"))
             yield line, None
             return
         if isinstance(text, bytes):
@@ -214,7 +229,7 @@ def read_lines(lines):
                 text = text.decode("utf-8")
             except UnicodeDecodeError as error:
                 line = Line(number)
-                line.error("agreement", f"is not UTF-8: {error}")
+                line.error("agreement", _("is not UTF-8: %(error)s") % {"error": error})
                 yield line, None
                 continue
         if number == 1:
@@ -224,14 +239,20 @@ def read_lines(lines):
         if first and text.strip() in ("{", "["):
             # JSON written over several lines: each line would be "not valid JSON".
             line = Line(number)
-            message = f"not valid JSON: {ONE_A_LINE}, and this file is written over several"
+            message = _(
+                "not valid JSON: each agreement is one JSON object on a line of its own "
+                "(JSON Lines), and this file is written over several"
+            )
             line.error("agreement", message)
             yield line, None
             return
         first = False
         line, agreement = read_line(number, text)
         if agreement is not None and agreement.key in line_of_key:
-            line.error("key", f"{agreement.key!r} is the key of line {line_of_key[agreement.key]}")
+            message = _("%(key)s is the key of line %(line)s")
+            line.error(
+                "key", message % {"key": repr(agreement.key), "line": line_of_key[agreement.key]}
+            )
         elif agreement is not None and agreement.key:
             line_of_key[agreement.key] = number
         yield line, agreement
@@ -272,12 +293,15 @@ class Importer:
         publish permission (and so does changing one past draft: see `write`)."""
         user, line = self.user, data.line
         if data.key in self.agreements and not user.has_perm(CHANGE_PERMISSION):
-            line.error("key", f"{data.key!r} is stored; you may add agreements, not change them")
+            message = _("%(key)s is stored; you may add agreements, not change them")
+            line.error("key", message % {"key": repr(data.key)})
         was_published = self.reviewed.get(data.key) == Agreement.Status.PUBLISHED
         published = data.fields["status"] == Agreement.Status.PUBLISHED
         if was_published != published and not self.may_publish():
-            move = "withdraw it" if was_published else "publish it"
-            line.error("status", f"you may not {move}; a publisher may")
+            if was_published:
+                line.error("status", _("you may not withdraw it; a publisher may"))
+            else:
+                line.error("status", _("you may not publish it; a publisher may"))
 
     def may_publish(self):
         return self.user is None or self.user.has_perm(PUBLISH_PERMISSION)
@@ -296,7 +320,8 @@ class Importer:
         if data.key in self.made_keys:
             # Not the agreement that line added, to be changed: most likely another one.
             made_for = self.made_keys[data.key]
-            line.error("key", f"{data.key!r} is the key made for line {made_for} from its title")
+            message = _("%(key)s is the key made for line %(line)s from its title")
+            line.error("key", message % {"key": repr(data.key), "line": made_for})
             return
         if data.key in self.agreements:
             self.write_batch()
@@ -381,7 +406,8 @@ class Importer:
                 try:
                     write_groups([group])
                 except DatabaseError as error:
-                    group.line.error("agreement", f"the database refused it: {error}")
+                    message = _("the database refused it: %(error)s") % {"error": error}
+                    group.line.error("agreement", message)
 
     def add(self, data):
         """Resolve a line that adds an agreement, and keep its rows for the batch."""
@@ -408,7 +434,7 @@ class Importer:
         rows.link(agreement, "focus_areas", focus_areas)
         # Parties and participations as values (writing.VALUE_FIELDS), naming others by key.
         pk = agreement.pk
-        party_keys = [rows.ids.take(Party) for _ in parties]
+        party_keys = [rows.ids.take(Party) for _party in parties]
         for position, (institution, unit) in enumerate(parties):
             rows.add_values(
                 Party, (party_keys[position], pk, institution.pk, unit and unit.pk, position)
@@ -475,7 +501,8 @@ class Importer:
                 if outcome != UPDATED:
                     transaction.set_rollback(True)
         except DatabaseError as error:
-            data.line.error("agreement", f"the database refused it: {error}")
+            message = _("the database refused it: %(error)s") % {"error": error}
+            data.line.error("agreement", message)
             outcome = None
             self.load()
         except BaseException:
@@ -510,7 +537,7 @@ class Importer:
             key=attrgetter("institution_id"),
             fields=["unit_id", "position"],
         )
-        _, old_participations = sync(
+        _rows, old_participations = sync(
             agreement.participations.all(),
             [
                 Participation(
@@ -529,7 +556,7 @@ class Importer:
         )
         # Signatories leave a party before it goes: the database refuses the other order.
         delete(old_participations + old_parties)
-        _, old_sources = sync(
+        _rows, old_sources = sync(
             agreement.sources.all(),
             [
                 Source(agreement=agreement, position=position, **fields)
@@ -548,19 +575,19 @@ class Importer:
         for photo in photos:
             photo.agreement = agreement
         new_images += [photo for photo in photos if photo.image]
-        _, old_photos = sync(
+        _rows, old_photos = sync(
             agreement.photos.all(),
             photos,
             key=photo_address,
             fields=["caption", "credit", "image_url", "position"],
         )
-        _, old_labs = sync(
+        _rows, old_labs = sync(
             LabAgreement.objects.filter(agreement=agreement),
             [LabAgreement(lab=lab, agreement=agreement, outcome=outcome) for lab, outcome in labs],
             key=attrgetter("lab_id"),
             fields=["outcome"],
         )
-        _, old_relations = sync(
+        _rows, old_relations = sync(
             agreement.relations.all(),
             [
                 AgreementRelation(source=agreement, target_id=target, type=kind)
@@ -578,7 +605,8 @@ class Importer:
             # changes by a publisher's hand. Known only now, so that a file that repeats it
             # as it is still imports.
             label = Agreement.Status(status).label
-            data.line.error("key", f"{data.key!r} is {label}; only a publisher may change it")
+            message = _("%(key)s is %(status)s; only a publisher may change it")
+            data.line.error("key", message % {"key": repr(data.key), "status": label})
             return None
         self.report.record("agreements", agreement, outcome)
         self.later_relations += [(agreement.pk, relation, data.line) for relation in later]
@@ -590,10 +618,13 @@ class Importer:
     def agreement_type(self, data):
         agreement_type = self.types.get(normalise_name(data.agreement_type))
         if data.agreement_type and agreement_type is None:
-            known = "; ".join(sorted({kind.name for kind in self.types.values()})) or "none"
-            data.line.error(
-                "agreement_type", f"unknown type {data.agreement_type!r}; known: {known}"
-            )
+            known = "; ".join(sorted({kind.name for kind in self.types.values()}))
+            if known:
+                message = _("unknown type %(type)s; known: %(known)s")
+            else:
+                message = _("unknown type %(type)s; known: none")
+            values = {"type": repr(data.agreement_type), "known": known}
+            data.line.error("agreement_type", message % values)
         return agreement_type
 
     def parties(self, data):
@@ -604,8 +635,9 @@ class Importer:
             unit = party.unit and self.institutions.resolve(party.unit, line)
             if institution and unit:
                 self.institutions.attach_unit(unit, institution, party.unit.path, line)
-            if institution and institution in (other for other, _ in parties):
-                line.error(party.institution.path, f"{institution} is a party already")
+            if institution and institution in (other for other, _unit in parties):
+                message = _("%(institution)s is a party already") % {"institution": institution}
+                line.error(party.institution.path, message)
             parties.append((institution, unit))
         return parties
 
@@ -621,7 +653,7 @@ class Importer:
                 participant.on_behalf_of, parties, line
             )
             if person and (person.pk, participant.role) in roles:
-                message = f"{person.name} is a {participant.role} of this agreement already"
+                message = already_in_role(participant.role) % {"person": person.name}
                 line.error(at(participant.path, "person"), message)
             elif person:
                 roles.add((person.pk, participant.role))
@@ -630,7 +662,7 @@ class Importer:
 
     def party_signed_for(self, ref, parties, line):
         """The index of the party (by its institution or its unit) that a reference names."""
-        if any(institution is None for institution, _ in parties):
+        if any(institution is None for institution, _unit in parties):
             return None  # a party could not be resolved, and that is reported already
         pks = self.institutions.matches(ref)
         found = [
@@ -640,8 +672,11 @@ class Importer:
         ]
         if len(found) == 1:
             return found[0]
-        problem = "is not one of the parties" if not found else "matches more than one party"
-        line.error(ref.path, f"{ref.name!r} {problem}")
+        if found:
+            message = _("%(name)s matches more than one party")
+        else:
+            message = _("%(name)s is not one of the parties")
+        line.error(ref.path, message % {"name": repr(ref.name)})
         return None
 
     def resolve_focus_areas(self, names, line):
@@ -657,8 +692,9 @@ class Importer:
             lab = self.labs.resolve(lab_data, list(filter(None, hosts)), focus_areas, line)
             if lab is None:
                 continue
-            if lab in (other for other, _ in links):
-                line.error(at(lab_data.path, "name"), f"{lab.name} is named already")
+            if lab in (other for other, _outcome in links):
+                message = _("%(lab)s is named already") % {"lab": lab.name}
+                line.error(at(lab_data.path, "name"), message)
                 continue
             founded = (lab_data.status or lab.status) != Lab.Status.PROPOSED
             default = LabAgreement.Outcome.FOUNDED if founded else LabAgreement.Outcome.PROPOSED
@@ -672,9 +708,10 @@ class Importer:
         for relation in data.relations:
             path = at(relation.path, "key")
             if (relation.type, relation.key) in seen:
-                line.error(path, f"{relation.type} {relation.key!r} is given twice")
+                message = _("%(type)s %(key)s is given twice")
+                line.error(path, message % {"type": relation.type, "key": repr(relation.key)})
             elif relation.key == data.key:
-                line.error(path, "an agreement cannot be related to itself")
+                line.error(path, _("an agreement cannot be related to itself"))
             elif relation.key in self.agreements:
                 stored.append((relation.type, self.agreements[relation.key]))
             else:
@@ -721,7 +758,8 @@ class Importer:
             with path.open("rb") as file:
                 return process_image(file)
         except OSError as error:
-            line.error(at(photo_data.path, "image_url"), f"cannot read {path}: {error.strerror}")
+            message = _("cannot read %(path)s: %(error)s") % {"path": path, "error": error.strerror}
+            line.error(at(photo_data.path, "image_url"), message)
         except ValidationError as error:
             line.error(at(photo_data.path, "image_url"), " ".join(error.messages))
         return None
@@ -758,7 +796,9 @@ class Importer:
                 row = AgreementRelation(source_id=source, target_id=target, type=relation.type)
                 rows.append((row, line))
             elif relation.key not in self.keys_in_file:
-                message = f"no agreement has the key {relation.key!r}, stored or in this file"
+                message = _("no agreement has the key %(key)s, stored or in this file") % {
+                    "key": repr(relation.key)
+                }
                 line.error(at(relation.path, "key"), message)
             # Otherwise the line of that key could not be imported, and says why.
         for row, line in rows:
@@ -768,6 +808,16 @@ class Importer:
 
     def delete_new_images(self):
         delete_images(self.new_images)
+
+
+def already_in_role(role):
+    """What is said of a person given twice in one role of an agreement (a whole sentence
+    for each role, to translate): its placeholder is the person's name."""
+    if role == Role.SIGNATORY:
+        return _("%(person)s is a signatory of this agreement already")
+    if role == Role.WITNESS:
+        return _("%(person)s is a witness of this agreement already")
+    return _("%(person)s is a attendee of this agreement already")
 
 
 def sync(stored, wanted, *, key, fields):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from agreements.models import (
@@ -149,18 +150,21 @@ class Line:
         self.errors = []
 
     def error(self, path, message):
+        """`message` is a whole sentence made with gettext, in the active language; the prefix
+        "line N: path: " is the contract's, never translated: spreadsheet.IMPORTER_ERROR reads
+        it, and the admin's page tells it in its own language (import_views.Lines.tell)."""
         self.errors.append(f"line {self.number}: {path}: {message}")
 
     def object(self, value, path, keys, required=()):
         if not isinstance(value, dict):
-            self.error(path, "expected an object")
+            self.error(path, _("expected an object"))
             return None
         for key in sorted(value.keys() - keys):
-            self.error(at(path, key), "unknown key")
+            self.error(at(path, key), _("unknown key"))
         for key in required:
             given = value.get(key)
             if given is None or (isinstance(given, str) and not given.strip()):
-                self.error(at(path, key), "is required")
+                self.error(at(path, key), _("is required"))
         return value
 
     def text(self, data, key, path, model, field_name=None):
@@ -174,14 +178,15 @@ class Line:
         if value is None:
             return ""
         if not isinstance(value, str):
-            self.error(path, "expected text")
+            self.error(path, _("expected text"))
             return ""
         if "\x00" in value:  # JSON may carry one; PostgreSQL refuses it in any text
-            self.error(path, "contains a NUL character (\\u0000)")
+            self.error(path, _("contains a NUL character (\\u0000)"))
             return ""
         # Invisible, and no spreadsheet holds them (the downloads leave them out).
         if control := ILLEGAL_CHARACTERS_RE.search(value):
-            self.error(path, f"contains a control character (\\u{ord(control[0]):04x})")
+            code = f"\\u{ord(control[0]):04x}"
+            self.error(path, _("contains a control character (%(code)s)") % {"code": code})
             return ""
         value = value.strip()
         if value and (problem := text_check(model, field_name)(value)):
@@ -194,7 +199,10 @@ class Line:
         if value is None:
             return default
         if value not in choices:
-            self.error(at(path, key), f"{value!r} is not one of: {', '.join(choices)}")
+            message = _("%(value)s is not one of: %(choices)s")
+            self.error(
+                at(path, key), message % {"value": repr(value), "choices": ", ".join(choices)}
+            )
             return default
         return value
 
@@ -214,7 +222,7 @@ class Line:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error(path, "expected a list")
+            self.error(path, _("expected a list"))
             return []
         return [(f"{path}[{index}]", item) for index, item in enumerate(value)]
 
@@ -223,7 +231,7 @@ class Line:
         names = []
         for item_path, item in self.items(data, key, path):
             if isinstance(item, str) and not item.strip():
-                self.error(item_path, "is empty")
+                self.error(item_path, _("is empty"))
             elif name := self.check_text(item, item_path, model, "name"):
                 names.append((item_path, name))
         return names
@@ -305,39 +313,39 @@ def without_repeats(pairs):
     return value
 
 
-# What a file of JSON that is not JSON Lines is told.
-ONE_A_LINE = "each agreement is one JSON object on a line of its own (JSON Lines)"
-
-
 def read_line(number, text):
     """The line's problems, and the agreement it describes (None when there is none to read)."""
     line = Line(number)
     try:
         value = json.loads(text, object_pairs_hook=without_repeats)
     except RepeatedKey as error:
-        line.error("agreement", f"{error.args[0]!r} is given twice in one object")
+        message = _("%(key)s is given twice in one object") % {"key": repr(error.args[0])}
+        line.error("agreement", message)
         return line, None
     except ValueError as error:  # JSONDecodeError, or a number of more than 4,300 digits
-        line.error("agreement", f"not valid JSON: {error}")
+        line.error("agreement", _("not valid JSON: %(error)s") % {"error": error})
         return line, None
     except RecursionError:
-        line.error("agreement", "not valid JSON here: nested too deeply")
+        line.error("agreement", _("not valid JSON here: nested too deeply"))
         return line, None
     if isinstance(value, list):
         line.error(
             "agreement",
-            f"expected a JSON object: {ONE_A_LINE}, not one array of them all",
+            _(
+                "expected a JSON object: each agreement is one JSON object on a line of its own "
+                "(JSON Lines), not one array of them all"
+            ),
         )
         return line, None
     if not isinstance(value, dict):
-        line.error("agreement", "expected a JSON object")
+        line.error("agreement", _("expected a JSON object"))
         return line, None
     if holds_lone_surrogate(text, value):
-        line.error("agreement", "holds half of a UTF-16 surrogate pair, which is no character")
+        line.error("agreement", _("holds half of a UTF-16 surrogate pair, which is no character"))
         return line, None
     data = line.object(value, "", AGREEMENT_KEYS, required=["title", "agreement_type"])
     if not data.get("parties"):
-        line.error("parties", "needs at least one party")
+        line.error("parties", _("needs at least one party"))
     agreement = read_agreement(line, data)
     agreement.text = text
     return line, agreement
@@ -364,13 +372,16 @@ def read_agreement(line, data):
         fields[f"{name}_precision"] = partial.precision if partial else ""
     starts, ends = dates["starts_on"], dates["ends_on"]
     if starts and ends and ends.last_day < starts.date:
-        line.error("term.ends_on", "the term cannot end before it starts")
+        line.error("term.ends_on", _("the term cannot end before it starts"))
     signed, today = dates["signed_on"], timezone.localdate()
     if fields["status"] == Agreement.Status.PUBLISHED and signed and signed.date > today:
         line.error(
             "signed_on",
-            f"{signed.isoformat()} is to come (today is {today.isoformat()}): a published "
-            "agreement has been signed; import it as a draft, or correct the date",
+            _(
+                "%(date)s is to come (today is %(today)s): a published agreement has been "
+                "signed; import it as a draft, or correct the date"
+            )
+            % {"date": signed.isoformat(), "today": today.isoformat()},
         )
     return AgreementData(
         line=line,
@@ -392,7 +403,7 @@ def read_sources(line, data):
     # The database keeps an address once per agreement; said here in the file's terms.
     urls = [source["url"] for source in sources if source["url"]]
     for url in sorted({url for url in urls if urls.count(url) > 1}):
-        line.error("sources", f"two have the same url: {url}")
+        line.error("sources", _("two have the same url: %(url)s") % {"url": url})
     return sources
 
 
@@ -408,7 +419,7 @@ def read_years(line, term):
         return None
     # bool is an int in Python, but `true` is no number of years.
     if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 32767:
-        line.error("term.years", "expected a whole number of years, at least 1")
+        line.error("term.years", _("expected a whole number of years, at least 1"))
         return None
     return years
 
@@ -418,11 +429,11 @@ def read_institution(line, value, path):
         return None
     if isinstance(value, str):
         if not value.strip():
-            line.error(path, "is empty")
+            line.error(path, _("is empty"))
         name = line.check_text(value, path, Institution, "name")
         return InstitutionRef(path, name) if name else None
     if not isinstance(value, dict):
-        line.error(path, "expected a name or an object")
+        line.error(path, _("expected a name or an object"))
         return None
     data = line.object(value, path, INSTITUTION_KEYS, required=["name"])
     name = line.text(data, "name", path, Institution) if data else ""
@@ -436,7 +447,7 @@ def read_institution(line, value, path):
         is_object=True,
         native_name=line.text(data, "native_name", path, Institution),
         acronym=line.text(data, "acronym", path, Institution),
-        aliases=[alias for _, alias in line.names(data, "aliases", path, Institution)],
+        aliases=[alias for _path, alias in line.names(data, "aliases", path, Institution)],
         details={key: value for key, value in details.items() if value},
         parent=read_institution(line, data.get("parent"), at(path, "parent")),
     )
@@ -462,7 +473,7 @@ def read_person(line, value, path):
         key=line.text(data, "key", path, Person, "slug"),
         name=name,
         native_name=line.text(data, "native_name", path, Person),
-        aliases=[alias for _, alias in line.names(data, "aliases", path, Person)],
+        aliases=[alias for _path, alias in line.names(data, "aliases", path, Person)],
     )
 
 
@@ -473,7 +484,7 @@ def read_participant(line, value, path):
     role = line.choice(data, "role", path, values_of(Role))
     on_behalf_of = read_institution(line, data.get("on_behalf_of"), at(path, "on_behalf_of"))
     if on_behalf_of and role and role != Role.SIGNATORY:
-        line.error(at(path, "on_behalf_of"), "only a signatory signs on behalf of a party")
+        line.error(at(path, "on_behalf_of"), _("only a signatory signs on behalf of a party"))
         on_behalf_of = None
     person = read_person(line, data["person"], at(path, "person")) if data.get("person") else None
     if person is None or not role:

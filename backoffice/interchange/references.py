@@ -13,6 +13,7 @@ import functools
 from collections import defaultdict
 
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from backoffice.interchange.reading import at
 from labs.models import Lab, LabHost
@@ -101,20 +102,22 @@ class Institutions:
         parent = self.resolve(ref.parent, line) if ref.parent else None
         pks = self.matches(ref)
         if len(pks) > 1:
-            message = f"matches more than one institution: {describe(pks, self.by_pk)}"
-            line.error(ref.path, f"{ref.name!r} {message}")
+            message = _("%(name)s matches more than one institution: %(records)s")
+            line.error(
+                ref.path, message % {"name": repr(ref.name), "records": describe(pks, self.by_pk)}
+            )
             return None
         if pks:
             return self.enrich(only(pks, self.by_pk), ref, parent, line)
         if not ref.is_object:
-            line.error(
-                ref.path,
-                f"no institution is known as {ref.name!r}; "
-                "to add one, give an object with name and kind",
+            message = _(
+                "no institution is known as %(name)s; to add one, give an object with name and kind"
             )
+            line.error(ref.path, message % {"name": repr(ref.name)})
             return None
         if "kind" not in ref.details:
-            line.error(at(ref.path, "kind"), f"is required to add the institution {ref.name!r}")
+            message = _("is required to add the institution %(name)s") % {"name": repr(ref.name)}
+            line.error(at(ref.path, "kind"), message)
             return None
         institution = self.rows.add(
             Institution(
@@ -165,11 +168,12 @@ class Institutions:
         """A party's unit must be part of its institution; a unit that is part of nothing yet
         becomes part of it."""
         if unit == institution:
-            line.error(path, "is the party's institution itself, not a unit of it")
+            line.error(path, _("is the party's institution itself, not a unit of it"))
         elif self.contains(institution, unit):
             return
         elif unit.parent_id:
-            line.error(path, f"{unit} is not part of {institution}")
+            message = _("%(unit)s is not part of %(institution)s")
+            line.error(path, message % {"unit": unit, "institution": institution})
         elif self.set_parent(unit, institution, path, line):
             self.save(unit)
             self.report.record("institutions", unit, UPDATED)
@@ -180,7 +184,8 @@ class Institutions:
 
     def set_parent(self, institution, parent, path, line):
         if self.contains(institution, parent):
-            line.error(path, f"{parent} is itself part of {institution}")
+            message = _("%(parent)s is itself part of %(institution)s")
+            line.error(path, message % {"parent": parent, "institution": institution})
             return False
         institution.parent = parent
         return True
@@ -221,10 +226,12 @@ class People:
         else:
             pks = self.names.find(*ref.names())
         if len(pks) > 1:
+            message = _(
+                "%(name)s matches more than one person: %(records)s; give the key of the one you "
+                "mean"
+            )
             line.error(
-                ref.path,
-                f"{ref.name!r} matches more than one person: {describe(pks, self.by_pk)}; "
-                "give the key of the one you mean",
+                ref.path, message % {"name": repr(ref.name), "records": describe(pks, self.by_pk)}
             )
             return None
         if pks:
@@ -275,9 +282,8 @@ class FocusAreas:
     def resolve(self, name, path, line):
         pks = self.names.find(name)
         if len(pks) > 1:
-            line.error(
-                path, f"{name!r} matches more than one focus area: {describe(pks, self.by_pk)}"
-            )
+            message = _("%(name)s matches more than one focus area: %(records)s")
+            line.error(path, message % {"name": repr(name), "records": describe(pks, self.by_pk)})
             return None
         if pks:
             area = only(pks, self.by_pk)
@@ -317,7 +323,9 @@ class Labs:
     def resolve(self, data, hosts, focus_areas, line):
         pks = self.names.find(data.name)
         if len(pks) > 1:
-            message = f"matches more than one lab: {describe(pks, self.by_pk)}"
+            message = _("matches more than one lab: %(records)s") % {
+                "records": describe(pks, self.by_pk)
+            }
             line.error(at(data.path, "name"), message)
             return None
         if not pks:
