@@ -817,7 +817,7 @@ def already_in_role(role):
         return _("%(person)s is a signatory of this agreement already")
     if role == Role.WITNESS:
         return _("%(person)s is a witness of this agreement already")
-    return _("%(person)s is a attendee of this agreement already")
+    return _("%(person)s is an attendee of this agreement already")
 
 
 def sync(stored, wanted, *, key, fields):
