@@ -76,6 +76,11 @@ def search(request):
     for name in ("signed_from", "signed_to", "page"):
         without_years.pop(name, None)
     kinds = next((facet for facet in facets if facet.name == "kind"), None)
+    suggestion = suggest(text) if text and not page.paginator.count else None
+    # "Did you mean" keeps the other filters and the sort: only the words change.
+    suggested = query.copy()
+    if suggestion:
+        suggested["q"] = suggestion
     context = {
         "filterset": filterset,
         "page": page,
@@ -91,7 +96,8 @@ def search(request):
         "per_kind": [(value.label, value.count) for value in kinds.values] if kinds else [],
         "network": summary["network"],
         "year_query": without_years.urlencode(),
-        "suggestion": suggest(text) if text and not page.paginator.count else None,
+        "suggestion": suggestion,
+        "suggestion_query": suggested.urlencode(),
     }
     return render(request, "agreements/search.html", context)
 

@@ -265,6 +265,9 @@ def test_a_near_miss_offers_the_right_spelling(client, seeds):
     assert result_slugs(response) == []
     assert "Did you mean" in response.content.decode()
     assert ">Huawei</a>" in response.content.decode()
+    # Only the words change: the other filters and the sort are kept.
+    response = search(client, "q=Huawai&kind=university&sort=title&page=1")
+    assert '<a href="?q=Huawei&amp;kind=university&amp;sort=title">Huawei</a>' in response.text
 
 
 def test_suggestions_never_come_from_drafts(client, seeds):
