@@ -3,6 +3,7 @@ the API all read their parameters through this one FilterSet."""
 
 import datetime
 import operator
+import re
 import unicodedata
 from functools import reduce
 
@@ -24,8 +25,22 @@ SORTS = {
 }
 
 
+# A phrase in double quotes, or a word.
+TERM = re.compile(r'"([^"]*)"|(\S+)')
+MAX_TERMS = 10
+
+
 def search_terms(text):
-    return [term for term in text.split() if term][:10]
+    """The terms of a search, each found anywhere in an agreement's texts: its words, and the
+    words in double quotes together, as one term ("smart city", as the admin's search reads
+    them); a stray quote is no part of a word. Each term once (a word typed 99 times is one
+    match, not 99), and the first ten."""
+    terms = []
+    for phrase, word in TERM.findall(text):
+        term = " ".join(phrase.split()) if phrase else word.strip('"')
+        if term and term.casefold() not in {known.casefold() for known in terms}:
+            terms.append(term)
+    return terms[:MAX_TERMS]
 
 
 def matching_terms(terms):

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from agreements import facets
 from agreements.facets import Facet, FacetValue
+from agreements.filters import search_terms
 from people.models import Person, PersonAlias
 from registry.models import Institution, InstitutionAlias
 from tests.factories import (
@@ -53,10 +54,21 @@ def search(client, query):
         ("Smart Campus Innovation", {"ecnu-huawei-2019"}),
         ("Bantian", {"ecnu-huawei-2019"}),
         ("huawei shanghai", {"ecnu-huawei-2019"}),
+        # Words in quotes together; a stray quote is no part of a word.
+        ('"east china normal"', {"ecnu-huawei-2019", "iflytek-2021"}),
+        ("normal east", {"ecnu-huawei-2019", "iflytek-2021"}),
+        ('"normal east"', set()),
+        ('"smart', {"tju-china-telecom-huawei-2020", "ecnu-huawei-2019"}),
     ],
 )
 def test_search_finds_what_people_type(client, seeds, query, expected):
     assert set(result_slugs(search(client, f"q={query}"))) == expected
+
+
+def test_a_search_s_terms_are_its_words_and_quoted_phrases_each_once():
+    assert search_terms('a a A "smart  city" b "smart city" "c') == ["a", "smart city", "b", "c"]
+    assert search_terms(" ".join(["ab"] * 60)) == ["ab"]
+    assert len(search_terms(" ".join(f"w{n}" for n in range(30)))) == 10
 
 
 def test_searching_huawei_then_filtering_5g_leaves_tianjin(client, seeds):
