@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
@@ -28,11 +30,37 @@ FILTER_PARAMETERS = (
 )
 
 
-def filtered_agreements(request):
-    """The one reading of a search's parameters, shared by the page and its downloads."""
-    filterset = AgreementFilter(request.GET, queryset=Agreement.objects.published())
+def filtered_agreements(request, data=None):
+    """The one reading of a search's parameters (`data`, or the request's), shared by the page
+    and its downloads. An empty value asks for nothing (`?kind=`, a form's blank choice),
+    rather than for a kind called "", which would be refused as not one of them."""
+    data = (request.GET if data is None else data).copy()
+    for name in list(data):
+        values = [value for value in data.getlist(name) if value.strip()]
+        if values:
+            data.setlist(name, values)
+        else:
+            del data[name]
+    filterset = AgreementFilter(data, queryset=Agreement.objects.published())
     filterset.is_valid()
     return filterset, filterset.sorted(filterset.qs)
+
+
+def readable_values(filterset, name, values):
+    """Of the values of a repeatable parameter the filterset refused, those it can read: an
+    old link whose one institution is no longer public keeps the others it names."""
+    field = filterset.form.fields.get(name)
+    if not isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
+        return []
+
+    def reads(value):
+        try:
+            field.clean([value])
+        except ValidationError:
+            return False
+        return True
+
+    return [value for value in values if reads(value)]
 
 
 def unreadable(filterset):
@@ -50,11 +78,16 @@ def search(request):
     # The page's links (facets, sorting, downloads) carry what the search read, and not a
     # parameter it could not: said once here, not on every page after, nor refused by a
     # download (which answers 400 to what it cannot read).
-    read = request.GET.copy()
+    read = filterset.data.copy()
     for name, errors in filterset.errors.items():
         label = filterset.filters[name].label if name in filterset.filters else name
         messages.error(request, f"{label}: {' '.join(errors)}")
-        read.pop(name, None)
+        if kept := readable_values(filterset, name, read.getlist(name)):
+            read.setlist(name, kept)
+        else:
+            read.pop(name, None)
+    if filterset.errors:  # searched again with what it read, each value that could be
+        filterset, agreements = filtered_agreements(request, read)
     query = read.copy()
     query.pop("page", None)
     summary = cached(

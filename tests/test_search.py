@@ -248,6 +248,29 @@ def test_a_technology_known_only_from_drafts_is_as_unknown_as_a_misspelt_one(cli
         assert api.status_code == download.status_code == (200 if known else 400)
 
 
+def test_one_value_it_cannot_read_leaves_the_others_of_its_filter(client, seeds):
+    """An old link naming an institution no longer public keeps the one still public: its
+    results, and its downloads, are that institution's, not every agreement's."""
+    page = search(client, "institution=huawei&institution=nowhere")
+
+    html = page.content.decode()
+    assert "nowhere is not one of the available choices" in html
+    huawei = search(client, "institution=huawei")
+    assert result_slugs(page) == result_slugs(huawei)
+    downloads = [link for link in re.findall(r'href="([^"]*export[^"]*)"', html)]
+    assert downloads and all(
+        "institution=huawei" in link and "nowhere" not in link for link in downloads
+    )
+
+
+@pytest.mark.parametrize("query", ["kind=", "institution=&focus_area=", "q=%20%20"])
+def test_an_empty_value_asks_for_nothing(client, seeds, query):
+    page = search(client, query)
+    assert "Select a valid choice" not in page.content.decode()
+    assert result_slugs(page) == result_slugs(search(client, ""))
+    assert client.get(f"/agreements/export.csv?{query}").status_code == 200
+
+
 @pytest.mark.parametrize("download", ["export.csv", "export.xlsx", "export.jsonl"])
 def test_a_download_with_a_parameter_it_cannot_read_says_so_rather_than_give_everything(
     client, seeds, download
