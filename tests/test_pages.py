@@ -14,6 +14,7 @@ from django.views import defaults
 
 from agreements import pages
 from agreements.models import Agreement, Party
+from agreements.templatetags.public_pages import native
 from labs.models import Lab, LabAgreement
 from people.models import Person
 from registry.models import InstitutionKind
@@ -428,7 +429,10 @@ def test_withdrawn_agreement_page_is_404(client, data):
 def test_institution_page_shows_every_name_and_fact(client, data):
     html = get(client, data.ecnu.get_absolute_url())
     assert "<title>East China Normal University 华东师范大学 (ECNU) · " in html
-    assert 'East China Normal University <span class="native">华东师范大学</span> (ECNU)' in html
+    assert (
+        'East China Normal University <span class="native" lang="zh">华东师范大学</span> (ECNU)'
+        in html
+    )
     assert "Huashi Da" in html and "Shanghai" in html and "China" in html
 
 
@@ -947,3 +951,17 @@ def test_robots_point_crawlers_at_the_sitemap_and_away_from_endless_searches(cli
     assert "Sitemap: http://testserver/sitemap.xml" in rules
     assert {"Disallow: /admin/", "Disallow: /agreements/?", "Disallow: /api/"} <= set(rules)
     assert client.post("/robots.txt").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "name, language",
+    [("天津大学", "zh"), ("東京大学", "zh"), ("ソニー", "ja"), ("東京工業大学 とうきょう", "ja"),
+     ("서울대학교", "ko"), ("Université Paris Cité", None)],
+)  # fmt: skip
+def test_a_native_name_carries_the_language_its_script_tells(name, language):
+    html = native(name)
+    assert html == (
+        f'<span class="native" lang="{language}">{name}</span>'
+        if language
+        else f'<span class="native">{name}</span>'
+    )

@@ -1,6 +1,7 @@
 """Tags of the public pages: names in every script they are known in, and the charts of
 agreements/charts.py drawn by the components in templates/components/."""
 
+import re
 from functools import cache
 
 from django import template
@@ -16,12 +17,31 @@ from agreements.charts import bar_chart_layout, network_layout
 register = template.Library()
 
 
+# The language of a native-script name, by its script, for the `lang` that has a screen
+# reader read 天津大学 in Chinese rather than spell it out with an English voice. Kana makes
+# Japanese, Hangul Korean, and Han characters alone Chinese.
+SCRIPTS = [
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")),
+]
+
+
+@register.filter
+def native(name):
+    """A native-script name in its span, with its language where its script tells it."""
+    language = next((code for code, script in SCRIPTS if script.search(name)), None)
+    if language:
+        return format_html('<span class="native" lang="{}">{}</span>', language, name)
+    return format_html('<span class="native">{}</span>', name)
+
+
 @register.filter
 def institution_name(institution):
     """East China Normal University 华东师范大学 (ECNU)."""
     html = format_html("{}", institution.name)
     if institution.native_name and institution.native_name != institution.name:
-        html = format_html('{} <span class="native">{}</span>', html, institution.native_name)
+        html = format_html("{} {}", html, native(institution.native_name))
     if institution.acronym and institution.acronym != institution.name:
         html = format_html("{} ({})", html, institution.acronym)
     return html
@@ -31,7 +51,7 @@ def institution_name(institution):
 def person_name(person):
     """Sun Zhenrong 孙真荣."""
     if person.native_name and person.native_name != person.name:
-        return format_html('{} <span class="native">{}</span>', person.name, person.native_name)
+        return format_html("{} {}", person.name, native(person.native_name))
     return person.name
 
 
