@@ -10,6 +10,7 @@ from django.core.exceptions import BadRequest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,13 @@ class NulCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path:
-            raise Http404("No page has a NUL character in its address.")
-        if "%00" in request.META.get("QUERY_STRING", ""):
+        nul_in_path = "\x00" in request.path
+        if nul_in_path or "%00" in request.META.get("QUERY_STRING", ""):
+            # Refused before LocaleMiddleware chooses the language: chosen here, so that the
+            # page saying so is in the visitor's.
+            translation.activate(translation.get_language_from_request(request))
+            if nul_in_path:
+                raise Http404("No page has a NUL character in its address.")
             raise BadRequest("A parameter of the address holds a NUL character.")
         return self.get_response(request)
 

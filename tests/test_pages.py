@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from django.views import defaults
 
 from agreements import pages
@@ -582,6 +583,13 @@ def test_a_parameter_with_a_nul_character_is_a_bad_request(admin_client, data, a
         assert "address" in response.json()["errors"]
     else:
         assert "This request cannot be read" in response.content.decode()
+
+
+def test_the_page_refusing_a_nul_character_is_in_the_visitor_s_language(client, data):
+    response = client.get("/agreements/?q=%00", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    assert "请求有误" in response.content.decode()
+    translation.deactivate()
 
 
 def test_institution_page_lists_labs_it_or_its_units_host(client, data):
