@@ -3,9 +3,9 @@ FilterSet itself, so the description cannot drift from what the search accepts."
 
 import django_filters as filters
 from django.http import JsonResponse
-from django.views.decorators.http import require_safe
 
 from agreements.filters import AgreementFilter, YearFilter
+from api.views import read_only
 
 
 def parameter(name, filter_):
@@ -202,6 +202,6 @@ def document():
     }
 
 
-@require_safe
+@read_only
 def schema(request):
     return JsonResponse(document(), json_dumps_params={"ensure_ascii": False})

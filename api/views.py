@@ -2,12 +2,14 @@
 agreement list reads the same parameters as the search page, through the same FilterSet, and
 gives each agreement in the interchange format plus its `url`."""
 
+import functools
+
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
 
 from agreements.facets import result_count
 from agreements.filters import AgreementFilter
@@ -32,6 +34,22 @@ UNICODE = {"ensure_ascii": False}
 
 def error(status, errors):
     return JsonResponse({"errors": errors}, status=status, json_dumps_params=UNICODE)
+
+
+def read_only(view):
+    """GET and HEAD only, as `require_safe`, but every other method is answered in JSON too (a
+    405 naming what is allowed), where a POST met the CSRF check's HTML 403 first: the API
+    writes nothing, so there is no request to forge."""
+
+    @functools.wraps(view)
+    def read(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = error(405, {"method": [_("The API only reads: ask with GET.")]})
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(read)
 
 
 def page_link(request, number):
@@ -78,7 +96,7 @@ def absolute(request, record):
     return request.build_absolute_uri(record.get_absolute_url())
 
 
-@require_safe
+@read_only
 def index(request):
     names = ["agreements", "institutions", "people", "labs", "focus-areas"]
     links = {name: request.build_absolute_uri(reverse(f"api:{name}")) for name in names}
@@ -93,7 +111,7 @@ def serialize_agreements(request, pks):
     return public_records(pks, request=request)
 
 
-@require_safe
+@read_only
 def agreements(request):
     filterset = AgreementFilter(request.GET, queryset=Agreement.objects.published())
     if not filterset.is_valid():
@@ -106,7 +124,7 @@ def agreements(request):
     )
 
 
-@require_safe
+@read_only
 def agreement(request, slug):
     keys = Agreement.objects.published().values_list("pk", flat=True)
     return detail(request, keys, slug, serialize_agreements)
@@ -146,7 +164,7 @@ def public_institutions(ids):
     )
 
 
-@require_safe
+@read_only
 def institutions(request):
     # As the site's list: the institutions in published agreements, as party or signing unit.
     counts = agreement_counts()
@@ -160,7 +178,7 @@ def institutions(request):
     return paginated(request, found, lambda r, page: serialize_institutions(r, page, counts))
 
 
-@require_safe
+@read_only
 def institution(request, slug):
     counts = agreement_counts()
     # Any institution with a public page, a government that only witnessed say, as the site:
@@ -219,12 +237,12 @@ def public_people():
     )
 
 
-@require_safe
+@read_only
 def people(request):
     return paginated(request, public_people(), serialize_people)
 
 
-@require_safe
+@read_only
 def person(request, slug):
     return detail(request, public_people(), slug, serialize_people)
 
@@ -266,12 +284,12 @@ def serialize_labs(request, labs):
     ]
 
 
-@require_safe
+@read_only
 def labs(request):
     return paginated(request, public_labs(), serialize_labs)
 
 
-@require_safe
+@read_only
 def lab(request, slug):
     return detail(request, public_labs(), slug, serialize_labs)
 
@@ -292,12 +310,12 @@ def serialize_focus_areas(request, areas):
     ]
 
 
-@require_safe
+@read_only
 def focus_areas(request):
     return paginated(request, focus_area_counts(), serialize_focus_areas)
 
 
-@require_safe
+@read_only
 def focus_area(request, slug):
     found = [area for area in focus_area_counts() if area.slug == slug]
     if not found:

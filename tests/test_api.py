@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.interchange import import_lines
@@ -272,3 +273,16 @@ def test_a_photo_read_from_a_file_on_the_server_is_given_by_its_public_address(
     assert addresses[1:] == [None, "https://news.example.edu/signing.jpg"]
     downloaded = client.get("/agreements/export.jsonl?q=Photographed")
     assert "/srv/imports" not in b"".join(downloaded.streaming_content).decode()
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "options"])
+@pytest.mark.parametrize("address", ["/api/agreements/", "/api/", "/api/openapi.json"])
+def test_the_api_only_reads_and_says_so_in_json_whatever_it_is_asked(method, address):
+    """A POST met Django's CSRF page (HTML) before: the API answers JSON to every request."""
+    client = Client(enforce_csrf_checks=True)
+
+    response = getattr(client, method)(address)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json() == {"errors": {"method": ["The API only reads: ask with GET."]}}
