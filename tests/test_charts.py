@@ -261,6 +261,16 @@ def test_bar_chart_component_draws_svg_with_a_table_of_the_same_numbers():
     assert "style=" not in html and "<script" not in html
 
 
+def test_a_bar_chart_s_summary_spans_years_only_where_there_are_years():
+    one_year = render("{% bar_chart rows 'Agreements per year' 'n' '' %}", rows=[(2020, 4)])
+    assert 'aria-label="Agreements per year: 4, in 2020."' in one_year
+    kinds = render(
+        "{% bar_chart rows 'Agreements by kind of partner' 'n' label_heading='Kind' %}",
+        rows=[("company", 7), ("university", 9)],
+    )
+    assert 'aria-label="Agreements by kind of partner; the most, 9: university."' in kinds
+
+
 def test_bar_chart_labels_are_escaped_in_the_drawing_and_the_table():
     html = render("{% bar_chart rows 'c' 'v' %}", rows=[("R&D <labs>", 3)])
     name = "R&amp;D &lt;labs&gt;"

@@ -77,18 +77,18 @@ def bar_chart(rows, caption, value_label, search_query=None, label_heading=None)
     in the table of numbers links to the search for the agreements signed that year. The
     table's column of labels is headed `label_heading`, by default "Year"."""
     chart = bar_chart_layout(rows)
+    summary = ""
     if rows:
         peak_label, peak = max(rows, key=lambda row: row[1])
-        summary = _("%(caption)s, %(first)s to %(last)s; the most, %(peak)s, in %(peak_label)s.")
-        summary %= {
-            "caption": caption,
-            "first": rows[0][0],
-            "last": rows[-1][0],
-            "peak": peak,
-            "peak_label": peak_label,
-        }
-    else:
-        summary = ""
+        values = {"caption": caption, "peak": peak, "peak_label": peak_label}
+        if label_heading:  # kinds, not years: no span to tell
+            summary = _("%(caption)s; the most, %(peak)s: %(peak_label)s.") % values
+        elif len(rows) == 1:
+            summary = _("%(caption)s: %(peak)s, in %(peak_label)s.") % values
+        else:
+            summary = _(
+                "%(caption)s, %(first)s to %(last)s; the most, %(peak)s, in %(peak_label)s."
+            ) % {**values, "first": rows[0][0], "last": rows[-1][0]}
     return {
         "chart": chart,
         "caption": caption,
