@@ -11,7 +11,7 @@ from itertools import groupby
 from operator import attrgetter
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
+from django.contrib import messages
 from django.db.models import Count, F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,6 +49,7 @@ from agreements.search_index import PARTY, TYPE, YEAR
 from people.models import Person
 from registry.cache import cached
 from registry.models import FocusArea, Institution, InstitutionKind
+from registry.paging import no_such_page, page_of
 
 # How a relation reads from the other end: B follows A, so A "is followed by" B.
 INVERSE_RELATIONS = {
@@ -151,6 +152,11 @@ def institution_list(request):
     listed = [pk for pk in rows if pk in counts]
     kind = request.GET.get("kind", "")
     if kind not in InstitutionKind.values:
+        if kind:
+            messages.error(
+                request,
+                _("There is no kind “%(kind)s”: every kind is listed.") % {"kind": kind[:40]},
+            )
         kind = ""
     kinds = [
         (value, label, sum(1 for pk in listed if rows[pk].kind == value))
@@ -158,7 +164,7 @@ def institution_list(request):
     ]
     # A page at a time: all 3,000 of 100,000 agreements' institutions took half a second.
     shown = sorted((pk for pk in listed if not kind or rows[pk].kind == kind), key=place)
-    page = Paginator(shown, INSTITUTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(request, shown, INSTITUTIONS_PER_PAGE)
     by_pk = Institution.objects.select_related("parent").in_bulk(page.object_list)
     page.object_list = [by_pk[pk] for pk in page.object_list]
     for institution in page:
@@ -280,13 +286,16 @@ def institution_people(request, slug):
     participations = participations_for(
         InstitutionTree.below(institution.pk).with_descendants(institution.pk)
     )
+    asked = request.GET.get("page", "1")
     people = page_uncounted(
         Person.objects.filter(pk__in=participations.values("person")).order_by("name", "pk"),
-        page_number(request.GET.get("page", "")),
+        page_number(asked),
         PEOPLE_SHOWN,
     )
     if not people.items:
         raise Http404("No published agreement names anyone for this institution.")
+    if str(people.number) != asked:
+        no_such_page(request, asked)
     roles = defaultdict(list)
     for participation in (
         participations.filter(person__in=[person.pk for person in people])

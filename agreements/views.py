@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -13,6 +12,7 @@ from agreements.filters import SORTS, AgreementFilter
 from agreements.models import Agreement
 from agreements.search import suggest
 from registry.cache import cached
+from registry.paging import page_of
 
 PAGE_SIZE = 20
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,7 +95,10 @@ def search(request):
         f"{get_language()}:{query.urlencode()}",
         lambda: search_summary(filterset, read),
     )
-    page = page_of(request, agreements.values_list("pk", flat=True), count=summary["count"])
+    # Counted already, with the facets.
+    page = page_of(
+        request, agreements.values_list("pk", flat=True), PAGE_SIZE, count=summary["count"]
+    )
     # The page's agreements, cached too: their ids in order, as sorting every match (by
     # relevance) is most of a text search's list. Read again through published(), so that no
     # agreement outlives its publication in the cache.
@@ -133,19 +136,6 @@ def search(request):
         "suggestion_query": suggested.urlencode(),
     }
     return render(request, "agreements/search.html", context)
-
-
-def page_of(request, agreements, *, count=None):
-    paginator = Paginator(agreements, PAGE_SIZE)
-    if count is not None:
-        paginator.count = count  # counted already, with the facets
-    number = request.GET.get("page", "1")
-    if not number.isdecimal() or not 1 <= int(number) <= paginator.num_pages:
-        messages.error(
-            request, _("There is no page %(page)s; this is page 1.") % {"page": number[:20]}
-        )
-        number = 1
-    return paginator.page(number)
 
 
 def active_filters(filterset, facets, query):

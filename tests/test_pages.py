@@ -659,12 +659,13 @@ def test_institution_list_is_paged_in_the_same_order_kind_by_kind(client, data, 
     groups, html = listed({"page": 2})
     assert 'href="?page=1" rel="prev"' in html and 'href="?page=3" rel="next"' in html
     assert "Page 2 of 4" in html
-    # A kind's pages keep the kind; a page that is not a number, or past the end, is still one.
+    # A kind's pages keep the kind; a page that is not a number, or past the end, is page 1
+    # (and says so, as the search does).
     groups, html = listed({"kind": "company", "page": 2})
     assert groups == [("company", ["huawei", "huawei-shanghai"])]
     assert 'href="?kind=company&amp;page=3" rel="next"' in html
     assert listed({"page": "x"})[0] == pages_of_all[0]
-    assert listed({"page": "99"})[0] == pages_of_all[3]
+    assert listed({"page": "99"})[0] == pages_of_all[0]
     # The counts of kinds are of all institutions, whatever the page.
     assert "Page 1 of 4" in listed({})[1] and ">8</span>" in listed({"page": 3})[1]
 
@@ -973,3 +974,26 @@ def test_a_native_name_carries_the_language_its_script_tells(name, language):
         if language
         else f'<span class="native">{name}</span>'
     )
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("/institutions/?page=999", "There is no page 999; this is page 1."),
+        ("/institutions/?page=abc", "There is no page abc; this is page 1."),
+        ("/institutions/?kind=spaceship", "There is no kind “spaceship”: every kind is listed."),
+        ("/labs/?status=nope", "There is no status “nope”: every lab is listed."),
+        ("/labs/?page=0", "There is no page 0; this is page 1."),
+    ],
+)
+def test_a_list_asked_for_what_it_has_not_says_so(client, data, address, message):
+    response = client.get(address)
+    assert response.status_code == 200
+    assert message in response.content.decode().replace("&ldquo;", "“").replace("&rdquo;", "”")
+
+
+def test_an_institution_s_people_asked_for_a_page_they_have_not_say_so(client, data):
+    address = f"{data.tju.get_absolute_url()}people/"
+    assert "There is no page" not in client.get(address).content.decode()
+    response = client.get(f"{address}?page=999")
+    assert "There is no page 999; this is page 1." in response.content.decode()
