@@ -6,6 +6,7 @@ from django.http import JsonResponse
 
 from agreements.filters import AgreementFilter, YearFilter
 from api.views import read_only
+from labs.models import Lab
 
 
 def parameter(name, filter_):
@@ -184,6 +185,13 @@ def document():
     kind["schema"] = kind["schema"]["items"]
     kind.pop("style")
     kind.pop("explode")
+    status = {
+        "name": "status",
+        "in": "query",
+        "required": False,
+        "description": "Status",
+        "schema": {"type": "string", "enum": list(Lab.Status.values)},
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -195,7 +203,7 @@ def document():
             **endpoint("agreements", "Agreement", "agreements", agreement_parameters),
             **endpoint("institutions", "Institution", "institutions", [kind]),
             **endpoint("people", "Person", "people"),
-            **endpoint("labs", "Lab", "joint labs"),
+            **endpoint("labs", "Lab", "joint labs", [status]),
             **endpoint("focus-areas", "FocusArea", "focus areas"),
         },
         "components": {"schemas": SCHEMAS},

@@ -169,13 +169,22 @@ def institutions(request):
     # As the site's list: the institutions in published agreements, as party or signing unit.
     counts = agreement_counts()
     found = public_institutions(counts)
-    kind = request.GET.get("kind")
-    if kind:
-        if kind not in InstitutionKind.values:
-            message = _("Choose one of %(kinds)s.") % {"kinds": ", ".join(InstitutionKind.values)}
-            return error(400, {"kind": [message]})
-        found = found.filter(kind=kind)
+    found, refused = chosen(request, found, "kind", InstitutionKind.values)
+    if refused:
+        return refused
     return paginated(request, found, lambda r, page: serialize_institutions(r, page, counts))
+
+
+def chosen(request, found, name, values):
+    """`found` with the field `name` as the parameter of that name chooses (one of `values`),
+    or a 400 naming the choices: (records, None) or (None, response)."""
+    value = request.GET.get(name)
+    if not value:
+        return found, None
+    if value not in values:
+        message = _("Choose one of %(kinds)s.") % {"kinds": ", ".join(values)}
+        return None, error(400, {name: [message]})
+    return found.filter(**{name: value}), None
 
 
 @read_only
@@ -286,7 +295,8 @@ def serialize_labs(request, labs):
 
 @read_only
 def labs(request):
-    return paginated(request, public_labs(), serialize_labs)
+    found, refused = chosen(request, public_labs(), "status", Lab.Status.values)
+    return refused or paginated(request, found, serialize_labs)
 
 
 @read_only

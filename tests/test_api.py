@@ -110,6 +110,15 @@ def test_detail_endpoints(client, seeds):
     }
 
 
+def test_labs_are_chosen_by_status_as_the_labs_page_chooses_them(client, seeds):
+    everyone = {lab["status"] for lab in get_json(client, "/api/labs/")["results"]}
+    assert everyone == {"proposed"}  # as the seeds' labs are
+    assert get_json(client, "/api/labs/?status=proposed")["count"] == 2
+    assert get_json(client, "/api/labs/?status=established")["count"] == 0
+    refused = get_json(client, "/api/labs/?status=nope", status=400)
+    assert refused == {"errors": {"status": ["Choose one of proposed, established, closed."]}}
+
+
 def _slug_of_sun():
     from people.models import Person
 
