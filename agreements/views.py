@@ -124,9 +124,15 @@ def search(request):
         "active": active_filters(filterset, facets, read),
         "query": query.urlencode(),
         "kept": [
-            (k, v) for k in FILTER_PARAMETERS if k not in ("q", "sort") for v in read.getlist(k)
+            (k, v)
+            for k in FILTER_PARAMETERS
+            if k not in ("q", "sort", "signed_from", "signed_to")
+            for v in read.getlist(k)
         ],
         "sorts": SORTS,
+        # The form's years: a span ("since 2019") the year facet's single years cannot ask.
+        "signed_from": read.get("signed_from", ""),
+        "signed_to": read.get("signed_to", ""),
         "text": text,
         "per_year": summary["per_year"],
         "per_kind": [(value.label, value.count) for value in kinds.values] if kinds else [],

@@ -408,3 +408,15 @@ def test_suggestions_come_from_the_aliases_of_public_names_only(client, seeds):
     for misspelt in ("Brambleworht", "Quilfeather", f"{DRAFT_TOKEN[:-1]}x"):
         page = search(client, f"q={misspelt}").content.decode()
         assert "Did you mean" not in page, misspelt
+
+
+def test_the_form_asks_for_a_span_of_years_and_shows_the_one_asked(client, seeds):
+    """"Since 2019" is one search, not one per year from the year facet."""
+    page = search(client, "q=Huawei&signed_from=2020&kind=company")
+    html = page.content.decode()
+    start = html.index('<form id="search-form"')
+    form = html[start : html.index("</form>", start)]
+    assert 'name="signed_from" value="2020"' in form and 'name="signed_to" value=""' in form
+    assert form.count('name="signed_from"') == 1  # not kept a second time, hidden
+    assert 'type="hidden" name="kind" value="company"' in form
+    assert result_slugs(page) == ["tju-china-telecom-huawei-2020"]
