@@ -13,6 +13,7 @@ from agreements.models import Agreement
 from agreements.search import suggest
 from registry.cache import cached
 from registry.paging import page_of
+from registry.text import attachment
 
 PAGE_SIZE = 20
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -181,5 +182,17 @@ def export(request, format):
         )
     else:
         raise Http404
-    response["Content-Disposition"] = f'attachment; filename="agreements.{format}"'
-    return response
+    return attachment(response, *download_words(filterset), extension=format)
+
+
+def download_words(filterset):
+    """What a download's name says it holds: "agreements" and the values of what the search
+    asked (agreements-huawei-5g-2019.csv), in the order of the search's parameters."""
+    words = ["agreements"]
+    for name in FILTER_PARAMETERS:
+        if name == "has_lab":
+            said = {"true": "with lab", "false": "without lab"}
+            words += [said.get(value, value) for value in filterset.data.getlist(name)]
+        elif name != "sort":
+            words += filterset.data.getlist(name)
+    return words

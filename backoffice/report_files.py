@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from reportlab.pdfbase import pdfmetrics
@@ -23,6 +22,7 @@ from xhtml2pdf import pisa
 from agreements.charts import text_width
 from agreements.exports import neutralise
 from backoffice.reports import DEFAULT_SCOPE
+from registry.text import file_name
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -181,21 +181,11 @@ def report_file(result, format):
     return WRITERS[format](result)
 
 
-# The most characters of a file's name that say what its report was made with.
-MADE_WITH_LENGTH = 80
-
-
-def file_name(result, format):
+def report_file_name(result, format):
     """The report, the day it was made and what it was made with (its scope unless the
     default, its filters' and options' values), so that one day's files of a report made for
     two companies are not both `companies-2026-12-07.csv`."""
     words = [value for _label, value in result.described_filters()]
     if (scope := result.filterset.form.cleaned_data.get("status")) not in (None, DEFAULT_SCOPE):
         words.insert(0, scope)
-    made_with = slugify(" ".join(str(word) for word in words), allow_unicode=True)
-    if len(made_with) > MADE_WITH_LENGTH:
-        made_with = made_with[:MADE_WITH_LENGTH].rsplit("-", 1)[0]
-    name = "-".join(
-        part for part in (result.report.slug, result.made_on.isoformat(), made_with) if part
-    )
-    return f"{name}.{format}"
+    return file_name(result.report.slug, result.made_on.isoformat(), *words, extension=format)

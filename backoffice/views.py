@@ -9,10 +9,17 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from agreements.views import filtered_agreements, unreadable
+from agreements.views import download_words, filtered_agreements, unreadable
 from backoffice.public import public_reader
-from backoffice.report_files import FORMATS, chart_layout, chart_svg, file_name, report_file
+from backoffice.report_files import (
+    FORMATS,
+    chart_layout,
+    chart_svg,
+    report_file,
+    report_file_name,
+)
 from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
+from registry.text import attachment
 
 # Reports count drafts too when asked, and export in bulk: the export permission guards them
 # (backoffice/migrations/0002_export_permission.py).
@@ -36,8 +43,7 @@ def agreements_jsonl(request):
                 yield json.dumps(record, ensure_ascii=False) + "\n"
 
     response = StreamingHttpResponse(lines(), content_type="application/jsonl; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="agreements.jsonl"'
-    return response
+    return attachment(response, *download_words(filterset), extension="jsonl")
 
 
 def staff_report_view(view):
@@ -86,7 +92,9 @@ def report_download(request, slug, format):
         )
     response = HttpResponse(report_file(result, format), content_type=FORMATS[format])
     # A name in Chinese is sent as RFC 6266 says, with a plain fallback.
-    response["Content-Disposition"] = content_disposition_header(True, file_name(result, format))
+    response["Content-Disposition"] = content_disposition_header(
+        True, report_file_name(result, format)
+    )
     return response
 
 

@@ -3,6 +3,7 @@
 import re
 import unicodedata
 
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
 WHITESPACE = re.compile(r"\s+")
@@ -26,3 +27,25 @@ def unique_slug(model, text, *, max_length=80):
         slug = f"{base[: max_length - 4]}-{number}"
         number += 1
     return slug
+
+
+# The most characters of a file's name that say what it holds.
+FILE_WORDS_LENGTH = 80
+
+
+def file_name(*words, extension):
+    """A download's name from the words that say what it holds (a report, its filters' values,
+    a day): `companies-2026-12-07-huawei.csv`, Chinese kept, long ones cut at a word."""
+    name = slugify(" ".join(str(word) for word in words if word), allow_unicode=True)
+    if len(name) > FILE_WORDS_LENGTH:
+        name = name[:FILE_WORDS_LENGTH].rsplit("-", 1)[0]
+    return f"{name}.{extension}"
+
+
+def attachment(response, *words, extension):
+    """`response`, sent as a file named by `words` (file_name), as RFC 6266 says: a Chinese
+    name with a plain fallback."""
+    response["Content-Disposition"] = content_disposition_header(
+        True, file_name(*words, extension=extension)
+    )
+    return response

@@ -420,3 +420,22 @@ def test_the_form_asks_for_a_span_of_years_and_shows_the_one_asked(client, seeds
     assert form.count('name="signed_from"') == 1  # not kept a second time, hidden
     assert 'type="hidden" name="kind" value="company"' in form
     assert result_slugs(page) == ["tju-china-telecom-huawei-2020"]
+
+
+@pytest.mark.parametrize("download", ["export.csv", "export.xlsx", "export.jsonl"])
+def test_a_download_is_named_by_what_the_search_asked(client, seeds, download):
+    extension = download.split(".")[1]
+    everything = client.get(f"/agreements/{download}")
+    assert everything["Content-Disposition"] == f'attachment; filename="agreements.{extension}"'
+
+    asked = client.get(
+        f"/agreements/{download}?institution=huawei&focus_area=5g&signed_from=2019&has_lab=true"
+        "&sort=title"
+    )
+    assert asked["Content-Disposition"] == (
+        f'attachment; filename="agreements-huawei-5g-2019-with-lab.{extension}"'
+    )
+    chinese = client.get(f"/agreements/{download}?q=华为")
+    assert chinese["Content-Disposition"] == (
+        f"attachment; filename*=utf-8''agreements-%E5%8D%8E%E4%B8%BA.{extension}"
+    )

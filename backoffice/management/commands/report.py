@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backoffice.report_files import FORMATS, file_name, report_file
+from backoffice.report_files import FORMATS, report_file, report_file_name
 from backoffice.reports import REPORTS, SCOPES, run
 
 # Options that name the search's parameters; those that may repeat OR their values.
@@ -39,6 +39,6 @@ class Command(BaseCommand):
         if result.errors:
             problems = [f"{field}: {' '.join(errors)}" for field, errors in result.errors.items()]
             raise CommandError("; ".join(problems))
-        output = output or Path(file_name(result, format))
+        output = output or Path(report_file_name(result, format))
         output.write_bytes(report_file(result, format))
         self.stdout.write(f"Wrote {output} ({len(result.rows)} rows).")
