@@ -411,7 +411,7 @@ def test_suggestions_come_from_the_aliases_of_public_names_only(client, seeds):
 
 
 def test_the_form_asks_for_a_span_of_years_and_shows_the_one_asked(client, seeds):
-    """"Since 2019" is one search, not one per year from the year facet."""
+    """ "Since 2019" is one search, not one per year from the year facet."""
     page = search(client, "q=Huawei&signed_from=2020&kind=company")
     html = page.content.decode()
     start = html.index('<form id="search-form"')
