@@ -18,7 +18,6 @@ from registry.dates import (
     precision_constraint,
     precision_field,
     settle_partial_dates,
-    truncate,
 )
 from registry.models import FocusArea, Institution
 from registry.text import normalise_name
@@ -74,13 +73,11 @@ class AgreementType(models.Model):
 
 
 def same_period(one, other):
-    """Whether two dates of signing (PartialDate or None) may be the same day: equal at the
-    coarser of their precisions; an unknown date may be any."""
+    """Whether two dates of signing (PartialDate or None) may be the same day: their periods
+    (a day, a month, a year) overlap; an unknown date may be any."""
     if one is None or other is None:
         return True
-    finer_first = [DatePrecision.DAY, DatePrecision.MONTH, DatePrecision.YEAR]
-    precision = max(one.precision, other.precision, key=finer_first.index)
-    return truncate(one.date, precision) == truncate(other.date, precision)
+    return one.date <= other.last_day and other.date <= one.last_day
 
 
 class AgreementQuerySet(models.QuerySet):

@@ -79,12 +79,12 @@ def warn_of_likely_duplicates(request, name, record):
     pairs = likely_same_as(kind.kind, record.pk)
     if not pairs:
         return
-    others = kind.model.objects.in_bulk(
-        [pair.second if pair.first == record.pk else pair.first for pair in pairs[:WARNED]]
-    )
+    shown = pairs[:WARNED]
+    other_pks = [pair.second if pair.first == record.pk else pair.first for pair in shown]
+    others = kind.model.objects.in_bulk(other_pks)
     may = request.user.has_perms(kind.permissions)
-    for pair in pairs[:WARNED]:
-        other = others[pair.second if pair.first == record.pk else pair.first]
+    for pair, other_pk in zip(shown, other_pks, strict=True):
+        other = others[other_pk]
         why = "; ".join(str(reason) for reason in pair.described())
         message = format_html(
             _("“{record}” may be the same as “{other}” ({why})."),

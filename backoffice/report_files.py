@@ -22,7 +22,6 @@ from xhtml2pdf import pisa
 from agreements.charts import text_width
 from agreements.exports import neutralise
 from backoffice.reports import DEFAULT_SCOPE
-from registry.text import file_name
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -181,11 +180,12 @@ def report_file(result, format):
     return WRITERS[format](result)
 
 
-def report_file_name(result, format):
-    """The report, the day it was made and what it was made with (its scope unless the
-    default, its filters' and options' values), so that one day's files of a report made for
-    two companies are not both `companies-2026-12-07.csv`."""
+def report_words(result):
+    """What a report's file name says (registry.text.file_name): the report, the day it was
+    made and what it was made with (its scope unless the default, its filters' and options'
+    values), so that one day's files of a report made for two companies are not both
+    `companies-2026-12-07.csv`."""
     words = [value for _label, value in result.described_filters()]
     if (scope := result.filterset.form.cleaned_data.get("status")) not in (None, DEFAULT_SCOPE):
         words.insert(0, scope)
-    return file_name(result.report.slug, result.made_on.isoformat(), *words, extension=format)
+    return [result.report.slug, result.made_on.isoformat(), *words]

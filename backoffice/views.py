@@ -5,7 +5,6 @@ from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -16,7 +15,7 @@ from backoffice.report_files import (
     chart_layout,
     chart_svg,
     report_file,
-    report_file_name,
+    report_words,
 )
 from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
 from registry.text import attachment
@@ -92,10 +91,7 @@ def report_download(request, slug, format):
         )
     response = HttpResponse(report_file(result, format), content_type=FORMATS[format])
     # A name in Chinese is sent as RFC 6266 says, with a plain fallback.
-    response["Content-Disposition"] = content_disposition_header(
-        True, report_file_name(result, format)
-    )
-    return response
+    return attachment(response, *report_words(result), extension=format)
 
 
 def get_report(slug):

@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backoffice.report_files import FORMATS, report_file, report_file_name
+from backoffice.report_files import FORMATS, report_file, report_words
 from backoffice.reports import REPORTS, SCOPES, run
+from registry.text import file_name
 
 # Options that name the search's parameters; those that may repeat OR their values.
 REPEATABLE = ["institution", "kind", "country", "focus_area", "type"]
@@ -39,6 +40,6 @@ class Command(BaseCommand):
         if result.errors:
             problems = [f"{field}: {' '.join(errors)}" for field, errors in result.errors.items()]
             raise CommandError("; ".join(problems))
-        output = output or Path(report_file_name(result, format))
+        output = output or Path(file_name(*report_words(result), extension=format))
         output.write_bytes(report_file(result, format))
         self.stdout.write(f"Wrote {output} ({len(result.rows)} rows).")
