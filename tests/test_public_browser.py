@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 # serialized_rollback: agreement types and staff groups come from data migrations, which a
 # transactional test would otherwise flush away.
@@ -85,6 +86,29 @@ def test_a_live_search_the_server_refuses_shows_why(page, demo, live_server):
 
     page.get_by_text("This request cannot be read").wait_for()
     assert "q=Hua%00wei" in page.url
+
+
+def test_a_live_filter_keeps_the_keyboard_in_place_and_says_what_it_found(page, demo):
+    page.goto("/agreements/?q=Huawei")
+    five_g = facet_link(page, "Technology", "5G")
+    link_id = five_g.get_attribute("id")
+    five_g.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**focus_area=5g**")
+
+    # Focus is back on the link just chosen, not lost to the top of the page, and the number
+    # found is in the live region, which a screen reader reads out.
+    expect(page.locator(f"#{link_id}")).to_be_focused()
+    status = page.locator("#search-status")
+    assert status.get_attribute("role") == "status"
+    expect(status).to_have_text("1 agreement")
+
+    # A link that is gone after the update (the removed filter's): focus goes to the results.
+    page.get_by_role("link", name="Technology: 5G").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/agreements/?q=Huawei")
+    expect(page.locator("#results-heading")).to_be_focused()
+    expect(status).to_have_text("2 agreements")
 
 
 def test_search_works_without_javascript(browser, live_server, demo):

@@ -81,7 +81,7 @@ def test_every_facet_count_is_what_its_link_shows(client, seeds):
     """Click each facet value of a filtered view: the results number its count."""
     page = search(client, "q=Huawei")
     facet_links = re.findall(
-        r'<a href="(\?[^"]+)" rel="nofollow"(?: aria-current="true")?>\s*'
+        r'<a id="facet-[^"]+" href="(\?[^"]+)" rel="nofollow"(?: aria-current="true")?>\s*'
         r'<span>[^<]*</span> <span class="count">(\d+)</span>',
         page.content.decode(),
     )

@@ -6,3 +6,29 @@ document.addEventListener("htmx:responseError", (event) => {
     window.location.assign(event.detail.pathInfo.finalRequestPath);
   }
 });
+
+// A live update swaps the search in place. htmx gives the keyboard's focus back to an element
+// of the same id (the search box, a facet value's link); a link now folded under "N more" is
+// unfolded first, and where there is none (a page's link, a removed filter) focus goes to the
+// results' heading rather than to the top of the page. The number found is then said aloud.
+let focusedId = null;
+document.addEventListener("htmx:beforeSwap", () => {
+  focusedId = document.activeElement ? document.activeElement.id : null;
+});
+document.addEventListener("htmx:afterSettle", () => {
+  const heading = document.getElementById("results-heading");
+  if (!heading) return;
+  if (!document.activeElement || document.activeElement === document.body) {
+    const same = focusedId ? document.getElementById(focusedId) : null;
+    const folded = same ? same.closest("details") : null;
+    if (folded) folded.open = true;
+    if (same) same.focus();
+    if (document.activeElement !== same) heading.focus();
+  }
+  const status = document.getElementById("search-status");
+  if (status) {
+    // Emptied first, so that the same number twice running is said again.
+    status.textContent = "";
+    setTimeout(() => { status.textContent = heading.textContent.trim(); }, 100);
+  }
+});
