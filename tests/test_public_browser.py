@@ -152,7 +152,9 @@ def public_pages():
     return pages
 
 
-def test_public_pages_have_no_serious_accessibility_violations(page, demo):
+def test_public_pages_have_no_accessibility_violations(page, demo):
+    # Every impact, minor ones too: a scrolling table once repeated its section's name as a
+    # second landmark (axe's landmark-unique, "moderate").
     axe = Axe()
     problems = []
     for address in public_pages():
@@ -162,7 +164,6 @@ def test_public_pages_have_no_serious_accessibility_violations(page, demo):
         problems += [
             f"{address}: {violation['id']} ({violation['impact']})"
             for violation in results.response["violations"]
-            if violation["impact"] in ("serious", "critical")
         ]
     assert problems == []
 
