@@ -471,6 +471,15 @@ def test_institution_page_lists_a_unit_that_someone_public_acted_for(client, dat
     assert "Huawei Draft Office" not in html
 
 
+def test_an_institution_that_is_no_party_says_so_rather_than_0_agreements(client, data):
+    institute = InstitutionFactory(name="Huawei Shanghai Institute", parent=data.huawei)
+    ParticipationFactory(agreement=data.ecnu_2019, organisation=institute, role="attendee")
+    agreements = section(get(client, institute.get_absolute_url()), "agreements")
+    assert "Not a party to any published agreement" in agreements
+    assert "0 agreements" not in agreements
+    assert "1 agreement" in section(get(client, data.college.get_absolute_url()), "agreements")
+
+
 def test_institution_page_lists_partners_with_shared_agreements(client, data):
     response = client.get(data.huawei.get_absolute_url())
     partners = [(p.slug, n) for p, n in response.context["partners"]]
