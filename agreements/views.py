@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.facets import search_summary, toggle_url
-from agreements.filters import SORTS, AgreementFilter
+from agreements.filters import SORTS, AgreementFilter, in_use
 from agreements.models import Agreement
 from agreements.search import suggest
 from registry.cache import cached
@@ -113,6 +113,7 @@ def search(request):
     for name in ("signed_from", "signed_to", "page"):
         without_years.pop(name, None)
     kinds = next((facet for facet in facets if facet.name == "kind"), None)
+    chosen = filterset.form.cleaned_data
     suggestion = suggest(text) if text and not page.paginator.count else None
     # "Did you mean" keeps the other filters and the sort: only the words change.
     suggested = query.copy()
@@ -141,8 +142,14 @@ def search(request):
         "year_query": without_years.urlencode(),
         "suggestion": suggestion,
         "suggestion_query": suggested.urlencode(),
+        # "kind=university&country=CN" finds a university and a party in China, not only
+        # Chinese universities: the page says so when two filters on parties are chosen.
+        "parties_apart": sum(in_use(chosen.get(name)) for name in PARTY_FILTERS) > 1,
     }
     return render(request, "agreements/search.html", context)
+
+
+PARTY_FILTERS = {"institution", "kind", "country"}
 
 
 def active_filters(filterset, facets, query):

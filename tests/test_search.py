@@ -154,6 +154,15 @@ def test_year_kind_type_and_lab_filters(client, seeds):
     }
 
 
+def test_two_filters_on_parties_say_each_may_be_met_by_a_different_party(client, seeds):
+    note = "may be met by a different party of the same agreement"
+    assert note in search(client, "kind=company&country=CN").content.decode()
+    assert note in search(client, "institution=ecnu&kind=company").content.decode()
+    assert note not in search(client, "kind=company&focus_area=5g").content.decode()
+    assert note not in search(client, "kind=company&kind=university").content.decode()
+    assert note not in search(client, "kind=company&country=").content.decode()
+
+
 def test_sorting(client, seeds):
     assert result_slugs(search(client, "sort=signed")) == [
         "ecnu-huawei-2019",
