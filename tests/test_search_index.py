@@ -33,6 +33,7 @@ from tests.factories import (
     FocusAreaFactory,
     InstitutionFactory,
     LabFactory,
+    ParticipationFactory,
     PartyFactory,
 )
 from tests.search_data import build
@@ -88,7 +89,7 @@ def assert_kept_tables_are_fresh():
     links = derived(MIGRATION.link_select("postgresql", ""))
     kept = SearchLink.objects.values_list("agreement_id", "facet", "value")
     assert set(kept) ^ set(links) == set()
-    documents = derived(MIGRATION.document_select("postgresql", ""))
+    documents = derived(MIGRATION.document_select("postgresql", "", organisations=True))
     columns = ["agreement_id", "title", "summary", "document", *MIGRATION.EXPORT_COLUMNS]
     kept = SearchDocument.objects.values_list(*columns)
     assert set(kept) ^ set(documents) == set()
@@ -206,6 +207,27 @@ def test_search_follows_focus_areas_labs_people_and_status(seeds):
     Agreement.objects.filter(pk=agreement.pk).update(status="published")
     assert "iflytek-2021" in results("")
     assert_facets_true("q=iflytek")
+
+
+def test_search_follows_the_institutions_people_acted_for(seeds):
+    # A witness's municipal government is no party, but its name finds the agreement.
+    city = InstitutionFactory(name="Quanzhou Municipal Government", kind="government")
+    participation = ParticipationFactory(
+        agreement=Agreement.objects.get(slug="iflytek-2021"), organisation=city
+    )
+    assert results("q=Quanzhou") == {"iflytek-2021"}
+    city.name = "Quanzhou People's Government"
+    city.save()
+    assert results("q=People's+Government") == {"iflytek-2021"}
+    InstitutionAlias.objects.create(institution=city, name="Licheng Office")
+    assert results("q=Licheng") == {"iflytek-2021"}
+    # Searched, not filtered: the institution facet counts parties only.
+    assert str(city.pk) not in facet("", "institution")
+    assert_facets_true("q=Licheng")
+    participation.organisation = None
+    participation.save()
+    assert results("q=Quanzhou") == set()
+    assert results("q=Licheng") == set()
 
 
 def bulk_agreements(count, name="once"):

@@ -86,11 +86,12 @@ def link_select(vendor, restrict):
     """
 
 
-def document_select(vendor, restrict):
+def document_select(vendor, restrict, *, organisations=False):
     """(agreement_id, title, summary, document) of every agreement `restrict` allows:
     `document` has every text the search matches, one a line (a search term has no line
     break, so it never spans two). In upper case on PostgreSQL, so that a search compares
-    them as they are (agreements/search_index.py, Matches)."""
+    them as they are (agreements/search_index.py, Matches). With `organisations` (0018), the
+    names of the institutions its people acted for too."""
     if vendor == "postgresql":
         newline, join, case = "E'\\n'", "string_agg(names.n, E'\\n' ORDER BY names.n)", "UPPER"
     else:
@@ -99,6 +100,10 @@ def document_select(vendor, restrict):
         "SELECT institution_id FROM agreements_party WHERE agreement_id = a.id "
         "UNION SELECT unit_id FROM agreements_party WHERE agreement_id = a.id"
     )
+    if organisations:
+        institutions += (
+            " UNION SELECT organisation_id FROM agreements_participation WHERE agreement_id = a.id"
+        )
     people = "SELECT person_id FROM agreements_participation WHERE agreement_id = a.id"
     return f"""
     SELECT a.id, {case}(a.title), {case}(a.summary), {case}(
