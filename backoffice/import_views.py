@@ -328,6 +328,7 @@ def render_preview(request, chosen, token, report, lines, *, warning=""):
         "summary": report.totals(),
         "lines": lines_done,
         "withdrawn": sorted(report.withdrawn),
+        "added_again": report.added_again,
         "warning": warning,
         "confirm_url": reverse("agreement_import:confirm"),
     }

@@ -484,6 +484,25 @@ def test_the_preview_warns_of_published_agreements_a_file_takes_off_the_site(pub
     assert "off the public site" not in kept.text
 
 
+def test_the_preview_warns_of_lines_without_a_key_that_add_a_stored_agreement_again(editor):
+    line = agreement(key=None, signed_on="2020-05") + "\n"
+    assert not import_lines([line]).errors
+    later = agreement(key=None, signed_on="2021-05", title="TJU and Huawei cooperation agreement")
+
+    again = preview(editor, SimpleUploadedFile("a.jsonl", line.encode()))
+    other_year = preview(editor, SimpleUploadedFile("b.jsonl", later.encode()))
+
+    assert again.context["added_again"] == [
+        "TJU and Huawei cooperation agreement (tju-and-huawei-cooperation-agreement-2), "
+        "like tju-and-huawei-cooperation-agreement"
+    ]
+    assert "1 line has no key and would add an agreement the registry likely has" in again.text
+    assert "added again without a key, though likely stored" in again.context["summary"][-1]
+    # The same title, signed a year later: most likely another agreement (renewed, say).
+    assert other_year.context["added_again"] == []
+    assert "no key" not in other_year.text
+
+
 def test_an_interchange_file_imports_after_its_preview(editor):
     shown = preview(editor, SimpleUploadedFile("a.jsonl", (agreement() + "\n").encode()))
 

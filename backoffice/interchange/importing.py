@@ -37,6 +37,7 @@ from agreements.models import (
     Role,
     Source,
     StatusChange,
+    same_period,
 )
 from agreements.search_index import refreshed_once
 from backoffice.interchange.exporting import export_lines, photo_address
@@ -113,6 +114,10 @@ class Report:
     # Published agreements the import takes off the public site, "title (key)": their lines'
     # status is another, or none, which is draft. Easily done unawares, so always told.
     withdrawn: list = field(default_factory=list)
+    # Lines without a key that add an agreement likely stored already, "title (key), like
+    # key": most often a file imported twice. Added all the same (the format says a
+    # line without a key is a new agreement), but always told.
+    added_again: list = field(default_factory=list)
 
     def record(self, kind, instance, outcome):
         pk = instance.pk
@@ -158,6 +163,14 @@ class Report:
             lines.append(
                 _("taken off the public site (no longer published): %(count)d, %(agreements)s")
                 % {"count": len(self.withdrawn), "agreements": "; ".join(sorted(self.withdrawn))}
+            )
+        if self.added_again:
+            lines.append(
+                _(
+                    "added again without a key, though likely stored (the same title and date): "
+                    "%(count)d, %(agreements)s"
+                )
+                % {"count": len(self.added_again), "agreements": "; ".join(self.added_again)}
             )
         return lines
 
@@ -469,12 +482,31 @@ class Importer:
     def new_agreement(self, data, agreement_type):
         fields = data.fields
         slug = data.key or free_slug(Agreement, fields["title"], self.agreements, max_length=100)
+        agreement = Agreement(slug=slug, agreement_type=agreement_type, **fields)
         if not data.key:
             self.made_keys[slug] = data.line.number
-        agreement = Agreement(slug=slug, agreement_type=agreement_type, **fields)
+            self.tell_if_stored(agreement)
         if fields["status"] == Agreement.Status.PUBLISHED:
             agreement.published_at, agreement.published_by = timezone.now(), self.user
         return agreement
+
+    def tell_if_stored(self, agreement):
+        """Report a line without a key that adds an agreement the registry likely has: the
+        one holding the key its title makes, of the same title and signed in the same period.
+        A query only when that key is taken, which a file imported once seldom meets."""
+        key = free_slug(Agreement, agreement.title, (), max_length=100)
+        if key == agreement.slug:
+            return
+        other = Agreement.objects.filter(slug=key).first()
+        if (
+            other is not None
+            and normalise_name(other.title) == normalise_name(agreement.title)
+            and same_period(other.signed, agreement.signed)
+        ):
+            self.report.added_again.append(
+                _("%(agreement)s, like %(key)s")
+                % {"agreement": f"{agreement.title} ({agreement.slug})", "key": key}
+            )
 
     def resolve(self, data, stored_pk):
         """Everything a line names, found or added; None when the line has problems."""
