@@ -74,7 +74,7 @@ def test_a_visitor_who_chooses_chinese_sees_the_search_page_in_chinese(client, a
 
     assert_chinese_page(response)
     assertContains(response, "<h1>合作协议</h1>", html=True)
-    assertContains(response, '<h2 id="results-heading">2 项协议</h2>', html=True)
+    assertContains(response, '<h2 id="results-heading" tabindex="-1">2 项协议</h2>', html=True)
     assertContains(response, '<label for="id_sort">排序</label>', html=True)
     assertContains(response, '<option value="-signed">最新优先</option>', html=True)
     assertContains(response, "<legend>合作方类型</legend>", html=True)
@@ -121,7 +121,7 @@ def test_a_browser_that_asks_for_chinese_gets_chinese(client, agreements, accept
     response = client.get("/agreements/", HTTP_ACCEPT_LANGUAGE=accept)
 
     assert_chinese_page(response)
-    assertContains(response, '<h2 id="results-heading">2 项协议</h2>', html=True)
+    assertContains(response, '<h2 id="results-heading" tabindex="-1">2 项协议</h2>', html=True)
     assert response["Content-Language"] == "zh-hans"
 
 

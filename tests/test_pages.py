@@ -818,6 +818,14 @@ def test_home_page_works_on_an_empty_registry(client, db):
     assert "No dated records yet." in html
 
 
+def test_no_page_shows_template_syntax(client, data):
+    # Django's {# #} comment is one line only: one over two lines is printed as it is.
+    for url in [*public_urls(data), "/agreements/", "/agreements/?q=huawei&kind=company"]:
+        html = get(client, url)
+        for syntax in ("{#", "#}", "{%", "%}", "{{", "}}"):
+            assert syntax not in html, (url, syntax)
+
+
 # Nothing unpublished reaches a public page
 
 
