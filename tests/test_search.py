@@ -12,12 +12,15 @@ from openpyxl import load_workbook
 from agreements import facets
 from agreements.facets import Facet, FacetValue
 from agreements.filters import search_terms
+from agreements.models import Agreement
 from people.models import Person, PersonAlias
 from registry.models import Institution, InstitutionAlias
 from tests.factories import (
     AgreementFactory,
     FocusAreaFactory,
+    InstitutionFactory,
     LabAgreementFactory,
+    ParticipationFactory,
     PartyFactory,
 )
 from tests.search_data import DRAFT_TOKEN, build
@@ -417,6 +420,20 @@ def test_suggestions_come_from_the_aliases_of_public_names_only(client, seeds):
     for misspelt in ("Brambleworht", "Quilfeather", f"{DRAFT_TOKEN[:-1]}x"):
         page = search(client, f"q={misspelt}").content.decode()
         assert "Did you mean" not in page, misspelt
+
+
+def test_suggestions_come_from_every_public_name_the_search_matches(client, seeds):
+    """An organisation someone acted for (no party) and a lab: public, and searched."""
+    city = InstitutionFactory(name="Quanzhou Municipal Government", kind="government")
+    ParticipationFactory(agreement=Agreement.objects.get(slug="iflytek-2021"), organisation=city)
+    LabAgreementFactory(
+        lab__name="Heliotrope Laboratory", agreement=Agreement.objects.get(slug="iflytek-2021")
+    )
+    hidden = InstitutionFactory(name="Vermilion Bureau", kind="government")
+    ParticipationFactory(agreement=seeds["draft"], organisation=hidden)
+    assert ">Quanzhou</a>" in search(client, "q=Quanzhuo").text
+    assert ">Heliotrope</a>" in search(client, "q=Heliotorpe").text
+    assert "Did you mean" not in search(client, "q=Vermilian").text
 
 
 def test_the_form_asks_for_a_span_of_years_and_shows_the_one_asked(client, seeds):
