@@ -111,6 +111,34 @@ def test_a_live_filter_keeps_the_keyboard_in_place_and_says_what_it_found(page, 
     expect(status).to_have_text("2 agreements")
 
 
+def test_a_live_filter_unfolds_the_other_values_to_keep_the_focus_on_its_link(page, demo):
+    from agreements.models import Agreement
+    from registry.models import FocusArea
+
+    agreement = Agreement.objects.get(slug="ecnu-huawei-2019")
+    agreement.focus_areas.add(
+        *(FocusArea.objects.create(name=f"Area {n:02}", slug=f"area-{n:02}") for n in range(12))
+    )
+    page.goto("/agreements/")
+    technology = page.locator(".facets fieldset", has=page.locator("legend", has_text="Technology"))
+    technology.locator("summary").click()
+    folded = technology.locator("details a").last
+    link_id = folded.get_attribute("id")
+    link = page.locator(f"#{link_id}")
+
+    # Chosen, it is listed with the first values, and keeps the focus.
+    folded.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**focus_area=**")
+    expect(link).to_be_focused()
+    assert link.get_attribute("aria-current") == "true"
+    # Removed, it is back behind "N more", which is unfolded for it.
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/agreements/")
+    expect(link).to_be_focused()
+    assert technology.locator("details").get_attribute("open") is not None
+
+
 def test_search_works_without_javascript(browser, live_server, demo):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
