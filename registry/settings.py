@@ -31,6 +31,16 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def env_path(name, default):
+    """A folder. Empty is refused rather than read as the current folder, the code's."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        raise ImproperlyConfigured(f"{name} must name a folder, not be empty")
+    return Path(value)
+
+
 def env_list(name, default):
     value = os.environ.get(name)
     if value is None:
@@ -177,7 +187,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
 if PRODUCTION:
     # gunicorn serves the static files itself, collected (bin/start) under names that change
     # with their content, so browsers may keep them for good.
@@ -196,7 +206,15 @@ if PRODUCTION:
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 if not (MEDIA_URL.startswith("/") and MEDIA_URL.endswith("/")):
     raise ImproperlyConfigured(f"MEDIA_URL must be a path such as /media/, not {MEDIA_URL!r}")
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_ROOT = env_path("MEDIA_ROOT", BASE_DIR / "media")
+# whitenoise serves every file under STATIC_ROOT to anyone, whatever collectstatic put there:
+# around the code it would publish .env and .git, around MEDIA_ROOT the photos of drafts.
+for folder, what in ((BASE_DIR, "the code's folder"), (MEDIA_ROOT, "MEDIA_ROOT")):
+    if STATIC_ROOT.resolve() in (folder.resolve(), *folder.resolve().parents):
+        raise ImproperlyConfigured(
+            f"STATIC_ROOT ({STATIC_ROOT}) must not hold {what}: every file in it is served "
+            "to anyone"
+        )
 MEDIA_ACCEL_REDIRECT = os.environ.get("MEDIA_ACCEL_REDIRECT", "")
 
 # Uploaded images (photos, logos): what we accept and what we keep.

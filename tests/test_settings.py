@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = ["ALLOWED_HOSTS", "DATABASE_URL", "DEBUG", "SECRET_KEY", "HSTS_SECONDS", "MEDIA_URL"]
+SETTINGS = [
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "HSTS_SECONDS",
+    "MEDIA_URL",
+    "MEDIA_ROOT",
+    "STATIC_ROOT",
+]
 
 
 def this_environment():
@@ -91,6 +100,13 @@ def test_production_settings_turn_on_https_and_secure_cookies():
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"HSTS_SECONDS": "a year"}, "HSTS_SECONDS must be a whole number"),
         ({"MEDIA_URL": "https://cdn.example.org/media/"}, "MEDIA_URL must be a path"),
+        # whitenoise serves every file under STATIC_ROOT: an empty value (the current folder,
+        # the code's) would publish .env and .git, a folder around MEDIA_ROOT drafts' photos
+        ({"STATIC_ROOT": ""}, "STATIC_ROOT must name a folder"),
+        ({"MEDIA_ROOT": ""}, "MEDIA_ROOT must name a folder"),
+        ({"STATIC_ROOT": "."}, "must not hold the code's folder"),
+        ({"STATIC_ROOT": str(ROOT.parent)}, "must not hold the code's folder"),
+        ({"STATIC_ROOT": "/srv/site", "MEDIA_ROOT": "/srv/site/media"}, "must not hold MEDIA_ROOT"),
     ],
 )
 def test_production_refuses_to_start_when_a_setting_is_missing_or_unsafe(changes, message):
