@@ -273,6 +273,11 @@ if PRODUCTION or SERVED_BY_WORKERS:
 # the `redis` package), and sessions, always in the database that all app servers share, are
 # read from it first. Without it, sessions are read from the database.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    # Django's Redis cache reads the address at its first use, a sign-in: refuse it now.
+    raise ImproperlyConfigured(
+        f"REDIS_URL must be an address such as redis://127.0.0.1:6379/1, not {REDIS_URL!r}"
+    )
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if REDIS_URL:
     CACHES = {

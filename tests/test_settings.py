@@ -20,6 +20,7 @@ SETTINGS = [
     "MEDIA_URL",
     "MEDIA_ROOT",
     "STATIC_ROOT",
+    "REDIS_URL",
 ]
 
 
@@ -107,6 +108,8 @@ def test_production_settings_turn_on_https_and_secure_cookies():
         ({"STATIC_ROOT": "."}, "must not hold the code's folder"),
         ({"STATIC_ROOT": str(ROOT.parent)}, "must not hold the code's folder"),
         ({"STATIC_ROOT": "/srv/site", "MEDIA_ROOT": "/srv/site/media"}, "must not hold MEDIA_ROOT"),
+        # Django's Redis cache reads it at the first use: the first sign-in, a 500
+        ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL must be an address such as redis://"),
     ],
 )
 def test_production_refuses_to_start_when_a_setting_is_missing_or_unsafe(changes, message):
