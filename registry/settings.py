@@ -83,6 +83,7 @@ elif PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     )
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "registry.views.csrf_failure"
 
 DATABASES = {
     "default": dj_database_url.parse(

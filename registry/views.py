@@ -102,6 +102,13 @@ def bad_request(request, exception):
     return defaults.bad_request(request, exception)
 
 
+def csrf_failure(request, reason=""):
+    """A form refused by the CSRF check (a page open since before a sign-in, cookies refused):
+    the site's own page in the visitor's language, rather than Django's about tokens and
+    Referer headers. Django logs the reason (django.security.csrf) for the operator."""
+    return render(request, "403_csrf.html", status=403)
+
+
 def upload(request, name):
     """An uploaded file, to whom may see it: an institution's logo to anyone, an agreement's
     photo to anyone while the agreement is published, and to staff who may view photos.

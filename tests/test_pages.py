@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
@@ -1014,3 +1015,21 @@ def test_an_institution_s_people_asked_for_a_page_they_have_not_say_so(client, d
     assert "There is no page" not in client.get(address).content.decode()
     response = client.get(f"{address}?page=999")
     assert "There is no page 999; this is page 1." in response.content.decode()
+
+
+def test_a_form_refused_by_the_csrf_check_is_the_sites_own_page_in_the_visitors_language(db):
+    client = Client(enforce_csrf_checks=True)
+
+    # The request leaves its language active in this thread: English again for the next test.
+    with translation.override("en"):
+        response = client.post(
+            "/admin/login/",
+            {"username": "someone", "password": "a guess"},
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert '<html lang="zh-hans">' in page
+    assert 'href="/agreements/"' in page  # the site's own header and a way on
+    assert "CSRF" not in page  # Django's page, about Referer headers and tokens
