@@ -1033,3 +1033,11 @@ def test_a_form_refused_by_the_csrf_check_is_the_sites_own_page_in_the_visitors_
     assert '<html lang="zh-hans">' in page
     assert 'href="/agreements/"' in page  # the site's own header and a way on
     assert "CSRF" not in page  # Django's page, about Referer headers and tokens
+
+
+def test_a_server_error_page_says_its_language(rf):
+    with translation.override("zh-hans"):
+        page = defaults.server_error(rf.get("/")).content.decode()
+
+    assert '<html lang="zh-hans">' in page
+    assert "我们这边出了问题" in page
