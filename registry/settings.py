@@ -290,9 +290,24 @@ if REDIS_URL:
 SEARCH_CACHE = env_bool("SEARCH_CACHE", False)
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 600)
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+if LOG_LEVEL not in LOG_LEVELS:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {LOG_LEVEL!r}"
+    )
+# The app's lines share gunicorn's stream (bin/start), whose own and access lines are dated:
+# dated alike, with the process, the level and the logger, so that an error's traceback is
+# found beside the request that had it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "formatters": {
+        "dated": {
+            "format": "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+            "datefmt": "%Y-%m-%d %H:%M:%S %z",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "dated"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

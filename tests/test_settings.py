@@ -3,6 +3,7 @@ refuses to start when something it needs is missing or unsafe, and passes Django
 checks when all is set; on this machine alone, no setting is needed."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -21,6 +22,7 @@ SETTINGS = [
     "MEDIA_ROOT",
     "STATIC_ROOT",
     "REDIS_URL",
+    "LOG_LEVEL",
 ]
 
 
@@ -135,3 +137,25 @@ def test_planner_settings_given_in_the_database_address_win():
     given = manage(production(DATABASE_URL=address), "shell", "--no-imports", "-c", code)
     options = given.stdout
     assert options.index("random_page_cost=1.1") < options.index("random_page_cost=4"), options
+
+
+def test_a_logged_error_says_when_how_bad_and_where_from():
+    """gunicorn's own lines and its access log are dated; the app's share the same stream."""
+    code = "import logging; logging.getLogger('django.request').error('Internal Server Error: /x/')"
+    result = manage(production(), "shell", "--no-imports", "-c", code)
+
+    line = result.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[ERROR\] django\.request: "
+        r"Internal Server Error: /x/",
+        line,
+    ), line
+
+
+def test_an_unknown_log_level_stops_start_up_with_a_message():
+    result = manage(production(LOG_LEVEL="LOUD"), "check")
+    assert "ImproperlyConfigured" in result.stderr
+    assert (
+        "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'LOUD'"
+        in result.stderr
+    )
