@@ -346,3 +346,45 @@ def test_a_database_outage_answers_503_and_the_site_recovers_by_itself(server):
     statuses = [request(server, "/agreements/").status for _ in range(20)]
     assert statuses == [200] * 20
     assert request(server, "/health/").status == 200
+
+
+def test_app_servers_started_together_migrate_one_at_a_time():
+    """Each app server's bin/start migrates and makes the cache table (README, "Running several
+    app servers"): started together, on a new database or after an upgrade, none may stop on a
+    table the other has just made, nor run a data migration twice."""
+    database = dj_database_url.parse(os.environ.get("DATABASE_URL", "sqlite:///unused"))
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("app servers side by side share PostgreSQL")
+    name = f"test_{database['NAME']}_together_{os.getpid()}"
+    with admin_connection(database) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    credentials = quote(database["USER"] or "")
+    if database["PASSWORD"]:
+        credentials += ":" + quote(database["PASSWORD"])
+    host = f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+    env = {
+        variable: value
+        for variable, value in os.environ.items()
+        if not variable.startswith(("DJANGO_", "PYTEST_")) and variable != "REDIS_URL"
+    } | {"DATABASE_URL": f"postgres://{credentials}@{host}/{name}", "SERVED_BY_WORKERS": "1"}
+    python = ROOT / ".venv" / "bin" / "python"
+    start = f"{python} manage.py migrate --no-input && {python} manage.py createcachetable"
+    try:
+        servers = [
+            subprocess.Popen(  # noqa: S603 - our own commands, as bin/start runs them
+                ["sh", "-c", start],  # noqa: S607
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [server.communicate(timeout=STARTUP_SECONDS)[0] for server in servers]
+
+        assert [server.returncode for server in servers] == [0, 0], outputs
+    finally:
+        with admin_connection(database) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
