@@ -21,14 +21,21 @@ def env_bool(name, default):
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
-def env_int(name, default):
+def env_int(name, default, *, minimum=0):
+    """A count, size or time: none is negative, and some must be at least 1 (a sign-in limit
+    of 0 refuses every sign-in)."""
     value = os.environ.get(name)
     if value is None:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+        number = None
+    if number is None or number < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least {minimum}, not {value!r}"
+        )
+    return number
 
 
 def env_path(name, default):
@@ -219,10 +226,10 @@ for folder, what in ((BASE_DIR, "the code's folder"), (MEDIA_ROOT, "MEDIA_ROOT")
 MEDIA_ACCEL_REDIRECT = os.environ.get("MEDIA_ACCEL_REDIRECT", "")
 
 # Uploaded images (photos, logos): what we accept and what we keep.
-IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)
-IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
-IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2400)
-THUMBNAIL_SIDE = env_int("THUMBNAIL_SIDE", 320)
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
+IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2400, minimum=1)
+THUMBNAIL_SIDE = env_int("THUMBNAIL_SIDE", 320, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
@@ -254,11 +261,11 @@ if PRODUCTION:
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Staff sign-in: after this many failures for one account from one address, that pair is
 # refused until LOGIN_LOCKOUT_MINUTES have passed since the last failure.
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 # And after this many failures from one address, whatever the accounts: one address trying a
 # few passwords on many accounts (registry/login_limit.py).
-LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 # The cache must be shared by every process that serves the site: the sign-in failures and
 # the search cache's generation (registry/cache.py) kept in one process's memory would let a
 # guesser have 5 tries per worker, and a worker serve a withdrawn agreement from its cache.

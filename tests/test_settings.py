@@ -23,6 +23,10 @@ SETTINGS = [
     "STATIC_ROOT",
     "REDIS_URL",
     "LOG_LEVEL",
+    "TRUSTED_PROXY_COUNT",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_LOCKOUT_MINUTES",
+    "IMAGE_MAX_SIDE",
 ]
 
 
@@ -112,6 +116,16 @@ def test_production_settings_turn_on_https_and_secure_cookies():
         ({"STATIC_ROOT": "/srv/site", "MEDIA_ROOT": "/srv/site/media"}, "must not hold MEDIA_ROOT"),
         # Django's Redis cache reads it at the first use: the first sign-in, a 500
         ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL must be an address such as redis://"),
+        # -1 read X-Forwarded-For's second address, which the client writes; 0 failures
+        # allowed refused every sign-in
+        ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT must be a whole number of at least 0"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT must be a whole number of at least 1"),
+        (
+            {"LOGIN_LOCKOUT_MINUTES": "0"},
+            "LOGIN_LOCKOUT_MINUTES must be a whole number of at least 1",
+        ),
+        ({"HSTS_SECONDS": "-5"}, "HSTS_SECONDS must be a whole number of at least 0"),
+        ({"IMAGE_MAX_SIDE": "0"}, "IMAGE_MAX_SIDE must be a whole number of at least 1"),
     ],
 )
 def test_production_refuses_to_start_when_a_setting_is_missing_or_unsafe(changes, message):
