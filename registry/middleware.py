@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.cache import cache
 from django.core.exceptions import BadRequest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, JsonResponse
@@ -19,7 +20,9 @@ RETRY_AFTER_SECONDS = 30
 
 
 class HealthCheckMiddleware:
-    """Answers /health/ with JSON: 200 when the database answers, 503 when it does not.
+    """Answers /health/ with JSON: 200 when the database and the cache answer, 503 when
+    either does not. The cache in Redis (REDIS_URL) holds sign-ins' sessions and failure
+    counts: without it no one signs in, so an app server that cannot reach it is unwell.
 
     A middleware placed first rather than a view, so that it runs before the host check and
     the HTTPS redirect: load balancers and container health checks ask by address over plain
@@ -31,17 +34,34 @@ class HealthCheckMiddleware:
     def __call__(self, request):
         if request.path != HEALTH_PATH:
             return self.get_response(request)
+        found = {"database": self.database(), "cache": self.cache()}
+        healthy = all(state == "ok" for state in found.values())
+        response = JsonResponse(
+            {"status": "ok" if healthy else "unavailable", **found}, status=200 if healthy else 503
+        )
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @staticmethod
+    def database():
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
         except DatabaseError as error:
             logger.error("Health check: the database does not answer: %s", error)
-            response = JsonResponse({"status": "unavailable", "database": "down"}, status=503)
-        else:
-            response = JsonResponse({"status": "ok", "database": "ok"})
-        response["Cache-Control"] = "no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+            return "down"
+        return "ok"
+
+    @staticmethod
+    def cache():
+        try:
+            cache.get(HEALTH_PATH)
+        # Each backend fails its own way: Redis's ConnectionError, the database's errors.
+        except Exception as error:  # noqa: BLE001
+            logger.error("Health check: the cache does not answer: %s", error)
+            return "down"
+        return "ok"
 
 
 class NulCharacterMiddleware:

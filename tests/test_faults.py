@@ -64,9 +64,28 @@ def test_health_reports_the_database(client):
     with connection.execute_wrapper(database_down):
         down = client.get("/health/")
 
-    assert (healthy.status_code, healthy.json()) == (200, {"status": "ok", "database": "ok"})
-    assert (down.status_code, down.json()) == (503, {"status": "unavailable", "database": "down"})
+    assert (healthy.status_code, healthy.json()) == (
+        200,
+        {"status": "ok", "database": "ok", "cache": "ok"},
+    )
+    assert down.status_code == 503
+    assert down.json() == {"status": "unavailable", "database": "down", "cache": "ok"}
     assert down["Cache-Control"] == "no-store"
+
+
+def test_health_reports_a_cache_it_cannot_reach(client, settings):
+    """Redis holds sign-ins' sessions and failure counts: without it every sign-in failed
+    while /health/ said "ok", and a load balancer kept sending staff there."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    response = client.get("/health/")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "cache": "down"}
 
 
 def test_health_answers_whatever_the_host_and_scheme(client, settings):
