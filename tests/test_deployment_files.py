@@ -3,6 +3,7 @@
 Docker engine is needed to check that, and none is here."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -130,3 +131,14 @@ def test_the_proxies_trusted_are_compose_s_two_unless_told_and_none_for_make_ser
     app = COMPOSE["services"]["app"]["environment"]
     assert app["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-2}"
     assert not re.search(r"^TRUSTED_PROXY_COUNT=", ENV_EXAMPLE, re.MULTILINE)
+
+
+def test_every_app_of_the_project_is_in_the_package():
+    """pyproject.toml's list of packages names every app: the API was left out, so anything
+    built from that list (a wheel, an install that is not editable) would have missed it."""
+    from django.conf import settings
+
+    found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = {name.removesuffix("*") for name in found["packages"]["find"]["include"]}
+    ours = {app for app in settings.INSTALLED_APPS if (ROOT / app).is_dir()}
+    assert ours - listed == set()
