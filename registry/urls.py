@@ -12,10 +12,11 @@ from registry import views
 from registry.login_limit import limit_login_attempts
 from registry.sitemaps import SITEMAPS
 
-# The API answers in JSON even at an address it does not have, or cannot read; the site
-# with 404.html and 400.html.
+# The API answers in JSON even at an address it does not have, cannot read, or fails at; the
+# site with 404.html, 400.html and 500.html.
 handler404 = views.page_not_found
 handler400 = views.bad_request
+handler500 = views.server_error
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -102,6 +102,12 @@ def bad_request(request, exception):
     return defaults.bad_request(request, exception)
 
 
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return api_error(500, {"server": [_("The registry failed to answer; try again later.")]})
+    return defaults.server_error(request)
+
+
 def csrf_failure(request, reason=""):
     """A form refused by the CSRF check (a page open since before a sign-in, cookies refused):
     the site's own page in the visitor's language, rather than Django's about tokens and

@@ -1041,3 +1041,19 @@ def test_a_server_error_page_says_its_language(rf):
 
     assert '<html lang="zh-hans">' in page
     assert "我们这边出了问题" in page
+
+
+def test_a_server_error_in_the_api_answers_json(client, monkeypatch):
+    """An API client reads JSON: a failure there was the site's HTML page."""
+    import api.views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api.views, "paginated", broken)
+    client.raise_request_exception = False
+
+    api = client.get("/api/focus-areas/")
+    assert (api.status_code, api["Content-Type"]) == (500, "application/json")
+    assert api.json() == {"errors": {"server": ["The registry failed to answer; try again later."]}}
+    assert "a bug" not in api.text
