@@ -280,6 +280,19 @@ def test_health_answers_plain_http_by_address(server):
     assert response.text == '{"status": "ok", "database": "ok", "cache": "ok"}'
 
 
+def test_the_access_log_names_the_address_the_proxies_forwarded(server):
+    """Behind a proxy every request comes from the proxy's address: the client's is in the
+    X-Forwarded-For header, which the log shows beside it."""
+    request(server, "/robots.txt", headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.2"})
+
+    deadline = time.monotonic() + 10
+    while 'forwarded-for="203.0.113.7, 10.0.0.2"' not in server.log.read_text():
+        assert time.monotonic() < deadline, server.log.read_text()[-2000:]
+        time.sleep(0.1)
+    line = next(line for line in server.log.read_text().splitlines() if "203.0.113.7" in line)
+    assert '"GET /robots.txt HTTP/1.1" 200' in line
+
+
 def test_static_files_are_served_compressed_and_kept_for_good(server):
     stylesheet = re.search(r'href="(/static/css/site\.\w+\.css)"', request(server, "/").text)[1]
 
