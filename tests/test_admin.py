@@ -94,6 +94,14 @@ def form_data(response):
     return data
 
 
+def undescribed(page):
+    """The ids that a field of `page` (HTML) is described by (its help text, its errors) and
+    that no element of the page has: a screen reader then reads the field without them."""
+    described = re.findall(r'aria-describedby="([^"]+)"', page)
+    ids = set(re.findall(r'\sid="([^"]+)"', page))
+    return sorted({name for names in described for name in names.split()} - ids)
+
+
 def set_row(data, prefix, index, **fields):
     """Fill row `index` of an inline; a new row starts as a copy of the empty one."""
     total = f"{prefix}-TOTAL_FORMS"

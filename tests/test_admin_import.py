@@ -25,6 +25,7 @@ from backoffice.interchange import import_lines
 from people.models import Person
 from registry.models import Institution, InstitutionKind
 from tests.factories import AgreementFactory, InstitutionFactory, UserFactory
+from tests.test_admin import undescribed
 from tests.test_interchange import agreement, row_counts
 
 pytestmark = pytest.mark.django_db
@@ -395,6 +396,16 @@ def test_a_file_of_another_type_empty_or_too_large_is_refused(editor, monkeypatc
     assert "is not a .jsonl, .csv or .xlsx file" in wrong.context["form"].errors["file"][0]
     assert "at most" in large.context["form"].errors["file"][0]
     assert "empty" in empty.context["form"].errors["file"][0]
+
+
+def test_the_file_field_is_read_with_its_help_and_its_error(editor):
+    """A screen reader reads the field with the files it takes and, once refused, why."""
+    for response in [
+        editor.get(UPLOAD),
+        preview(editor, SimpleUploadedFile("agreements.pdf", b"%PDF-1.4")),
+    ]:
+        assert 'aria-describedby="id_file_helptext' in response.text
+        assert undescribed(response.text) == []
 
 
 def test_agreements_on_a_second_sheet_are_not_left_out_without_a_word(editor):

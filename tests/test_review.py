@@ -22,7 +22,7 @@ from tests.factories import (
     SignedAgreementFactory,
     UserFactory,
 )
-from tests.test_admin import form_data
+from tests.test_admin import form_data, undescribed
 
 pytestmark = pytest.mark.django_db
 
@@ -352,6 +352,23 @@ def test_send_back_without_a_comment_is_a_form_error_and_changes_nothing(publish
     )
     assert response.status_code == 302
     assert status_of(agreement) == Agreement.Status.DRAFT
+
+
+def test_a_moves_comment_is_read_with_its_help_and_its_error(publisher):
+    """A screen reader reads the comment's field with what it is for ("Required: it is kept
+    with the agreement's history") and, once sent empty, with its error."""
+    agreement = in_review()
+    client = logged_in(publisher)
+    for response in [
+        client.get(move_url(agreement, "send_back")),
+        client.post(move_url(agreement, "send_back"), {"comment": ""}),
+        client.post(
+            reverse("admin:agreements_agreement_changelist"),
+            {"action": "send_back_selected", "_selected_action": [agreement.pk]},
+        ),
+    ]:
+        assert 'aria-describedby="id_comment_helptext' in response.text
+        assert undescribed(response.text) == []
 
 
 def test_an_illegal_move_in_the_admin_is_refused_with_a_message(publisher):
