@@ -63,7 +63,11 @@ MAX_MOVES = 500
 
 
 class MoveForm(forms.Form):
-    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 4}))
+    # Focused on arrival: the comment is all the page asks; without it, a keyboard user came
+    # to it through the header and the admin's whole sidebar, and after an error too.
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 4, "autofocus": True})
+    )
 
     def __init__(self, *args, transition, **kwargs):
         super().__init__(*args, **kwargs)

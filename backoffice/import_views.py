@@ -286,6 +286,14 @@ def forget(request, token):
 
 
 def render_form(request, form, problems=()):
+    # After a refusal, focus goes where it is told (a screen reader reads it on arrival, not
+    # only the page's title): to the field, read with its error; or to the list of the
+    # file's problems (import_form.html), which the field is then read with too.
+    attrs = form.fields["file"].widget.attrs
+    if problems:
+        attrs["aria-describedby"] = f"{form['file'].auto_id}_helptext import-problems"
+    elif form.errors:
+        attrs["autofocus"] = True
     context = {
         **admin.site.each_context(request),
         "title": _("Import agreements"),

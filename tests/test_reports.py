@@ -485,6 +485,8 @@ def test_a_report_page_with_a_bad_filter_says_so(demo, publisher_client):
     assert page.status_code == 200
     assert b"errornote" in page.content
     assert b"report-chart" not in page.content
+    # The page's title, the first thing a screen reader says of it, says so too.
+    assert "<title>Error: Agreements per country" in page.text
     bad = publisher_client.get(reverse("reports:download", args=["countries", "csv"]), {"days": 0})
     assert bad.status_code == 400
 

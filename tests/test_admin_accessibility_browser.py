@@ -1,0 +1,73 @@
+"""The back office's own pages (moves, import, reports, duplicates, the agreement's form) as
+staff who use a keyboard and a screen reader, or a laptop's screen at 200% zoom, find them:
+in headless Chromium, checked with axe-core."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import AgreementFactory, PartyFactory, UserFactory
+from tests.test_admin_browser import log_in
+
+# serialized_rollback: the staff groups and agreement types come from data migrations.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+DEMO = Path(__file__).resolve().parent.parent / "demo" / "agreements.jsonl"
+
+
+def in_review():
+    agreement = AgreementFactory(title="Quantum networking cooperation")
+    PartyFactory(agreement=agreement)
+    agreement.submit(by=UserFactory(group="Editors"))
+    return agreement
+
+
+def send_without_checking(page, form):
+    """Submit `form` as a browser that does not check `required` would: the server's error."""
+    page.locator(form).evaluate("form => { form.noValidate = true; }")
+    page.locator(f"{form} [type=submit]").first.click()
+
+
+def test_a_moves_comment_is_focused_on_arrival_and_after_an_error(page):
+    agreement = in_review()
+    log_in(page, UserFactory(group="Publishers"), f"/admin/agreements/agreement/{agreement.pk}/")
+    page.click("#move-send_back")
+    expect(page.locator("#id_comment")).to_be_focused()
+
+    send_without_checking(page, "#move-form")
+    expect(page).to_have_title(
+        "Error: Send back to draft: Quantum networking cooperation | Partnership Registry"
+    )
+    expect(page.locator("#id_comment")).to_be_focused()
+    expect(page.locator("#id_comment")).to_have_accessible_description(
+        "Required: it is kept with the agreement's history and shown to its editors. "
+        "This field is required."
+    )
+
+
+def test_an_imports_problems_are_focused_and_read_with_the_file_field(page, tmp_path):
+    broken = tmp_path / "agreements.jsonl"
+    broken.write_text('{"key": "x", broken\n')
+    log_in(page, UserFactory(group="Editors"), "/admin/import/")
+
+    page.set_input_files("#id_file", broken)
+    page.click("#import-form [type=submit]")
+    expect(page).to_have_title("Error: Import agreements | Partnership Registry")
+    expect(page.locator("#import-problems")).to_be_focused()
+    expect(page.locator("#id_file")).to_have_accessible_description(
+        "An interchange file (.jsonl), or a spreadsheet (.csv or .xlsx) with one row per "
+        "agreement. At most 5 MB. The file has 1 problem; nothing was imported. line 1: "
+        "agreement: not valid JSON: Expecting property name enclosed in double quotes: "
+        "line 1 column 14 (char 13)"
+    )
+
+    other = tmp_path / "agreements.pdf"
+    other.write_bytes(b"%PDF-1.4")
+    page.set_input_files("#id_file", other)
+    page.click("#import-form [type=submit]")
+    expect(page.locator("#id_file")).to_be_focused()
+    expect(page.locator("#id_file")).to_have_attribute("aria-invalid", "true")
