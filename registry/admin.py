@@ -158,9 +158,6 @@ class HistoryAdmin(
     # Changed by every save: it would only clutter the list of what changed.
     unlisted_changes = ["updated_at"]
 
-    class Media:
-        css = {"all": ["css/admin.css"]}
-
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or not request.user.has_perm(
             self.restore_permission

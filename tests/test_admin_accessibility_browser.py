@@ -2,12 +2,18 @@
 staff who use a keyboard and a screen reader, or a laptop's screen at 200% zoom, find them:
 in headless Chromium, checked with axe-core."""
 
+import io
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.factories import AgreementFactory, PartyFactory, UserFactory
+from agreements.models import Agreement
+from backoffice.reports import REPORTS
+from registry.models import Institution
+from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory, UserFactory
 from tests.test_admin_browser import log_in
 
 # serialized_rollback: the staff groups and agreement types come from data migrations.
@@ -71,3 +77,57 @@ def test_an_imports_problems_are_focused_and_read_with_the_file_field(page, tmp_
     page.click("#import-form [type=submit]")
     expect(page.locator("#id_file")).to_be_focused()
     expect(page.locator("#id_file")).to_have_attribute("aria-invalid", "true")
+
+
+@pytest.fixture
+def back_office_pages(transactional_db):
+    """The back office's own pages, on the demo's agreements, one of them in review, and a
+    likely pair of institutions."""
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+    agreement = Agreement.objects.first()
+    agreement.withdraw(by=UserFactory(group="Publishers"), reason="The date is wrong.")
+    agreement.submit(by=UserFactory(group="Editors"), comment="Dated from the second source.")
+    kept = Institution.objects.get(name="Huawei Technologies")
+    duplicate = InstitutionFactory(name="Huawei Technologies.")
+    return [
+        "/admin/",
+        "/admin/agreements/agreement/awaiting-review/",
+        f"/admin/agreements/agreement/{agreement.pk}/move/send_back/",
+        f"/admin/agreements/agreement/{agreement.pk}/move/publish/",
+        "/admin/reports/",
+        *[f"/admin/reports/{slug}/" for slug in REPORTS],
+        "/admin/import/",
+        "/admin/duplicates/institutions/",
+        f"/admin/duplicates/institutions/merge/{kept.pk}/{duplicate.pk}/",
+    ]
+
+
+def test_the_back_offices_own_pages_have_no_serious_accessibility_violations(
+    page, back_office_pages
+):
+    log_in(page, UserFactory(group="Publishers"), "/admin/")
+    axe = Axe()
+    problems = []
+    for address in back_office_pages:
+        assert page.goto(address).status == 200, address
+        problems += [
+            f"{address}: {violation['id']} ({violation['impact']})"
+            for violation in axe.run(page).response["violations"]
+            if violation["impact"] in ("serious", "critical")
+        ]
+    assert problems == []
+
+
+def test_the_back_offices_own_pages_fit_a_laptop_at_200_percent_zoom(page, back_office_pages):
+    """A 1,024 px screen at 200% zoom leaves 512 CSS pixels: a wide table scrolls in a box
+    of its own, reachable by keyboard, a report's chart shrinks, the page never sideways."""
+    log_in(page, UserFactory(group="Publishers"), "/admin/")
+    page.set_viewport_size({"width": 512, "height": 700})
+    too_wide = []
+    for address in back_office_pages:
+        assert page.goto(address).status == 200, address
+        if (width := page.evaluate("document.documentElement.scrollWidth")) > 512:
+            too_wide.append(f"{address}: {width} px")
+        for region in page.locator(".table-scroll").all():
+            assert region.get_attribute("tabindex") == "0", address
+    assert too_wide == []
