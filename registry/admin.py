@@ -86,8 +86,27 @@ class ReadableAutocompletes:
             kwargs["widget"] = widget(db_field, self.admin_site, using=kwargs.get("using"))
 
 
+class LabelledCells:
+    """A formset whose fields are each named by their label (aria-label). In a tabular
+    inline the label is only the heading of a column: a screen reader read a row's fields as
+    "combo box, edit text, check box", and a field without a name is no help to fill in."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for name, field in form.fields.items():
+            # The admin's wrapper of a related field (its add and change links) draws the
+            # widget it wraps, with that widget's attributes: its own are the original's.
+            widget = getattr(field.widget, "widget", field.widget)
+            if not widget.is_hidden:
+                widget.attrs.setdefault("aria-label", form[name].label)
+
+
 class TabularInline(ReadableAutocompletes, admin.TabularInline):
     """The inline every admin of the registry uses."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (LabelledCells, formset), {})
 
 
 class ChangesHelper(HistoricalRecordContextHelper):

@@ -131,3 +131,25 @@ def test_the_back_offices_own_pages_fit_a_laptop_at_200_percent_zoom(page, back_
         for region in page.locator(".table-scroll").all():
             assert region.get_attribute("tabindex") == "0", address
     assert too_wide == []
+
+
+def test_every_field_of_an_agreements_form_has_a_name(page):
+    """Its rows' fields were named only by their column's heading, to the eye: a screen
+    reader read a party's institution, its unit and a person's organisation alike as
+    "combo box", and a role, a title or Delete? without a word."""
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+    agreement = Agreement.objects.get(slug="ecnu-huawei-2019")
+    log_in(page, UserFactory(group="Publishers"), f"/admin/agreements/agreement/{agreement.pk}/")
+    party = agreement.parties.order_by("pk").first()
+    expect(
+        page.locator("#id_parties-0-institution + .select2 [role=combobox]")
+    ).to_have_accessible_name(f"Institution {party.institution.name}")
+    expect(page.locator("#id_parties-0-DELETE")).to_have_accessible_name("Delete")
+    expect(page.locator("#id_participations-0-role")).to_have_accessible_name("Role")
+
+    page.locator("#participations-group .add-row a").click()
+    added = page.locator("#participations-group tr.form-row.dynamic-participations").last
+    expect(added.locator(".field-person [role=combobox]")).to_have_accessible_name("Person")
+
+    violations = Axe().run(page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []

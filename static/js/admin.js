@@ -1,0 +1,65 @@
+// The admin's autocompletes (select2) name their box by the value chosen alone, an empty one
+// not at all, and the box of several values types in a field without a name: a screen reader
+// read "combo box" for a party's institution, its signing unit and a person alike. Each box
+// is named by its field's label (its <label>, or in a table of inline rows the aria-label
+// the server gives it) and then its value. select2 draws a box when the page is ready and
+// whenever a row is added, so boxes are named as they appear.
+"use strict";
+{
+  const labelOf = (select) =>
+    select.getAttribute("aria-label") ||
+    (select.labels.length ? select.labels[0].textContent.trim().replace(/:$/, "") : "");
+
+  const name = (container) => {
+    const select = container.previousElementSibling;
+    if (!(select instanceof HTMLSelectElement) || container.dataset.named) {
+      return;
+    }
+    const label = labelOf(select);
+    if (!label) {
+      return;
+    }
+    container.dataset.named = "1";
+    const single = container.querySelector(".select2-selection--single");
+    if (single) {
+      const held = document.createElement("span");
+      held.id = `${select.id}_name`;
+      held.hidden = true;
+      held.textContent = label;
+      container.append(held);
+      // The value's box says it is a read-only text box, itself without a name.
+      const value = single.getAttribute("aria-labelledby");
+      const shown = document.getElementById(value);
+      shown?.removeAttribute("role");
+      shown?.removeAttribute("aria-readonly");
+      single.setAttribute("aria-labelledby", value ? `${held.id} ${value}` : held.id);
+    }
+    const typed = container.querySelector(".select2-search__field");
+    if (typed) {
+      typed.setAttribute("aria-label", label);
+    }
+  };
+
+  // The "×" that clears a box of several values is drawn, for the mouse alone, inside its
+  // list of values, where a screen reader counted it as one: it is left out for them (the
+  // keyboard clears a value with Backspace).
+  const hide = (clear) => clear.setAttribute("aria-hidden", "true");
+
+  const seen = (node) => {
+    for (const [selector, done] of [
+      [".select2-container", name],
+      [".select2-selection__clear", hide],
+    ]) {
+      if (node.matches(selector)) {
+        done(node);
+      }
+      node.querySelectorAll(selector).forEach(done);
+    }
+  };
+
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      change.addedNodes.forEach((node) => node instanceof Element && seen(node));
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+}
