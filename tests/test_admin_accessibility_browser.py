@@ -94,6 +94,7 @@ def back_office_pages(transactional_db):
         "/admin/agreements/agreement/awaiting-review/",
         f"/admin/agreements/agreement/{agreement.pk}/move/send_back/",
         f"/admin/agreements/agreement/{agreement.pk}/move/publish/",
+        f"/admin/agreements/agreement/{agreement.pk}/history/",
         "/admin/reports/",
         *[f"/admin/reports/{slug}/" for slug in REPORTS],
         "/admin/import/",
