@@ -6,8 +6,9 @@ permission; others get 403. Writes are POST only.
 
 Also the public side of a merge: the merged-away record's address sends its visitors on."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
@@ -162,9 +163,36 @@ def people_with_counts(pks):
     return records
 
 
+class ChooseForm(forms.Form):
+    """Two records of one kind by slug, for a pair the list of likely ones does not show."""
+
+    survivor = forms.CharField(label=gettext_lazy("Keep (slug)"))
+    duplicate = forms.CharField(label=gettext_lazy("Merge away (slug)"))
+
+    def __init__(self, *args, model, **kwargs):
+        super().__init__(*args, auto_id="merge-%s", **kwargs)
+        self.model = model
+
+    def clean_survivor(self):
+        return self.record("survivor")
+
+    def clean_duplicate(self):
+        return self.record("duplicate")
+
+    def record(self, name):
+        found = self.model.objects.filter(slug=self.cleaned_data[name]).first()
+        if found is None:
+            raise ValidationError(_("No record has that slug."))
+        return found
+
+
 @require_GET
 def duplicate_list(request, kind, name):
     """The likely pairs of one kind, a page at a time, each with both records side by side."""
+    return render_list(request, kind, name, ChooseForm(model=kind.model))
+
+
+def render_list(request, kind, name, choose_form):
     pairs = likely_duplicates(kind.kind)
     page = Paginator(pairs, PAIRS_PER_PAGE).get_page(request.GET.get("page"))
     pks = {pk for pair in page for pk in (pair.first, pair.second)}
@@ -184,6 +212,7 @@ def duplicate_list(request, kind, name):
         "rows": rows,
         "total": len(pairs),
         "opts": kind.model._meta,
+        "choose_form": choose_form,
     }
     return render(request, "admin/backoffice/duplicates.html", context)
 
@@ -306,12 +335,14 @@ def not_duplicate(request, kind, name):
 @require_GET
 def choose(request, kind, name):
     """Merge two records found by slug, for a pair the list does not show."""
-    survivor = kind.model.objects.filter(slug=request.GET.get("survivor", "").strip()).first()
-    duplicate = kind.model.objects.filter(slug=request.GET.get("duplicate", "").strip()).first()
-    if survivor is None or duplicate is None:
-        messages.error(request, _("No record has that slug."))
-        return redirect("duplicates:list", name)
-    return redirect("duplicates:merge", name, survivor.pk, duplicate.pk)
+    form = ChooseForm(request.GET, model=kind.model)
+    if not form.is_valid():
+        # The list again, with the slugs as typed, each refused one read with why, and focused
+        # (it was a message at the top of the page, both slugs to type again).
+        form.fields[next(iter(form.errors))].widget.attrs["autofocus"] = True
+        return render_list(request, kind, name, form)
+    chosen = form.cleaned_data
+    return redirect("duplicates:merge", name, chosen["survivor"].pk, chosen["duplicate"].pk)
 
 
 @admin.site.admin_view

@@ -1,6 +1,8 @@
 """Merging duplicate institutions and people (backoffice/merging.py), finding likely duplicates
 (backoffice/duplicates.py) and the admin pages for both (backoffice/merge_views.py)."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
@@ -43,6 +45,7 @@ from tests.factories import (
     PersonFactory,
     UserFactory,
 )
+from tests.test_admin import undescribed
 
 pytestmark = pytest.mark.django_db
 
@@ -685,8 +688,21 @@ def test_two_records_found_by_slug_lead_to_the_confirmation_page(editor_client):
         {"survivor": "one", "duplicate": "other"},
     )
     assert response["Location"] == merge_url("institutions", one, other)
+
+
+def test_a_slug_that_no_record_has_is_said_at_its_field_the_slugs_kept(editor_client):
+    InstitutionFactory(slug="one")
     response = editor_client.get(
         reverse("duplicates:choose", args=["institutions"]),
         {"survivor": "one", "duplicate": "nobody"},
     )
-    assert response["Location"] == reverse("duplicates:list", args=["institutions"])
+    assert response.status_code == 200
+    assert "<title>Error: Likely duplicate institutions" in response.text
+    assert 'value="one"' in response.text
+    typed = re.search(r'<input [^>]*value="nobody"[^>]*>', response.text).group()
+    assert 'aria-describedby="merge-duplicate_error"' in typed
+    assert "autofocus" in typed
+    assert '<ul class="errorlist" id="merge-duplicate_error"><li>No record has that slug.' in (
+        response.text
+    )
+    assert undescribed(response.text) == []
