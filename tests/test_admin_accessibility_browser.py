@@ -154,3 +154,18 @@ def test_every_field_of_an_agreements_form_has_a_name(page):
 
     violations = Axe().run(page).response["violations"]
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+
+def test_a_published_agreements_read_only_rows_scroll_by_keyboard_at_200_percent_zoom(page):
+    """To an editor a published agreement's rows are text: its photos' table, wider than a
+    laptop's window at 200% zoom, scrolls in its own box, which the keyboard must reach."""
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+    agreement = Agreement.objects.get(slug="ecnu-huawei-2019")
+    log_in(page, UserFactory(group="Editors"), f"/admin/agreements/agreement/{agreement.pk}/")
+    page.set_viewport_size({"width": 512, "height": 700})
+    page.reload()
+    photos = page.locator("#photos-group .tabular")
+    expect(photos).to_have_attribute("tabindex", "0")
+    expect(photos).to_have_accessible_name("Photos")
+    violations = Axe().run(page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []

@@ -63,3 +63,25 @@
     }
   }).observe(document.documentElement, { childList: true, subtree: true });
 }
+
+// A table of inline rows wider than the window scrolls in its own box (admin.css). The
+// keyboard reached its far columns only through fields in them, and read-only rows (an
+// agreement's photos, to an editor, once published) have none: the box itself takes the
+// focus, named by its heading, as the public site's wide tables do.
+{
+  const reachable = () => {
+    document.querySelectorAll(".inline-group .tabular").forEach((box) => {
+      if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        const heading = box.querySelector(".inline-heading");
+        if (heading?.id) {
+          box.setAttribute("aria-labelledby", heading.id);
+        }
+      }
+    });
+  };
+
+  window.addEventListener("load", reachable);
+  window.addEventListener("resize", reachable);
+}
