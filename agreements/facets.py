@@ -62,10 +62,6 @@ def toggle_url(query, name, value):
     return Links(query).toggle(name, value)
 
 
-def year_url(query, year):
-    return Links(query).year(year)
-
-
 class Links:
     """The addresses of a search's facet values: its query string (less the page) with one
     value toggled. Built from plain lists, as QueryDict would write them: a QueryDict copy
