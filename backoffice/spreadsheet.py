@@ -109,7 +109,6 @@ SIMPLE_PATHS = {
     "sources[0].publisher": "source_publisher",
     "sources[0].published_on": "source_published_on",
 }
-DATE_COLUMNS = {"signed_on", "term_starts_on", "term_ends_on", "source_published_on"}
 ROLES = {"signatories": "signatory", "witnesses": "witness", "attendees": "attendee"}
 # "Name [kind]" or "Name [kind, country]": an institution the row may add.
 DESCRIBED = re.compile(
