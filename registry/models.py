@@ -113,12 +113,6 @@ class Institution(models.Model):
             node = node.parent
         return chain
 
-    def all_names(self):
-        """Every name this institution is known by, the official one first."""
-        names = [self.name, self.native_name, self.acronym]
-        names += [alias.name for alias in self.aliases.all()]
-        return [name for name in dict.fromkeys(names) if name]
-
 
 class InstitutionAlias(models.Model):
     """Another name: a former name, a transliteration, a name in another script."""
