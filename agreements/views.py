@@ -17,18 +17,9 @@ from registry.text import attachment
 
 PAGE_SIZE = 20
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FILTER_PARAMETERS = (
-    "q",
-    "institution",
-    "kind",
-    "country",
-    "focus_area",
-    "type",
-    "signed_from",
-    "signed_to",
-    "has_lab",
-    "sort",
-)
+# The search's parameters, in the order the FilterSet declares them (a download's name says
+# their values in this order).
+FILTER_PARAMETERS = tuple(AgreementFilter.base_filters)
 
 
 def filtered_agreements(request, data=None):
