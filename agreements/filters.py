@@ -97,6 +97,20 @@ def records_by_slug(queryset, *, method, label):
     )
 
 
+def search_query(data):
+    """A search's parameters (a QueryDict) as the FilterSet is to read them, on the page, in
+    its downloads and in the API alike: an empty value (`?kind=`, a form's blank choice) asks
+    for nothing, rather than for a kind called "", which would be refused as not one of them."""
+    data = data.copy()
+    for name in list(data):
+        values = [value for value in data.getlist(name) if value.strip()]
+        if values:
+            data.setlist(name, values)
+        else:
+            del data[name]
+    return data
+
+
 class AgreementFilter(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
     institution = records_by_slug(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.facets import search_summary, toggle_url
-from agreements.filters import SORTS, AgreementFilter, in_use
+from agreements.filters import SORTS, AgreementFilter, in_use, search_query
 from agreements.models import Agreement
 from agreements.search import suggest
 from registry.cache import cached
@@ -24,15 +24,8 @@ FILTER_PARAMETERS = tuple(AgreementFilter.base_filters)
 
 def filtered_agreements(request, data=None):
     """The one reading of a search's parameters (`data`, or the request's), shared by the page
-    and its downloads. An empty value asks for nothing (`?kind=`, a form's blank choice),
-    rather than for a kind called "", which would be refused as not one of them."""
-    data = (request.GET if data is None else data).copy()
-    for name in list(data):
-        values = [value for value in data.getlist(name) if value.strip()]
-        if values:
-            data.setlist(name, values)
-        else:
-            del data[name]
+    and its downloads."""
+    data = search_query(request.GET if data is None else data)
     filterset = AgreementFilter(data, queryset=Agreement.objects.published())
     filterset.is_valid()
     return filterset, filterset.sorted(filterset.qs)

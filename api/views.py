@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from agreements.facets import result_count
-from agreements.filters import AgreementFilter
+from agreements.filters import AgreementFilter, search_query
 from agreements.models import Agreement
 from agreements.public import (
     InstitutionTree,
@@ -113,7 +113,7 @@ def serialize_agreements(request, pks):
 
 @read_only
 def agreements(request):
-    filterset = AgreementFilter(request.GET, queryset=Agreement.objects.published())
+    filterset = AgreementFilter(search_query(request.GET), queryset=Agreement.objects.published())
     if not filterset.is_valid():
         return error(400, {name: list(errors) for name, errors in filterset.errors.items()})
     return paginated(

@@ -96,6 +96,13 @@ def test_bad_parameters_answer_400_naming_them(client, seeds, query, field):
     assert field in get_json(client, f"/api/agreements/?{query}", status=400)["errors"]
 
 
+def test_an_empty_value_asks_for_nothing_as_on_the_search_page(client, seeds):
+    # A search form's blank choices (?kind=&focus_area=), copied from the site's address.
+    everything = get_json(client, "/api/agreements/")["count"]
+    assert get_json(client, "/api/agreements/?q=&kind=&focus_area=&sort=")["count"] == everything
+    assert get_json(client, "/api/agreements/?kind=&q=ECNU")["count"] == 2
+
+
 def test_detail_endpoints(client, seeds):
     assert get_json(client, "/api/agreements/ecnu-huawei-2019/")["key"] == "ecnu-huawei-2019"
     huawei = get_json(client, "/api/institutions/huawei/")
