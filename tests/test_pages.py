@@ -976,7 +976,12 @@ def test_robots_point_crawlers_at_the_sitemap_and_away_from_endless_searches(cli
     assert response["Content-Type"].startswith("text/plain")
     rules = response.content.decode().splitlines()
     assert "Sitemap: http://testserver/sitemap.xml" in rules
-    assert {"Disallow: /admin/", "Disallow: /agreements/?", "Disallow: /api/"} <= set(rules)
+    assert {
+        "Disallow: /admin/",
+        "Disallow: /agreements/?",
+        "Disallow: /agreements/export.",
+        "Disallow: /api/",
+    } <= set(rules)
     assert client.post("/robots.txt").status_code == 405
 
 
