@@ -104,7 +104,6 @@ def search(request):
     if suggestion:
         suggested["q"] = suggestion
     context = {
-        "filterset": filterset,
         "page": page,
         "facets": facets,
         "active": active_filters(filterset, facets, read),
