@@ -1,4 +1,5 @@
-"""Names as people type them: the same name in other case, accents or character widths."""
+"""Names as people type them (the same name in other case, accents or character widths), and
+the names the registry makes of them: slugs, and the file names of downloads."""
 
 import re
 import unicodedata
