@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from agreements.models import Agreement, AgreementType, Participation, Photo
+from agreements.models import Agreement, AgreementType, Participation, Photo, StatusChange
 from registry.models import FocusArea, FocusAreaGroup, Institution
 from tests.factories import (
     AgreementFactory,
@@ -899,6 +899,22 @@ def test_an_autocomplete_lists_each_match_once(editor_client):
         },
     )
     assert [row["id"] for row in response.json()["results"]] == [str(company.pk)]
+
+
+@pytest.mark.parametrize(
+    ("make", "model"),
+    [(SignedAgreementFactory, StatusChange), (InstitutionFactory, Institution)],
+)
+def test_status_changes_and_units_are_shown_on_a_form_never_written_by_it(
+    publisher_client, make, model
+):
+    # A move is made by the review workflow, which checks and records it; a unit names its
+    # parent on its own page.
+    response = publisher_client.get(change_url(make()))
+    [rows] = [f for f in response.context["inline_admin_formsets"] if f.opts.model is model]
+    assert rows.has_view_permission
+    assert not (rows.has_add_permission or rows.has_change_permission)
+    assert not rows.has_delete_permission
 
 
 def test_every_admin_page_renders(client):
