@@ -37,7 +37,13 @@ from agreements.models import (
     Source,
     StatusChange,
 )
-from registry.admin import URL_FORMFIELD, HistoryAdmin, TabularInline, thumbnail
+from registry.admin import (
+    URL_FORMFIELD,
+    HistoryAdmin,
+    ReadOnlyInline,
+    TabularInline,
+    thumbnail,
+)
 from registry.forms import PartialDatesForm, ProcessedImageForm
 
 # The buttons that save and then move the agreement on, beside "Save"
@@ -81,13 +87,12 @@ class MoveForm(forms.Form):
         )
 
 
-class StatusChangeInline(TabularInline):
+class StatusChangeInline(ReadOnlyInline):
     """The agreement's moves through the review workflow, newest first; a record, not a form."""
 
     model = StatusChange
     fields = ["at", "from_status", "to_status", "by", "comment"]
     readonly_fields = fields
-    extra = 0
     verbose_name = _("status change")
     verbose_name_plural = _("review workflow: status changes")
 
@@ -97,15 +102,6 @@ class StatusChangeInline(TabularInline):
     def has_view_permission(self, request, obj=None):
         # Whoever sees the agreement sees how it moved.
         return request.user.has_perm("agreements.view_agreement")
-
-    def has_add_permission(self, request, obj):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MovedByFilter(admin.SimpleListFilter):

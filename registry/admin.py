@@ -109,6 +109,22 @@ class TabularInline(ReadableAutocompletes, admin.TabularInline):
         return type(formset.__name__, (LabelledCells, formset), {})
 
 
+class ReadOnlyInline(TabularInline):
+    """Rows shown for what they tell, written elsewhere: none is added, changed or deleted
+    here."""
+
+    extra = 0
+
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ChangesHelper(HistoricalRecordContextHelper):
     """A changed value as the admin shows it: a choice by its label ("in review"), not its
     stored value."""
@@ -247,7 +263,7 @@ class InstitutionAliasInline(TabularInline):
     extra = 1
 
 
-class UnitInline(TabularInline):
+class UnitInline(ReadOnlyInline):
     """The institution's units (branches, colleges), listed here and edited on their own
     pages, where each names this institution as its parent."""
 
@@ -256,18 +272,8 @@ class UnitInline(TabularInline):
     fields = ["name", "acronym", "kind", "city"]
     readonly_fields = fields
     show_change_link = True
-    extra = 0
     verbose_name = _("unit")
     verbose_name_plural = _("units")
-
-    def has_add_permission(self, request, obj):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class WarnsOfDuplicatesAdmin(admin.ModelAdmin):
