@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from agreements import exports
@@ -97,7 +98,8 @@ def test_a_selection_exports_as_csv_with_drafts_and_their_status(publisher_clien
         {"action": "export_csv", "_selected_action": [chosen.pk, published.pk]},
     )
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert "attachment" in response["Content-Disposition"]
+    day = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == f'attachment; filename="agreements-{day}.csv"'
     rows = csv_rows(response)
     assert {(row["title"], row["status"]) for row in rows} == {
         ("Chosen draft", "draft"),
