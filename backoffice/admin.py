@@ -25,6 +25,7 @@ from backoffice.report_files import FORMATS as REPORT_FORMATS
 from backoffice.views import EXPORT_PERMISSION
 from labs.admin import AgreementWithLabsAdmin
 from registry.admin import DateHierarchyChecked
+from registry.text import attachment
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -53,9 +54,7 @@ def export_response(request, agreements, format):
         response = HttpResponse(content, content_type=EXPORT_FORMATS[format])
     else:
         raise Http404
-    day = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="agreements-{day}.{format}"'
-    return response
+    return attachment(response, "agreements", timezone.localdate().isoformat(), extension=format)
 
 
 admin.site.unregister(Agreement)
