@@ -122,7 +122,7 @@ def test_a_filter_the_changelist_does_not_know_is_a_bad_request(publisher_client
     assert publisher_client.get(export_url("pdf")).status_code == 404
 
 
-def test_xlsx_export(publisher_client):
+def test_the_admins_xlsx_export_ends_each_row_with_its_status(publisher_client):
     AgreementFactory(title="In the workbook")
     response = publisher_client.get(export_url("xlsx"))
     sheet = load_workbook(io.BytesIO(response.content)).active

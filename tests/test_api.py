@@ -103,7 +103,7 @@ def test_an_empty_value_asks_for_nothing_as_on_the_search_page(client, seeds):
     assert get_json(client, "/api/agreements/?kind=&q=ECNU")["count"] == 2
 
 
-def test_detail_endpoints(client, seeds):
+def test_each_public_record_is_read_at_its_own_api_address(client, seeds):
     assert get_json(client, "/api/agreements/ecnu-huawei-2019/")["key"] == "ecnu-huawei-2019"
     huawei = get_json(client, "/api/institutions/huawei/")
     assert huawei["agreement_count"] == 2 and "华为" in huawei["aliases"]

@@ -166,7 +166,7 @@ def test_two_filters_on_parties_say_each_may_be_met_by_a_different_party(client,
     assert note not in search(client, "kind=company&country=").content.decode()
 
 
-def test_sorting(client, seeds):
+def test_results_sort_by_date_either_way_or_by_relevance(client, seeds):
     assert result_slugs(search(client, "sort=signed")) == [
         "ecnu-huawei-2019",
         "tju-china-telecom-huawei-2020",
