@@ -317,6 +317,13 @@ def test_a_near_miss_offers_the_right_spelling(client, seeds):
     assert '<a href="?q=Huawei&amp;kind=university&amp;sort=title">Huawei</a>' in response.text
 
 
+def test_a_search_that_finds_something_offers_no_other_spelling(client, seeds):
+    # "Huawe" is no word the registry knows, but is found inside "Huawei".
+    response = search(client, "q=Huawe")
+    assert result_slugs(response)
+    assert "Did you mean" not in response.content.decode()
+
+
 def test_suggestions_never_come_from_drafts(client, seeds):
     response = search(client, f"q={DRAFT_TOKEN[:-1]}x")
     assert DRAFT_TOKEN not in response.content.decode()
