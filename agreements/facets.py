@@ -20,7 +20,9 @@ from agreements.filters import in_use
 from agreements.models import AgreementType
 from registry.models import FocusArea, Institution, InstitutionKind
 
-INSTITUTIONS_SHOWN = 15
+# The institutions the facet holds at all: the most frequent, and any chosen. A search may
+# name thousands; each has a page of its own, which links to its search.
+INSTITUTIONS_IN_FACET = 15
 # Values listed at once; a facet's others (80 technologies, 27 years) wait behind "N more".
 VALUES_SHOWN = 10
 
@@ -223,7 +225,7 @@ def build_facets(counts, query, *, institutions=()):
 
 def _institutions(counts, chosen):
     counts = {int(pk): n for pk, n in counts.items()}
-    least = nth_largest(counts.values(), INSTITUTIONS_SHOWN)
+    least = nth_largest(counts.values(), INSTITUTIONS_IN_FACET)
     top = [pk for pk, count in counts.items() if count >= least]
     # The chosen ones too, even when no result names them, to be removed: those the filter
     # accepted, which a draft's institution is not (public.searchable_institutions).
@@ -240,7 +242,7 @@ def _institutions(counts, chosen):
     return Facet(
         "institution",
         _("Institution"),
-        [v for index, v in enumerate(values) if index < INSTITUTIONS_SHOWN or v.value in active],
+        [v for index, v in enumerate(values) if index < INSTITUTIONS_IN_FACET or v.value in active],
     )
 
 
