@@ -42,12 +42,12 @@ def logged_in(group):
 
 
 @pytest.fixture
-def editor():
+def editor_client():
     return logged_in("Editors")
 
 
 @pytest.fixture
-def publisher():
+def publisher_client():
     return logged_in("Publishers")
 
 
@@ -91,11 +91,11 @@ def problems(response):
 # The page and its entry point
 
 
-def test_editors_see_the_import_link_and_page(editor):
-    changelist = editor.get(reverse("admin:agreements_agreement_changelist"))
+def test_editors_see_the_import_link_and_page(editor_client):
+    changelist = editor_client.get(reverse("admin:agreements_agreement_changelist"))
 
     assert UPLOAD in changelist.content.decode()
-    page = editor.get(UPLOAD)
+    page = editor_client.get(UPLOAD)
     assert page.status_code == 200
     assert "parties" in page.content.decode()
 
@@ -117,8 +117,8 @@ def test_the_import_page_sends_others_to_the_login():
 
 
 @pytest.mark.parametrize("format", ["csv", "xlsx"])
-def test_the_templates_have_the_columns_and_an_example_that_imports(editor, format):
-    response = editor.get(reverse("agreement_import:template", args=[format]))
+def test_the_templates_have_the_columns_and_an_example_that_imports(editor_client, format):
+    response = editor_client.get(reverse("agreement_import:template", args=[format]))
 
     assert response.status_code == 200
     content = response.content
@@ -130,9 +130,9 @@ def test_the_templates_have_the_columns_and_an_example_that_imports(editor, form
     assert rows[1][spreadsheet.NAMES.index("key")] == "example-ecnu-huawei-2019"
     # The example row imports as it is, beside the real agreement it shows.
     real = AgreementFactory(slug="ecnu-huawei-2019", status="published")
-    previewed = preview(editor, SimpleUploadedFile(f"template.{format}", content))
+    previewed = preview(editor_client, SimpleUploadedFile(f"template.{format}", content))
     assert previewed.context["lines"][0]["outcome"] == "created"
-    confirm(editor, previewed)
+    confirm(editor_client, previewed)
     ecnu = Agreement.objects.get(slug="example-ecnu-huawei-2019")
     assert Agreement.objects.get(slug="ecnu-huawei-2019").title == real.title
     assert ecnu.parties.get(unit__name="Huawei Shanghai").institution.name == (
@@ -146,7 +146,9 @@ def test_the_templates_have_the_columns_and_an_example_that_imports(editor, form
 
 
 @pytest.mark.parametrize("make_file", [csv_file, xlsx_file], ids=["csv", "xlsx"])
-def test_a_spreadsheet_with_one_bad_row_is_rejected_whole_naming_row_and_column(editor, make_file):
+def test_a_spreadsheet_with_one_bad_row_is_rejected_whole_naming_row_and_column(
+    editor_client, make_file
+):
     before = row_counts()
     rows = [
         row(key="good-1"),
@@ -154,7 +156,7 @@ def test_a_spreadsheet_with_one_bad_row_is_rejected_whole_naming_row_and_column(
         row(key="good-3"),
     ]
 
-    response = preview(editor, make_file(rows))
+    response = preview(editor_client, make_file(rows))
 
     assert response.status_code == 200
     assert problems(response) == [
@@ -164,7 +166,7 @@ def test_a_spreadsheet_with_one_bad_row_is_rejected_whole_naming_row_and_column(
 
 
 @pytest.mark.parametrize("make_file", [csv_file, xlsx_file], ids=["csv", "xlsx"])
-def test_a_good_spreadsheet_imports_and_its_preview_matched_what_happened(editor, make_file):
+def test_a_good_spreadsheet_imports_and_its_preview_matched_what_happened(editor_client, make_file):
     InstitutionFactory(name="East China Normal University", acronym="ECNU")
     rows = [
         row(),
@@ -181,7 +183,7 @@ def test_a_good_spreadsheet_imports_and_its_preview_matched_what_happened(editor
         ),
     ]
 
-    shown = preview(editor, make_file(rows))
+    shown = preview(editor_client, make_file(rows))
     lines = shown.context["lines"]
     assert [(line["place"], line["outcome"]) for line in lines] == [
         ("row 2", "created"),
@@ -194,7 +196,7 @@ def test_a_good_spreadsheet_imports_and_its_preview_matched_what_happened(editor
     assert ("institutions", "created", ["Tianjin University"]) in lines[1]["records"]
     assert not Agreement.objects.exists()
 
-    done = confirm(editor, shown)
+    done = confirm(editor_client, shown)
 
     assert done.status_code == 302
     assert Agreement.objects.count() == 2
@@ -205,15 +207,15 @@ def test_a_good_spreadsheet_imports_and_its_preview_matched_what_happened(editor
     assert tju.history.count() == 1
 
 
-def test_confirming_imports_exactly_what_the_preview_counted(publisher):
+def test_confirming_imports_exactly_what_the_preview_counted(publisher_client):
     lines = DEMO.read_text(encoding="utf-8")  # published agreements: for a publisher
-    shown = preview(publisher, SimpleUploadedFile("demo.jsonl", lines.encode()))
+    shown = preview(publisher_client, SimpleUploadedFile("demo.jsonl", lines.encode()))
     expected = shown.context["summary"]
 
-    confirm(publisher, shown)
+    confirm(publisher_client, shown)
 
     # Previewed again now, the same file would change nothing, and what it created is there.
-    again = preview(publisher, SimpleUploadedFile("demo.jsonl", lines.encode()))
+    again = preview(publisher_client, SimpleUploadedFile("demo.jsonl", lines.encode()))
     counts = dict(line.split(": ", 1) for line in expected)
     created = {kind: int(value.split()[0]) for kind, value in counts.items()}
     assert Agreement.objects.count() == created["agreements"] == 2
@@ -290,14 +292,14 @@ def test_confirming_imports_exactly_what_the_preview_counted(publisher):
         "a participant of four parts",
     ],
 )
-def test_problems_name_their_row_and_column(editor, header, values, expected):
-    response = preview(editor, csv_file([values], header=header))
+def test_problems_name_their_row_and_column(editor_client, header, values, expected):
+    response = preview(editor_client, csv_file([values], header=header))
 
     assert problems(response)[0].startswith(expected)
     assert not Agreement.objects.exists()
 
 
-def test_a_formula_cell_is_refused(editor):
+def test_a_formula_cell_is_refused(editor_client):
     workbook = Workbook()
     workbook.active.append(spreadsheet.NAMES)
     workbook.active.append([row().get(name) for name in spreadsheet.NAMES])
@@ -305,12 +307,12 @@ def test_a_formula_cell_is_refused(editor):
     buffer = io.BytesIO()
     workbook.save(buffer)
 
-    response = preview(editor, SimpleUploadedFile("f.xlsx", buffer.getvalue()))
+    response = preview(editor_client, SimpleUploadedFile("f.xlsx", buffer.getvalue()))
 
     assert problems(response) == ["row 2, column title: is a formula; enter its value instead"]
 
 
-def test_an_error_cell_is_refused_not_taken_as_text(editor):
+def test_an_error_cell_is_refused_not_taken_as_text(editor_client):
     workbook = Workbook()
     workbook.active.append(spreadsheet.NAMES)
     workbook.active.append([row().get(name) for name in spreadsheet.NAMES])
@@ -319,15 +321,15 @@ def test_an_error_cell_is_refused_not_taken_as_text(editor):
     buffer = io.BytesIO()
     workbook.save(buffer)
 
-    response = preview(editor, SimpleUploadedFile("e.xlsx", buffer.getvalue()))
+    response = preview(editor_client, SimpleUploadedFile("e.xlsx", buffer.getvalue()))
 
     assert problems(response) == ["row 2, column title: shows the error #N/A; enter a value"]
 
 
-def test_dates_and_numbers_typed_as_such_in_xlsx_are_read(editor):
+def test_dates_and_numbers_typed_as_such_in_xlsx_are_read(editor_client):
     rows = [row(signed_on=datetime.datetime(2019, 7, 3), term_years=3.0, status="")]
 
-    confirm(editor, preview(editor, xlsx_file(rows)))
+    confirm(editor_client, preview(editor_client, xlsx_file(rows)))
 
     stored = Agreement.objects.get()
     assert (stored.signed.isoformat(), stored.term_years, stored.status) == (
@@ -379,36 +381,36 @@ def damaged_xlsx():
         "empty interchange file",
     ],
 )
-def test_garbage_is_refused_with_a_message(editor, name, content, expected):
-    response = preview(editor, SimpleUploadedFile(name, content))
+def test_garbage_is_refused_with_a_message(editor_client, name, content, expected):
+    response = preview(editor_client, SimpleUploadedFile(name, content))
 
     assert response.status_code == 200
     assert problems(response)[0].startswith(expected)
     assert not Agreement.objects.exists()
 
 
-def test_a_file_of_another_type_empty_or_too_large_is_refused(editor, monkeypatch):
-    wrong = preview(editor, SimpleUploadedFile("agreements.pdf", b"%PDF-1.4"))
-    empty = preview(editor, SimpleUploadedFile("agreements.csv", b""))
+def test_a_file_of_another_type_empty_or_too_large_is_refused(editor_client, monkeypatch):
+    wrong = preview(editor_client, SimpleUploadedFile("agreements.pdf", b"%PDF-1.4"))
+    empty = preview(editor_client, SimpleUploadedFile("agreements.csv", b""))
     monkeypatch.setattr(import_views, "MAX_BYTES", 100)
-    large = preview(editor, csv_file([row()]))
+    large = preview(editor_client, csv_file([row()]))
 
     assert "is not a .jsonl, .csv or .xlsx file" in wrong.context["form"].errors["file"][0]
     assert "at most" in large.context["form"].errors["file"][0]
     assert "empty" in empty.context["form"].errors["file"][0]
 
 
-def test_the_file_field_is_read_with_its_help_and_its_error(editor):
+def test_the_file_field_is_read_with_its_help_and_its_error(editor_client):
     """A screen reader reads the field with the files it takes and, once refused, why."""
     for response in [
-        editor.get(UPLOAD),
-        preview(editor, SimpleUploadedFile("agreements.pdf", b"%PDF-1.4")),
+        editor_client.get(UPLOAD),
+        preview(editor_client, SimpleUploadedFile("agreements.pdf", b"%PDF-1.4")),
     ]:
         assert 'aria-describedby="id_file_helptext' in response.text
         assert undescribed(response.text) == []
 
 
-def test_agreements_on_a_second_sheet_are_not_left_out_without_a_word(editor):
+def test_agreements_on_a_second_sheet_are_not_left_out_without_a_word(editor_client):
     workbook = load_workbook(io.BytesIO(xlsx_file([row()]).read()))
     more = workbook.create_sheet("more")
     more.append(spreadsheet.NAMES)
@@ -416,7 +418,7 @@ def test_agreements_on_a_second_sheet_are_not_left_out_without_a_word(editor):
     buffer = io.BytesIO()
     workbook.save(buffer)
 
-    response = preview(editor, SimpleUploadedFile("agreements.xlsx", buffer.getvalue()))
+    response = preview(editor_client, SimpleUploadedFile("agreements.xlsx", buffer.getvalue()))
 
     assert problems(response) == [
         "Agreements are on more than one sheet (also on “more”), and only the first is read: "
@@ -424,30 +426,30 @@ def test_agreements_on_a_second_sheet_are_not_left_out_without_a_word(editor):
     ]
     # The template's second sheet, which explains the columns, is no such sheet.
     template = SimpleUploadedFile("agreements.xlsx", spreadsheet.template_xlsx())
-    assert not preview(editor, template).context.get("problems")
+    assert not preview(editor_client, template).context.get("problems")
 
 
-def test_an_xlsx_that_unpacks_too_large_is_refused(editor, monkeypatch):
+def test_an_xlsx_that_unpacks_too_large_is_refused(editor_client, monkeypatch):
     monkeypatch.setattr(spreadsheet, "MAX_UNPACKED_BYTES", 1000)
 
-    response = preview(editor, xlsx_file([row()]))
+    response = preview(editor_client, xlsx_file([row()]))
 
     assert problems(response)[0].startswith("This XLSX file unpacks to more than")
 
 
-def test_too_many_rows_are_refused(editor, monkeypatch):
+def test_too_many_rows_are_refused(editor_client, monkeypatch):
     monkeypatch.setattr(spreadsheet, "MAX_ROWS", 2)
 
-    response = preview(editor, csv_file([row(key=f"k-{n}") for n in range(3)]))
+    response = preview(editor_client, csv_file([row(key=f"k-{n}") for n in range(3)]))
 
     assert problems(response)[0].startswith("More than 2 rows")
 
 
-def test_an_interchange_file_of_too_many_lines_is_refused(editor, monkeypatch):
+def test_an_interchange_file_of_too_many_lines_is_refused(editor_client, monkeypatch):
     monkeypatch.setattr(spreadsheet, "MAX_ROWS", 2)
     lines = "\n".join(agreement(key=f"k-{n}") for n in range(3))
 
-    response = preview(editor, SimpleUploadedFile("a.jsonl", lines.encode()))
+    response = preview(editor_client, SimpleUploadedFile("a.jsonl", lines.encode()))
 
     assert problems(response) == [
         "More than 2 lines: split the file, or import it with manage.py import_agreements."
@@ -455,7 +457,7 @@ def test_an_interchange_file_of_too_many_lines_is_refused(editor, monkeypatch):
 
 
 def test_a_file_changing_more_stored_agreements_than_a_page_has_time_for_is_refused(
-    publisher, monkeypatch
+    publisher_client, monkeypatch
 ):
     """Each stored agreement a line names is compared before and after (some 35 ms): a few
     hundred took longer than the server gives a page, which then failed."""
@@ -465,8 +467,8 @@ def test_a_file_changing_more_stored_agreements_than_a_page_has_time_for_is_refu
     three = "\n".join(agreement(key=f"k-{n}") for n in range(3))
     two_and_a_new_one = "\n".join(agreement(key=f"k-{n}") for n in (0, 1, 5))
 
-    refused = preview(publisher, SimpleUploadedFile("a.jsonl", three.encode()))
-    shown = preview(publisher, SimpleUploadedFile("b.jsonl", two_and_a_new_one.encode()))
+    refused = preview(publisher_client, SimpleUploadedFile("a.jsonl", three.encode()))
+    shown = preview(publisher_client, SimpleUploadedFile("b.jsonl", two_and_a_new_one.encode()))
 
     assert problems(refused) == [
         "The file changes 3 stored agreements; this page takes at most 2 at a time. Split the"
@@ -479,14 +481,16 @@ def test_a_file_changing_more_stored_agreements_than_a_page_has_time_for_is_refu
 # Interchange files
 
 
-def test_the_preview_warns_of_published_agreements_a_file_takes_off_the_site(publisher):
+def test_the_preview_warns_of_published_agreements_a_file_takes_off_the_site(publisher_client):
     """A line without a status is a draft: a publisher correcting a published agreement's
     summary with one would withdraw it, where only "1 updated" was said."""
     assert not import_lines([agreement(status="published")]).errors
     corrected = agreement(summary="Corrected.")  # no status
 
-    shown = preview(publisher, SimpleUploadedFile("a.jsonl", corrected.encode()))
-    kept = preview(publisher, SimpleUploadedFile("b.jsonl", agreement(status="published").encode()))
+    shown = preview(publisher_client, SimpleUploadedFile("a.jsonl", corrected.encode()))
+    kept = preview(
+        publisher_client, SimpleUploadedFile("b.jsonl", agreement(status="published").encode())
+    )
 
     assert shown.context["withdrawn"] == ["TJU and Huawei cooperation agreement (tju-huawei-2020)"]
     assert "This import takes 1 published agreement off the public site" in shown.text
@@ -495,13 +499,13 @@ def test_the_preview_warns_of_published_agreements_a_file_takes_off_the_site(pub
     assert "off the public site" not in kept.text
 
 
-def test_the_preview_warns_of_lines_without_a_key_that_add_a_stored_agreement_again(editor):
+def test_the_preview_warns_of_lines_without_a_key_that_add_a_stored_agreement_again(editor_client):
     line = agreement(key=None, signed_on="2020-05") + "\n"
     assert not import_lines([line]).errors
     later = agreement(key=None, signed_on="2021-05", title="TJU and Huawei cooperation agreement")
 
-    again = preview(editor, SimpleUploadedFile("a.jsonl", line.encode()))
-    other_year = preview(editor, SimpleUploadedFile("b.jsonl", later.encode()))
+    again = preview(editor_client, SimpleUploadedFile("a.jsonl", line.encode()))
+    other_year = preview(editor_client, SimpleUploadedFile("b.jsonl", later.encode()))
 
     assert again.context["added_again"] == [
         "TJU and Huawei cooperation agreement (tju-and-huawei-cooperation-agreement-2), "
@@ -514,28 +518,28 @@ def test_the_preview_warns_of_lines_without_a_key_that_add_a_stored_agreement_ag
     assert "no key" not in other_year.text
 
 
-def test_an_interchange_file_imports_after_its_preview(editor):
-    shown = preview(editor, SimpleUploadedFile("a.jsonl", (agreement() + "\n").encode()))
+def test_an_interchange_file_imports_after_its_preview(editor_client):
+    shown = preview(editor_client, SimpleUploadedFile("a.jsonl", (agreement() + "\n").encode()))
 
     assert [line["place"] for line in shown.context["lines"]] == ["line 1"]
     assert not Agreement.objects.exists()
-    confirm(editor, shown)
+    confirm(editor_client, shown)
     assert Agreement.objects.get().slug == "tju-huawei-2020"
 
 
-def test_an_interchange_file_with_a_bad_line_imports_nothing(editor):
+def test_an_interchange_file_with_a_bad_line_imports_nothing(editor_client):
     lines = [agreement(key="a"), agreement(key="b", agreement_type="treaty")]
 
-    response = preview(editor, SimpleUploadedFile("a.jsonl", "\n".join(lines).encode()))
+    response = preview(editor_client, SimpleUploadedFile("a.jsonl", "\n".join(lines).encode()))
 
     assert problems(response)[0].startswith("line 2: agreement_type: unknown type 'treaty'")
     assert not Institution.objects.exists()
 
 
-def test_problems_name_the_lines_of_the_file_blank_ones_counted(editor, tmp_path):
+def test_problems_name_the_lines_of_the_file_blank_ones_counted(editor_client, tmp_path):
     text = "\n".join(["", "", agreement(key="a", agreement_type="treaty"), "", "{"]) + "\n"
 
-    response = preview(editor, SimpleUploadedFile("a.jsonl", text.encode()))
+    response = preview(editor_client, SimpleUploadedFile("a.jsonl", text.encode()))
 
     places = [problem.split(":")[0] for problem in problems(response)]
     assert places == ["line 3", "line 5"]
@@ -551,14 +555,14 @@ def test_problems_name_the_lines_of_the_file_blank_ones_counted(editor, tmp_path
 
 
 def test_when_the_registry_changes_after_the_preview_nothing_is_imported_and_it_says_so(
-    editor,
+    editor_client,
 ):
-    shown = preview(editor, csv_file([row()]))
+    shown = preview(editor_client, csv_file([row()]))
     # Meanwhile someone adds the agreement the file would add.
     AgreementFactory(slug=spreadsheet.EXAMPLE["key"], title="Added meanwhile")
     InstitutionFactory(name="East China Normal University", kind=InstitutionKind.UNIVERSITY)
 
-    response = confirm(editor, shown)
+    response = confirm(editor_client, shown)
 
     assert response.status_code == 200
     assert "has changed since the preview" in response.context["warning"]
@@ -566,40 +570,40 @@ def test_when_the_registry_changes_after_the_preview_nothing_is_imported_and_it_
     assert [line["outcome"] for line in response.context["lines"]] == ["updated"]
     assert Agreement.objects.get().title == "Added meanwhile"
     # The new preview can be confirmed.
-    confirm(editor, response)
+    confirm(editor_client, response)
     assert Agreement.objects.get().title == spreadsheet.EXAMPLE["title"]
 
 
-def test_a_preview_is_confirmed_once(editor):
-    shown = preview(editor, csv_file([row()]))
-    confirm(editor, shown)
+def test_a_preview_is_confirmed_once(editor_client):
+    shown = preview(editor_client, csv_file([row()]))
+    confirm(editor_client, shown)
 
-    again = confirm(editor, shown)
+    again = confirm(editor_client, shown)
 
     assert again.status_code == 302 and again["Location"] == UPLOAD
     assert Agreement.objects.count() == 1
 
 
-def test_the_upload_is_kept_in_the_session_not_in_media(editor, settings):
-    preview(editor, csv_file([row()]))
+def test_the_upload_is_kept_in_the_session_not_in_media(editor_client, settings):
+    preview(editor_client, csv_file([row()]))
 
     assert not list(Path(settings.MEDIA_ROOT).rglob("*"))
-    assert len(editor.session[import_views.SESSION_KEY]) == 1
+    assert len(editor_client.session[import_views.SESSION_KEY]) == 1
 
 
 # Permissions of the lines
 
 
-def test_an_editor_may_not_publish_by_importing(editor):
-    response = preview(editor, csv_file([row(status="published")]))
+def test_an_editor_may_not_publish_by_importing(editor_client):
+    response = preview(editor_client, csv_file([row(status="published")]))
 
     assert problems(response) == ["row 2, column status: you may not publish it; a publisher may"]
     assert not Agreement.objects.exists()
 
 
-def test_a_publisher_may_and_the_move_names_them(publisher):
-    shown = preview(publisher, csv_file([row(status="published")]))
-    confirm(publisher, shown)
+def test_a_publisher_may_and_the_move_names_them(publisher_client):
+    shown = preview(publisher_client, csv_file([row(status="published")]))
+    confirm(publisher_client, shown)
 
     stored = Agreement.objects.get()
     assert stored.status == Agreement.Status.PUBLISHED and stored.published_at
@@ -608,19 +612,19 @@ def test_a_publisher_may_and_the_move_names_them(publisher):
     assert stored.history.get().history_user == move.by == stored.published_by
 
 
-def test_an_editor_may_not_withdraw_a_published_agreement_by_importing(editor):
+def test_an_editor_may_not_withdraw_a_published_agreement_by_importing(editor_client):
     AgreementFactory(slug=spreadsheet.EXAMPLE["key"], status=Agreement.Status.PUBLISHED)
 
-    response = preview(editor, csv_file([row(status="draft")]))
+    response = preview(editor_client, csv_file([row(status="draft")]))
 
     assert problems(response) == ["row 2, column status: you may not withdraw it; a publisher may"]
 
 
-def test_records_named_in_the_preview_are_listed_line_by_line(editor):
+def test_records_named_in_the_preview_are_listed_line_by_line(editor_client):
     InstitutionFactory(name="Tianjin University", kind=InstitutionKind.UNIVERSITY)
     lines = [agreement(key="x"), agreement(key="y")]
 
-    shown = preview(editor, SimpleUploadedFile("a.jsonl", "\n".join(lines).encode()))
+    shown = preview(editor_client, SimpleUploadedFile("a.jsonl", "\n".join(lines).encode()))
 
     first, second = (line["records"] for line in shown.context["lines"])
     assert ("institutions", "created", ["Huawei Technologies"]) in first
@@ -638,7 +642,7 @@ def in_english_afterwards():
 
 
 def test_an_interchange_files_problems_are_told_in_the_language_of_the_page(
-    editor, in_english_afterwards
+    editor_client, in_english_afterwards
 ):
     """Each problem is made while the request runs, in the language the browser asks for: what
     is wrong, by the importer, and the line and field it is at, by the page (the importer's
@@ -650,9 +654,9 @@ def test_an_interchange_files_problems_are_told_in_the_language_of_the_page(
     ]
     upload = SimpleUploadedFile("a.jsonl", "\n".join(lines).encode())
 
-    chinese = problems(editor.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    chinese = problems(editor_client.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans"))
     upload.seek(0)
-    english = problems(editor.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="en"))
+    english = problems(editor_client.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="en"))
 
     assert english == [
         "line 1: title: is required",
@@ -668,11 +672,11 @@ def test_an_interchange_files_problems_are_told_in_the_language_of_the_page(
 
 
 def test_the_preview_tells_what_the_import_would_do_in_the_language_of_the_page(
-    editor, in_english_afterwards
+    editor_client, in_english_afterwards
 ):
     upload = SimpleUploadedFile("a.jsonl", agreement().encode())
 
-    shown = editor.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    shown = editor_client.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
 
     assert shown.context["summary"][:2] == [
         "协议：新建 1 项，更新 0 项，0 项未变",
@@ -684,5 +688,5 @@ def test_the_preview_tells_what_the_import_would_do_in_the_language_of_the_page(
     # What is compared at confirmation is the importer's own words, whatever the language: a
     # preview seen in Chinese is confirmed from a page in English.
     assert line["outcome"] == "created"
-    assert confirm(editor, shown).status_code == 302
+    assert confirm(editor_client, shown).status_code == 302
     assert Agreement.objects.get().slug == "tju-huawei-2020"
