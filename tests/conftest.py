@@ -23,6 +23,38 @@ def empty_cache():
     cache.clear()
 
 
+# Staff of the two groups the migrations make, and clients signed in as them: what most
+# tests of the back office start from.
+
+
+@pytest.fixture
+def editor(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(group="Editors")
+
+
+@pytest.fixture
+def publisher(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(group="Publishers")
+
+
+@pytest.fixture
+def editor_client(editor):
+    from tests.factories import logged_in
+
+    return logged_in(editor)
+
+
+@pytest.fixture
+def publisher_client(publisher):
+    from tests.factories import logged_in
+
+    return logged_in(publisher)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

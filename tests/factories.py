@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth.models import Group, User
+from django.test import Client
 from django.utils import timezone
 
 from agreements.models import (
@@ -166,3 +167,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.groups.add(Group.objects.get(name=extracted))
             self.save()
+
+
+def logged_in(user):
+    """A test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client

@@ -32,7 +32,6 @@ from tests.factories import (
     RelationFactory,
     SignedAgreementFactory,
     SourceFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -48,32 +47,6 @@ def agreements_url():
 
 def change_url(obj):
     return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def editor():
-    return UserFactory(group="Editors")
-
-
-@pytest.fixture
-def publisher():
-    return UserFactory(group="Publishers")
-
-
-@pytest.fixture
-def editor_client(editor):
-    return logged_in(editor)
-
-
-@pytest.fixture
-def publisher_client(publisher):
-    return logged_in(publisher)
 
 
 def form_data(response):

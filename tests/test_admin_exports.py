@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from agreements import exports
 from agreements.models import Agreement, AgreementType, Party
-from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory, UserFactory
+from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,22 +24,6 @@ CHANGELIST = "admin:agreements_agreement_changelist"
 
 def export_url(format):
     return reverse("admin:agreements_agreement_export", args=[format])
-
-
-def logged_in(group):
-    client = Client()
-    client.force_login(UserFactory(group=group))
-    return client
-
-
-@pytest.fixture
-def publisher_client():
-    return logged_in("Publishers")
-
-
-@pytest.fixture
-def editor_client():
-    return logged_in("Editors")
 
 
 def csv_rows(response):

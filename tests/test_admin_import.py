@@ -35,22 +35,6 @@ CONFIRM = reverse("agreement_import:confirm")
 DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
 
 
-def logged_in(group):
-    client = Client()
-    client.force_login(UserFactory(group=group))
-    return client
-
-
-@pytest.fixture
-def editor_client():
-    return logged_in("Editors")
-
-
-@pytest.fixture
-def publisher_client():
-    return logged_in("Publishers")
-
-
 def row(**values):
     """A spreadsheet row: the template's example, changed as the test says."""
     return {**spreadsheet.EXAMPLE, **values}

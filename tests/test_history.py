@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -17,27 +16,11 @@ from tests.factories import (
     PersonFactory,
     SignedAgreementFactory,
     SourceFactory,
-    UserFactory,
+    logged_in,
 )
 from tests.test_admin import form_data, set_row
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor():
-    return UserFactory(group="Editors")
-
-
-@pytest.fixture
-def publisher():
-    return UserFactory(group="Publishers")
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def history_url(obj):

@@ -43,27 +43,11 @@ from tests.factories import (
     PartyFactory,
     PersonAliasFactory,
     PersonFactory,
-    UserFactory,
+    logged_in,
 )
 from tests.test_admin import undescribed
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def editor():
-    return UserFactory(group="Editors")
-
-
-@pytest.fixture
-def editor_client(editor):
-    return logged_in(editor)
 
 
 def published(**kwargs):

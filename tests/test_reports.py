@@ -36,7 +36,6 @@ from tests.factories import (
     LabAgreementFactory,
     ParticipationFactory,
     PartyFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -47,13 +46,6 @@ DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
 @pytest.fixture
 def demo():
     call_command("import_agreements", str(DEMO), stdout=io.StringIO())
-
-
-@pytest.fixture
-def publisher_client():
-    client = Client()
-    client.force_login(UserFactory(group="Publishers"))
-    return client
 
 
 def rows(slug, **data):
@@ -493,24 +485,22 @@ def test_a_report_page_with_a_bad_filter_says_so(demo, publisher_client):
     assert bad.status_code == 400
 
 
-def test_the_admin_index_links_to_the_reports_for_those_who_may_see_them(publisher_client):
-    editor = Client()
-    editor.force_login(UserFactory(group="Editors"))
+def test_the_admin_index_links_to_the_reports_for_those_who_may_see_them(
+    publisher_client, editor_client
+):
     link = reverse("reports:index").encode()
     assert link in publisher_client.get(reverse("admin:index")).content
-    assert link not in editor.get(reverse("admin:index")).content
+    assert link not in editor_client.get(reverse("admin:index")).content
 
 
-def test_reports_need_the_export_permission(demo):
-    editor = Client()
-    editor.force_login(UserFactory(group="Editors"))
+def test_reports_need_the_export_permission(demo, editor_client):
     urls = [
         reverse("reports:index"),
         reverse("reports:report", args=["companies"]),
         reverse("reports:download", args=["companies", "csv"]),
     ]
     for url in urls:
-        assert editor.get(url).status_code == 403
+        assert editor_client.get(url).status_code == 403
         assert Client().get(url).status_code == 302  # to the admin's login
 
 

@@ -7,7 +7,6 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.test import Client
 from django.urls import reverse
 
 from agreements import admin as agreements_admin
@@ -21,26 +20,11 @@ from tests.factories import (
     PartyFactory,
     SignedAgreementFactory,
     UserFactory,
+    logged_in,
 )
 from tests.test_admin import form_data, undescribed
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor():
-    return UserFactory(group="Editors")
-
-
-@pytest.fixture
-def publisher():
-    return UserFactory(group="Publishers")
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def change_url(agreement):
