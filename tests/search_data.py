@@ -1,4 +1,5 @@
-"""The two seed agreements, built with factories, plus a draft that must never show."""
+"""The two seed agreements, built with factories, a third (iFLYTEK and ECNU, 2021, known to
+the year) and a draft that must never show: the data of the search, API and index tests."""
 
 import datetime
 
