@@ -55,6 +55,14 @@ def publisher_client(publisher):
     return logged_in(publisher)
 
 
+@pytest.fixture
+def seeds(db):
+    """The seed agreements and a draft that must never show (tests/search_data.py)."""
+    from tests.search_data import build
+
+    return build()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

@@ -22,15 +22,10 @@ from tests.factories import (
     PhotoFactory,
     RelationFactory,
 )
-from tests.search_data import DRAFT_TOKEN, build
+from tests.search_data import DRAFT_TOKEN
 from tests.test_uploads import image_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seeds():
-    return build()
 
 
 def get_json(client, address, status=200):

@@ -23,14 +23,9 @@ from tests.factories import (
     ParticipationFactory,
     PartyFactory,
 )
-from tests.search_data import DRAFT_TOKEN, build
+from tests.search_data import DRAFT_TOKEN
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seeds():
-    return build()
 
 
 def result_slugs(response):

@@ -36,7 +36,6 @@ from tests.factories import (
     ParticipationFactory,
     PartyFactory,
 )
-from tests.search_data import build
 
 pytestmark = pytest.mark.django_db
 MIGRATION = importlib.import_module("agreements.migrations.0008_search_index")
@@ -115,11 +114,6 @@ def assert_kept_tables_are_fresh():
     totals = SearchTotal.objects.filter(n__gt=0).values_list("scope", "facet", "value", "n")
     assert {(s, f, v): n for s, f, v, n in totals} == expected
     assert not SearchTotal.objects.filter(n__lt=0).exists()
-
-
-@pytest.fixture
-def seeds():
-    return build()
 
 
 def test_facets_count_what_each_link_shows(seeds):
