@@ -39,7 +39,9 @@ def file_name(*words, extension):
     a day): `companies-2026-12-07-huawei.csv`, Chinese kept, long ones cut at a word."""
     name = slugify(" ".join(str(word) for word in words if word), allow_unicode=True)
     if len(name) > FILE_WORDS_LENGTH:
-        name = name[:FILE_WORDS_LENGTH].rsplit("-", 1)[0]
+        # Up to the last hyphen within one character more: a word ending at the limit stays.
+        cut = name[: FILE_WORDS_LENGTH + 1]
+        name = cut.rsplit("-", 1)[0] if "-" in cut else cut[:FILE_WORDS_LENGTH]
     return f"{name}.{extension}"
 
 

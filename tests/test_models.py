@@ -10,7 +10,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from agreements.models import Agreement, AgreementType, Participation, Party
 from registry.dates import PartialDate
-from registry.text import normalise_name
+from registry.text import FILE_WORDS_LENGTH, file_name, normalise_name
 from tests.factories import (
     AgreementFactory,
     FocusAreaFactory,
@@ -350,3 +350,13 @@ def test_no_two_agreement_types_share_a_name_as_an_importer_compares_them():
         "“Alliance” already names the type “alliance” (names are compared without case, "
         "accents or extra spaces)."
     ]
+
+
+def test_a_long_file_name_is_cut_after_the_last_whole_word_that_fits():
+    # 80 characters of whole words, then more: all of them kept, not the last one dropped.
+    fits = "-".join(["abcdefghi"] * 8)  # 79 characters
+    assert file_name(fits + "x", "more", extension="csv") == f"{fits}x.csv"
+    assert len(fits + "x") == FILE_WORDS_LENGTH
+    # A word across the limit goes; a single word longer than the limit is cut in it.
+    assert file_name(fits, "overflowing", extension="csv") == f"{fits}.csv"
+    assert file_name("a" * 100, extension="csv") == "a" * FILE_WORDS_LENGTH + ".csv"
