@@ -20,7 +20,7 @@ from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from backoffice.merge_views import warn_of_likely_duplicates
+from backoffice.merge_views import KINDS, warn_of_likely_duplicates
 from registry.forms import FocusAreaForm, InstitutionForm
 from registry.history import part_changes
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
@@ -278,9 +278,16 @@ class UnitInline(ReadOnlyInline):
 
 class WarnsOfDuplicatesAdmin(admin.ModelAdmin):
     """Warns, once a record is added, of the records it is likely the same as
-    (backoffice.merge_views), under the name of its kind in the duplicates' pages."""
+    (backoffice.merge_views), under the name of its kind in the duplicates' pages; its list
+    links to those pages for staff who may merge."""
 
     duplicates = None  # "institutions" or "people"
+    change_list_template = "admin/change_list_with_duplicates.html"
+
+    def changelist_view(self, request, extra_context=None):
+        may_merge = request.user.has_perms(KINDS[self.duplicates].permissions)
+        context = {"duplicates": self.duplicates if may_merge else None, **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def response_add(self, request, obj, post_url_continue=None):
         # Here, after its other names (inlines) are saved too: they may be what matches.

@@ -617,6 +617,24 @@ def test_a_refused_merge_says_why_on_the_page(editor_client):
     assert Institution.objects.filter(pk=duplicate.pk).exists()
 
 
+def test_the_lists_of_institutions_and_people_link_to_their_likely_duplicates(editor):
+    lists = {
+        "institutions": reverse("admin:registry_institution_changelist"),
+        "people": reverse("admin:people_person_changelist"),
+    }
+    client = logged_in(editor)
+    for kind, address in lists.items():
+        link = f'href="{reverse("duplicates:list", args=[kind])}"'
+        assert link in client.get(address).text, kind
+    # Not for staff who may not merge, whom it would lead to a 403.
+    editor.groups.get().permissions.remove(Permission.objects.get(codename="merge_person"))
+    client = logged_in(editor)
+    assert reverse("duplicates:list", args=["people"]) not in client.get(lists["people"]).text
+    assert (
+        reverse("duplicates:list", args=["institutions"]) in client.get(lists["institutions"]).text
+    )
+
+
 def test_staff_without_the_merge_permission_get_403(editor):
     survivor, duplicate = InstitutionFactory(), InstitutionFactory()
     person, copy = PersonFactory(), PersonFactory()
