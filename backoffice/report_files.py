@@ -93,12 +93,23 @@ def fitted(label, width, *, size=11):
 def chart_svg(result, *, font="Helvetica, Arial, sans-serif"):
     """The chart as an SVG document: inline in the admin page, an image in the PDF. Drawn
     with presentation attributes, not style, which the Content-Security-Policy would block."""
-    chart = chart_layout(result.chart())
+    points = result.chart()
+    chart = chart_layout(points)
     if not chart.bars:
         return ""
+    # What a screen reader says of the picture: its largest bar, and where every number is.
+    label, value = max(points, key=lambda point: point[1])
+    summary = _(
+        "%(title)s; the most %(column)s, %(value)s: %(label)s. The table below has every number."
+    ) % {
+        "title": result.report.title,
+        "column": result.report.columns[result.report.chart_value],
+        "value": value,
+        "label": label,
+    }
     return render_to_string(
         "backoffice/report_chart.svg",
-        {"chart": chart, "colour": CHART_COLOUR, "title": result.report.title, "font": font},
+        {"chart": chart, "colour": CHART_COLOUR, "summary": summary, "font": font},
     )
 
 

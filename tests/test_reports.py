@@ -474,6 +474,17 @@ def test_report_pages_show_the_chart_table_scope_and_downloads(demo, publisher_c
     assert publisher_client.get(reverse("reports:report", args=["nonsense"])).status_code == 404
 
 
+def test_a_report_s_chart_tells_a_screen_reader_its_largest_bar_and_where_the_numbers_are(
+    demo, publisher_client
+):
+    page = publisher_client.get(reverse("reports:report", args=["companies"]), {"status": "all"})
+    label = re.search(r'class="report-chart"[^>]*aria-label="([^"]*)"', page.text)[1]
+    assert label == (
+        "Agreements and labs per company; the most agreements, 2: Huawei Technologies."
+        " The table below has every number."
+    )
+
+
 def test_a_report_page_with_a_bad_filter_says_so(demo, publisher_client):
     page = publisher_client.get(reverse("reports:report", args=["countries"]), {"signed_to": "x"})
     assert page.status_code == 200
