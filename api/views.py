@@ -33,7 +33,17 @@ UNICODE = {"ensure_ascii": False}
 
 
 def error(status, errors):
-    return JsonResponse({"errors": errors}, status=status, json_dumps_params=UNICODE)
+    return for_any_site(
+        JsonResponse({"errors": errors}, status=status, json_dumps_params=UNICODE)
+    )
+
+
+def for_any_site(response):
+    """The API reads only published records, the same whoever asks: any site's page may read
+    it (a newsroom's chart, say), as any visitor may. No cookie is sent with such a request,
+    so a signed-in visitor's session lends it nothing."""
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def read_only(view):
@@ -47,7 +57,7 @@ def read_only(view):
             response = error(405, {"method": [_("The API only reads: ask with GET.")]})
             response["Allow"] = "GET, HEAD"
             return response
-        return view(request, *args, **kwargs)
+        return for_any_site(view(request, *args, **kwargs))
 
     return csrf_exempt(read)
 

@@ -297,3 +297,21 @@ def test_the_api_only_reads_and_says_so_in_json_whatever_it_is_asked(method, add
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
     assert response.json() == {"errors": {"method": ["The API only reads: ask with GET."]}}
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["/api/", "/api/agreements/", "/api/openapi.json", "/api/agreements/?kind=x", "/api/nowhere/"],
+)
+def test_any_site_s_page_may_read_the_api_answers_errors_included(client, seeds, address):
+    """A newsroom's page drawing a chart from the API: browsers let it read the answer only
+    when the API says any site may (CORS); it needs no cookie, so none is allowed."""
+    response = client.get(address, HTTP_ORIGIN="https://news.example")
+
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+def test_the_site_s_pages_and_downloads_are_not_opened_to_other_sites(client, seeds):
+    assert "Access-Control-Allow-Origin" not in client.get("/agreements/")
+    assert "Access-Control-Allow-Origin" not in client.get("/agreements/export.csv")
