@@ -12,6 +12,9 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from api.views import error as api_error
 
 logger = logging.getLogger(__name__)
 
@@ -144,10 +147,8 @@ class DatabaseUnavailableMiddleware:
             "The database is unavailable (%s %s): %s", request.method, request.path, exception
         )
         if request.path.startswith("/api/"):
-            response = JsonResponse(
-                {"errors": {"database": ["The registry is unavailable; try again shortly."]}},
-                status=503,
-            )
+            message = _("The registry is unavailable; try again shortly.")
+            response = api_error(503, {"database": [message]})
         else:
             response = render(request, "503.html", status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -48,6 +48,7 @@ def test_while_the_database_is_down_the_api_answers_a_json_503(client, published
     assert response.json() == {
         "errors": {"database": ["The registry is unavailable; try again shortly."]}
     }
+    assert response["Access-Control-Allow-Origin"] == "*"  # as every answer of the API
 
 
 def test_while_the_database_is_down_the_admin_answers_503_too(client):
