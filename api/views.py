@@ -33,9 +33,7 @@ UNICODE = {"ensure_ascii": False}
 
 
 def error(status, errors):
-    return for_any_site(
-        JsonResponse({"errors": errors}, status=status, json_dumps_params=UNICODE)
-    )
+    return for_any_site(JsonResponse({"errors": errors}, status=status, json_dumps_params=UNICODE))
 
 
 def for_any_site(response):
