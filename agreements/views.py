@@ -20,6 +20,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The search's parameters, in the order the FilterSet declares them (a download's name says
 # their values in this order).
 FILTER_PARAMETERS = tuple(AgreementFilter.base_filters)
+# The filters on an agreement's parties: each may be met by a different one.
+PARTY_FILTERS = {"institution", "kind", "country"}
 
 
 def filtered_agreements(request, data=None):
@@ -130,9 +132,6 @@ def search(request):
         "parties_apart": sum(in_use(chosen.get(name)) for name in PARTY_FILTERS) > 1,
     }
     return render(request, "agreements/search.html", context)
-
-
-PARTY_FILTERS = {"institution", "kind", "country"}
 
 
 def active_filters(filterset, facets, query):
