@@ -22,9 +22,12 @@ from functools import reduce
 
 import django_filters as filters
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import ExtractYear
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -45,6 +48,27 @@ SCOPES = [
 DEFAULT_SCOPE = "published"
 
 
+class InstitutionAutocomplete(AutocompleteSelectMultiple):
+    """The admin's autocomplete for the reports' institutions, named by slug as the search
+    names them: a list of every institution (thousands) was too long to choose from by
+    keyboard, and made the page hundreds of kilobytes. Its choices come from
+    `reports:institutions`; only those chosen are written into the page."""
+
+    def __init__(self):
+        super().__init__(Party._meta.get_field("institution"), admin.site)
+
+    def get_url(self):
+        return reverse("reports:institutions")
+
+    def optgroups(self, name, value, attr=None):
+        chosen = Institution.objects.filter(slug__in=value).order_by("name")
+        options = [
+            self.create_option(name, institution.slug, str(institution), True, index)
+            for index, institution in enumerate(chosen)
+        ]
+        return [(None, options, 0)]
+
+
 class ReportFilter(AgreementFilter):
     """The search's filters, a range of signing dates, and which agreements to count. A date
     known only to the month or year is compared as the first day of that period."""
@@ -55,8 +79,12 @@ class ReportFilter(AgreementFilter):
     # The search's, but of every institution and technology: the search offers those the
     # public may see, and a report may count drafts (counting published agreements, one that
     # only drafts name counts none).
-    institution = records_by_slug(
-        Institution.objects.all(), method="filter_institution", label=_("Institution")
+    institution = filters.ModelMultipleChoiceFilter(
+        queryset=Institution.objects.all(),
+        to_field_name="slug",
+        method="filter_institution",
+        label=_("Institution"),
+        widget=InstitutionAutocomplete(),
     )
     focus_area = records_by_slug(
         FocusArea.objects.all(), method="filter_focus_area", label=_("Technology")

@@ -7,6 +7,7 @@ from backoffice import views
 app_name = "reports"
 urlpatterns = [
     path("", views.report_index, name="index"),
+    path("institutions.json", views.institution_choices, name="institutions"),
     path("<slug:slug>/", views.report_page, name="report"),
     path("<slug:slug>/download.<str:format>", views.report_download, name="download"),
 ]

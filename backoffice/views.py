@@ -3,7 +3,14 @@ from itertools import islice
 
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.core.paginator import Paginator
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -18,6 +25,7 @@ from backoffice.report_files import (
     report_words,
 )
 from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
+from registry.models import Institution
 from registry.text import attachment
 
 # Reports count drafts too when asked, and export in bulk: the export permission guards them
@@ -55,6 +63,27 @@ def staff_report_view(view):
 def report_index(request):
     context = {**admin.site.each_context(request), "title": _("Reports"), "reports": REPORTS}
     return render(request, "admin/backoffice/report_index.html", context)
+
+
+# Institutions per page of the reports' autocomplete, as the admin's own.
+CHOICES_PER_PAGE = 20
+
+
+@staff_report_view
+def institution_choices(request):
+    """The institutions a report's filter may name, as the admin's autocomplete asks for them
+    (`term`, `page`), found as the admin's list of institutions finds them, named by slug."""
+    institutions = admin.site.get_model_admin(Institution)
+    found, _duplicates = institutions.get_search_results(
+        request, Institution.objects.order_by("name", "pk"), request.GET.get("term", "")
+    )
+    page = Paginator(found, CHOICES_PER_PAGE).get_page(request.GET.get("page"))
+    return JsonResponse(
+        {
+            "results": [{"id": record.slug, "text": str(record)} for record in page],
+            "pagination": {"more": page.has_next()},
+        }
+    )
 
 
 @staff_report_view

@@ -169,3 +169,20 @@ def test_a_published_agreements_read_only_rows_scroll_by_keyboard_at_200_percent
     expect(photos).to_have_accessible_name("Photos")
     violations = Axe().run(page).response["violations"]
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+
+def test_a_reports_institution_is_found_by_typing_and_named_for_a_screen_reader(page):
+    """Chosen from thousands by typing part of a name, as in the agreement's form."""
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+    log_in(page, UserFactory(group="Publishers"), "/admin/reports/countries/")
+    typed = page.locator("#id_institution + .select2 .select2-search__field")
+    expect(typed).to_have_accessible_name("Institution")
+    typed.focus()
+    page.keyboard.type("Telecom")
+    page.locator(".select2-results__option", has_text="China Telecom").first.click()
+    page.locator(".report-filters [type=submit]").click()
+
+    page.wait_for_url("**institution=china-telecom**")
+    assert "China Telecom" in page.locator(".report-scope").inner_text()
+    violations = Axe().run(page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []

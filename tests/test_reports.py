@@ -28,7 +28,7 @@ from backoffice.report_files import CHART_COLOUR
 from backoffice.reports import REPORTS, run
 from labs.models import Lab
 from registry.dates import PartialDate
-from registry.models import InstitutionKind
+from registry.models import Institution, InstitutionKind
 from tests.factories import (
     AgreementFactory,
     FocusAreaFactory,
@@ -483,6 +483,34 @@ def test_a_report_s_chart_tells_a_screen_reader_its_largest_bar_and_where_the_nu
         "Agreements and labs per company; the most agreements, 2: Huawei Technologies."
         " The table below has every number."
     )
+
+
+def test_a_report_s_institutions_are_chosen_by_autocomplete_not_from_a_list_of_all(
+    demo, publisher_client
+):
+    """Thousands of institutions were written into every report page as options."""
+    page = publisher_client.get(
+        reverse("reports:report", args=["countries"]), {"institution": "huawei-technologies"}
+    )
+    field = re.search(r'<select name="institution".*?</select>', page.text, re.S)[0]
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", field) == ["Huawei Technologies"]
+    assert 'value="huawei-technologies" selected' in field
+    assert f'data-ajax--url="{reverse("reports:institutions")}"' in field
+    assert "admin/js/autocomplete" in page.text  # its script, on the page
+
+    found = publisher_client.get(reverse("reports:institutions"), {"term": "huawei tech"})
+    assert found.json() == {
+        "results": [{"id": "huawei-technologies", "text": "Huawei Technologies"}],
+        "pagination": {"more": False},
+    }
+    first = publisher_client.get(reverse("reports:institutions")).json()
+    assert len(first["results"]) == min(Institution.objects.count(), 20)
+    assert first["pagination"]["more"] == (Institution.objects.count() > 20)
+
+
+def test_only_those_who_may_see_reports_may_ask_for_its_institutions(demo, editor_client):
+    assert editor_client.get(reverse("reports:institutions")).status_code == 403
+    assert Client().get(reverse("reports:institutions")).status_code == 302  # to sign in
 
 
 def test_a_report_page_with_a_bad_filter_says_so(demo, publisher_client):
