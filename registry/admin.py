@@ -1,6 +1,6 @@
 from itertools import pairwise
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import (
     IS_POPUP_VAR,
@@ -192,6 +192,18 @@ class HistoryAdmin(
     restore_permission = "agreements.publish_agreement"
     # Changed by every save: it would only clutter the list of what changed.
     unlisted_changes = ["updated_at"]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Every admin of a record here: a posted form shown again was refused. A browser does
+        # not let a page fill a file box in again, so the files chosen (photos, a logo) are
+        # gone from it: said, or the form corrected and saved goes without them.
+        if request.method == "POST" and request.FILES:
+            message = _(
+                "The form was not saved, so the files chosen in it were not kept either: choose "
+                "them again before saving."
+            )
+            self.message_user(request, message, messages.WARNING)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or not request.user.has_perm(

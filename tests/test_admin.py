@@ -608,6 +608,25 @@ def test_photo_upload_stores_a_re_encoded_image_and_its_thumbnail(editor_client,
     assert photo.thumbnail.url in page.content.decode()
 
 
+def test_a_form_refused_with_a_chosen_photo_says_to_choose_it_again(editor_client):
+    """A browser does not let a page fill a file box in again: corrected and saved, the form
+    went without the photos chosen before, and nothing said so."""
+    agreement = SignedAgreementFactory()
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "photos", 0, image=upload("ceremony.png", image_file("PNG")), caption="Signing")
+    data["title"] = ""  # refused
+
+    refused = editor_client.post(change_url(agreement), data)
+    assert errors(refused)
+    said = [str(message) for message in refused.context["messages"]]
+    assert said == ["The form was not saved, so the files chosen in it were not kept either:"
+                    " choose them again before saving."]  # fmt: skip
+    # Nothing said where no file was chosen.
+    data = form_data(editor_client.get(change_url(agreement)))
+    data["title"] = ""
+    assert list(editor_client.post(change_url(agreement), data).context["messages"]) == []
+
+
 def test_photo_upload_strips_exif(editor_client):
     exif = Image.Exif()
     exif[0x010F] = "Camera maker"
