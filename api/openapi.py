@@ -45,6 +45,14 @@ ERRORS = {
     "description": "What is wrong, by parameter",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
 }
+# Any address of the API may answer these, in the same JSON as its 400s and 404s: a method
+# other than GET or HEAD (registry.views, api.views.read_only), a failure, the database down
+# (registry.middleware).
+FAILURES = {
+    "405": {**ERRORS, "description": "Asked with a method other than GET or HEAD"},
+    "500": {**ERRORS, "description": "The registry failed to answer"},
+    "503": {**ERRORS, "description": "The database cannot be reached; try again later"},
+}
 
 
 def page_of(item):
@@ -71,14 +79,14 @@ def endpoint(path, item, summary, parameters=()):
             "get": {
                 "summary": f"Public {summary}, 50 a page",
                 "parameters": [*parameters, PAGE],
-                "responses": {"200": json_response(page_of(item)), "400": ERRORS},
+                "responses": {"200": json_response(page_of(item)), "400": ERRORS, **FAILURES},
             }
         },
         f"/api/{path}/{{slug}}/": {
             "get": {
                 "summary": f"One of the public {summary}",
                 "parameters": [SLUG],
-                "responses": {"200": json_response(ref), "404": ERRORS},
+                "responses": {"200": json_response(ref), "404": ERRORS, **FAILURES},
             }
         },
     }
@@ -150,7 +158,10 @@ SCHEMAS = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "properties": text("agreement", "role", "title", "organisation"),
+                    "properties": {
+                        **text("agreement", "role", "title"),
+                        "organisation": {"type": ["string", "null"], "description": "name"},
+                    },
                 },
             },
             **URL,

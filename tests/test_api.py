@@ -315,3 +315,31 @@ def test_any_site_s_page_may_read_the_api_answers_errors_included(client, seeds,
 def test_the_site_s_pages_and_downloads_are_not_opened_to_other_sites(client, seeds):
     assert "Access-Control-Allow-Origin" not in client.get("/agreements/")
     assert "Access-Control-Allow-Origin" not in client.get("/agreements/export.csv")
+
+
+def test_openapi_allows_the_null_a_person_s_role_gives_without_an_organisation(client):
+    """A witness recorded without the organisation they came from: the answer says null, so
+    the description must allow it, or a client validating against it refuses the page."""
+    agreement = AgreementFactory(status="published")
+    PartyFactory(agreement=agreement)
+    participation = ParticipationFactory(agreement=agreement, organisation=None)
+
+    person = get_json(client, f"/api/people/{participation.person.slug}/")
+    described = get_json(client, "/api/openapi.json")["components"]["schemas"]["Person"]
+    organisation = described["properties"]["roles"]["items"]["properties"]["organisation"]
+
+    assert person["roles"][0]["organisation"] is None
+    assert "null" in organisation["type"]
+
+
+def test_openapi_describes_every_error_the_api_answers(client):
+    """405 to any method but GET and HEAD, 500 and 503 when the registry fails: each is the
+    same JSON as a 400 or a 404, and a client generated from the description expects it."""
+    document = get_json(client, "/api/openapi.json")
+
+    for path, operations in document["paths"].items():
+        responses = operations["get"]["responses"]
+        assert {"405", "500", "503"} <= responses.keys(), path
+        for status in ("405", "500", "503"):
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Errors"}, path
