@@ -6,7 +6,7 @@ import functools
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -51,6 +51,8 @@ def read_only(view):
 
     @functools.wraps(view)
     def read(request, *args, **kwargs):
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return preflight(request)
         if request.method not in ("GET", "HEAD"):
             response = error(405, {"method": [_("The API only reads: ask with GET.")]})
             response["Allow"] = "GET, HEAD"
@@ -58,6 +60,18 @@ def read_only(view):
         return for_any_site(view(request, *args, **kwargs))
 
     return csrf_exempt(read)
+
+
+def preflight(request):
+    """A browser asks before a request from another site's page that carries a header of its
+    own (`Content-Type: application/json`, as many fetch wrappers send). Any header may come:
+    the answer is the same whatever the request says, and no cookie is allowed with it."""
+    response = for_any_site(HttpResponse(status=204))
+    response["Access-Control-Allow-Methods"] = "GET, HEAD"
+    if asked := request.headers.get("Access-Control-Request-Headers"):
+        response["Access-Control-Allow-Headers"] = asked
+    response["Access-Control-Max-Age"] = "86400"
+    return response
 
 
 def page_link(request, number):

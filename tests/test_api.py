@@ -343,3 +343,21 @@ def test_openapi_describes_every_error_the_api_answers(client):
         for status in ("405", "500", "503"):
             schema = responses[status]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/Errors"}, path
+
+
+def test_a_browser_s_preflight_for_a_request_with_its_own_headers_is_allowed(client, seeds):
+    """A page that sends a header of its own (`Content-Type: application/json`, as many
+    fetch wrappers do) makes the browser ask with OPTIONS first; a 405 there failed the
+    request before it was made."""
+    response = client.options(
+        "/api/agreements/?q=Huawei",
+        HTTP_ORIGIN="https://news.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type,x-requested-with",
+    )
+
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Methods"] == "GET, HEAD"
+    assert response["Access-Control-Allow-Headers"] == "content-type,x-requested-with"
+    assert "Access-Control-Allow-Credentials" not in response
