@@ -361,3 +361,21 @@ def test_a_browser_s_preflight_for_a_request_with_its_own_headers_is_allowed(cli
     assert response["Access-Control-Allow-Methods"] == "GET, HEAD"
     assert response["Access-Control-Allow-Headers"] == "content-type,x-requested-with"
     assert "Access-Control-Allow-Credentials" not in response
+
+
+def test_an_api_answer_carries_an_etag_and_a_client_that_has_it_gets_304(client, seeds):
+    """A newsroom's script polling the API every hour: an answer it already holds is not
+    sent again, and one that changed is."""
+    first = client.get("/api/agreements/?sort=title")
+    etag = first["ETag"]
+
+    again = client.get("/api/agreements/?sort=title", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["Access-Control-Allow-Origin"] == "*"
+
+    agreement = AgreementFactory(status="published", title="A newer agreement")
+    PartyFactory(agreement=agreement)
+    changed = client.get("/api/agreements/?sort=title", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
