@@ -379,3 +379,15 @@ def test_an_api_answer_carries_an_etag_and_a_client_that_has_it_gets_304(client,
     changed = client.get("/api/agreements/?sort=title", HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
+
+
+def test_the_api_s_agreements_import_as_lines_each_unchanged(client, seeds):
+    """Each result is an interchange line plus its page's `url`, a key of the registry's own:
+    saved one a line, the answer imports back, as the JSON Lines download does."""
+    results = get_json(client, "/api/agreements/?sort=title")["results"]
+
+    report = import_lines([json.dumps(record) for record in results], dry_run=True)
+
+    assert report.errors == []
+    assert set(report.outcomes["agreements"].values()) == {"unchanged"}
+    assert len(report.outcomes["agreements"]) == len(results)

@@ -32,6 +32,9 @@ from registry.models import FocusArea, Institution, InstitutionKind
 AGREEMENT_KEYS = {
     "key", "title", "agreement_type", "status", "signed_on", "place", "term", "summary",
     "parties", "participants", "focus_areas", "labs", "sources", "photos", "relations",
+    # The address of its page, which the API adds to each agreement: read and left aside, so
+    # that what the API answers imports as the download does (the page is the registry's own).
+    "url",
 }  # fmt: skip
 TERM_KEYS = {"starts_on", "ends_on", "years"}
 PARTY_KEYS = {"institution", "unit"}
