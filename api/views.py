@@ -24,8 +24,9 @@ from agreements.public import (
     public_participations,
     public_person_ids,
 )
+from backoffice.interchange.exporting import sorted_names
 from backoffice.public import public_records
-from labs.models import Lab, LabAgreement
+from labs.models import Lab, LabAgreement, LabHost
 from people.models import Person
 from registry.models import Institution, InstitutionKind
 
@@ -299,7 +300,8 @@ def public_labs():
     return (
         Lab.objects.filter(pk__in=public_lab_ids())
         .prefetch_related(
-            "hosts",
+            # In the order entered, as the lab's page and its agreements' records list them.
+            Prefetch("labhost_set", LabHost.objects.select_related("institution")),
             "focus_areas",
             Prefetch("labagreement_set", published_links, to_attr="public_links"),
         )
@@ -315,8 +317,8 @@ def serialize_labs(request, labs):
             "status": lab.status,
             "established_on": lab.established.isoformat() if lab.established else None,
             "description": lab.description,
-            "hosts": [host.name for host in lab.hosts.all()],
-            "focus_areas": sorted(area.name for area in lab.focus_areas.all()),
+            "hosts": [host.institution.name for host in lab.labhost_set.all()],
+            "focus_areas": sorted_names(area.name for area in lab.focus_areas.all()),
             "agreements": [
                 {"key": link.agreement.slug, "outcome": link.outcome} for link in lab.public_links
             ],

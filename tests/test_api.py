@@ -15,8 +15,10 @@ from backoffice.public import public_records
 from registry.images import process_image
 from tests.factories import (
     AgreementFactory,
+    FocusAreaFactory,
     InstitutionFactory,
     LabAgreementFactory,
+    LabHostFactory,
     ParticipationFactory,
     PartyFactory,
     PhotoFactory,
@@ -391,3 +393,20 @@ def test_the_api_s_agreements_import_as_lines_each_unchanged(client, seeds):
     assert report.errors == []
     assert set(report.outcomes["agreements"].values()) == {"unchanged"}
     assert len(report.outcomes["agreements"]) == len(results)
+
+
+def test_a_lab_s_hosts_and_focus_areas_come_in_the_order_of_its_agreement_s_record(client):
+    """Hosts in the order entered (the lead host first), focus areas by name whatever their
+    case: as the lab's page and the agreements it came of list them."""
+    link = LabAgreementFactory(agreement=AgreementFactory(status="published"))
+    PartyFactory(agreement=link.agreement)
+    for name, position in [("Zhejiang Lab", 0), ("Alibaba Cloud", 1)]:
+        LabHostFactory(lab=link.lab, institution=InstitutionFactory(name=name), position=position)
+    link.lab.focus_areas.add(FocusAreaFactory(name="beta"), FocusAreaFactory(name="HarmonyOS"))
+
+    lab = get_json(client, f"/api/labs/{link.lab.slug}/")
+    (in_agreement,) = get_json(client, f"/api/agreements/{link.agreement.slug}/")["labs"]
+
+    assert lab["hosts"] == ["Zhejiang Lab", "Alibaba Cloud"]
+    assert lab["hosts"] == [host["name"] for host in in_agreement["hosts"]]
+    assert lab["focus_areas"] == ["beta", "HarmonyOS"] == in_agreement["focus_areas"]
