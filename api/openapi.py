@@ -22,6 +22,8 @@ def parameter(name, filter_):
         schema = {"type": "string", "enum": [value for value, _ in field.choices if value]}
     else:
         schema = {"type": "string"}
+        if getattr(field, "max_length", None):
+            schema["maxLength"] = field.max_length
     spec = {
         "name": name,
         "in": "query",

@@ -410,3 +410,16 @@ def test_a_lab_s_hosts_and_focus_areas_come_in_the_order_of_its_agreement_s_reco
     assert lab["hosts"] == ["Zhejiang Lab", "Alibaba Cloud"]
     assert lab["hosts"] == [host["name"] for host in in_agreement["hosts"]]
     assert lab["focus_areas"] == ["beta", "HarmonyOS"] == in_agreement["focus_areas"]
+
+
+def test_openapi_says_how_long_a_search_may_be(client):
+    """Longer than that is a 400: a client checking its input against the description is
+    told the limit before it asks."""
+    document = get_json(client, "/api/openapi.json")
+    (q,) = [
+        p for p in document["paths"]["/api/agreements/"]["get"]["parameters"] if p["name"] == "q"
+    ]
+    limit = q["schema"]["maxLength"]
+
+    assert get_json(client, f"/api/agreements/?q={'a' * limit}")["count"] == 0
+    get_json(client, f"/api/agreements/?q={'a' * (limit + 1)}", status=400)
