@@ -5,7 +5,7 @@ import django_filters as filters
 from django.http import JsonResponse
 
 from agreements.filters import AgreementFilter, YearFilter
-from api.views import read_only
+from api.views import INDEX_LINKS, read_only
 from labs.models import Lab
 
 
@@ -213,6 +213,30 @@ def document():
             "description": "Read-only. Only published agreements, and what they make public.",
         },
         "paths": {
+            "/api/": {
+                "get": {
+                    "summary": "The address of each list and of this description",
+                    "responses": {
+                        "200": json_response(
+                            {
+                                "type": "object",
+                                "required": INDEX_LINKS,
+                                "properties": {
+                                    name: {"type": "string", "format": "uri"}
+                                    for name in INDEX_LINKS
+                                },
+                            }
+                        ),
+                        **FAILURES,
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This description",
+                    "responses": {"200": json_response({"type": "object"}), **FAILURES},
+                }
+            },
             **endpoint("agreements", "Agreement", "agreements", agreement_parameters),
             **endpoint("institutions", "Institution", "institutions", [kind]),
             **endpoint("people", "Person", "people"),

@@ -130,10 +130,14 @@ def absolute(request, record):
     return request.build_absolute_uri(record.get_absolute_url())
 
 
+# The lists the index links to, by their URL names; and the description (INDEX_LINKS).
+LISTS = ["agreements", "institutions", "people", "labs", "focus-areas"]
+INDEX_LINKS = [*LISTS, "openapi"]
+
+
 @read_only
 def index(request):
-    names = ["agreements", "institutions", "people", "labs", "focus-areas"]
-    links = {name: request.build_absolute_uri(reverse(f"api:{name}")) for name in names}
+    links = {name: request.build_absolute_uri(reverse(f"api:{name}")) for name in LISTS}
     links["openapi"] = request.build_absolute_uri(reverse("api:openapi"))
     return JsonResponse(links)
 

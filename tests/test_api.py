@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from api.urls import urlpatterns
 from backoffice.interchange import import_lines
 from backoffice.public import public_records
 from registry.images import process_image
@@ -423,3 +424,15 @@ def test_openapi_says_how_long_a_search_may_be(client):
 
     assert get_json(client, f"/api/agreements/?q={'a' * limit}")["count"] == 0
     get_json(client, f"/api/agreements/?q={'a' * (limit + 1)}", status=400)
+
+
+def test_openapi_describes_every_address_of_the_api(client):
+    """The index that links the rest and the description itself included: a client that
+    starts from /api/ finds it described."""
+    document = get_json(client, "/api/openapi.json")
+    described = {re.sub(r"<\w+:(\w+)>", r"{\1}", f"/api/{p.pattern}") for p in urlpatterns}
+
+    assert described <= document["paths"].keys()
+    index = document["paths"]["/api/"]["get"]["responses"]["200"]
+    links = index["content"]["application/json"]["schema"]["properties"]
+    assert links.keys() == get_json(client, "/api/").keys()
