@@ -194,16 +194,16 @@ def document():
     agreement_parameters = [
         parameter(name, filter_) for name, filter_ in AgreementFilter.base_filters.items()
     ]
+    # Repeatable, several OR'd, as the agreements' (api.views.chosen).
     kind = parameter("kind", AgreementFilter.base_filters["kind"])
-    kind["schema"] = kind["schema"]["items"]
-    kind.pop("style")
-    kind.pop("explode")
     status = {
         "name": "status",
         "in": "query",
         "required": False,
         "description": "Status",
-        "schema": {"type": "string", "enum": list(Lab.Status.values)},
+        "schema": {"type": "array", "items": {"type": "string", "enum": list(Lab.Status.values)}},
+        "style": "form",
+        "explode": True,
     }
     return {
         "openapi": "3.1.0",

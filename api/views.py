@@ -214,15 +214,16 @@ def institutions(request):
 
 
 def chosen(request, found, name, values):
-    """`found` with the field `name` as the parameter of that name chooses (one of `values`),
-    or a 400 naming the choices: (records, None) or (None, response)."""
-    value = request.GET.get(name)
-    if not value:
+    """`found` with the field `name` as the parameter of that name chooses (any of `values`,
+    several OR'd, as the agreements' parameters are), or a 400 naming the choices: (records,
+    None) or (None, response). An empty value asks for nothing, as on the search page."""
+    asked = [value for value in request.GET.getlist(name) if value.strip()]
+    if not asked:
         return found, None
-    if value not in values:
+    if any(value not in values for value in asked):
         message = _("Choose one of %(kinds)s.") % {"kinds": ", ".join(values)}
         return None, error(400, {name: [message]})
-    return found.filter(**{name: value}), None
+    return found.filter(**{f"{name}__in": asked}), None
 
 
 @read_only

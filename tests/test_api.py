@@ -124,6 +124,17 @@ def test_labs_are_chosen_by_status_as_the_labs_page_chooses_them(client, seeds):
     assert refused == {"errors": {"status": ["Choose one of proposed, established, closed."]}}
 
 
+def test_several_kinds_or_statuses_are_each_counted_as_on_the_agreements_list(client, seeds):
+    """`?kind=university&kind=company` used the last value alone, without a word."""
+    companies = get_json(client, "/api/institutions/?kind=company")["count"]
+    universities = get_json(client, "/api/institutions/?kind=university")["count"]
+    both = get_json(client, "/api/institutions/?kind=university&kind=company")["count"]
+    assert both == companies + universities > companies > 0
+    assert get_json(client, "/api/labs/?status=established&status=proposed")["count"] == 2
+    assert get_json(client, "/api/institutions/?kind=company&kind=nope", status=400)["errors"]
+    assert get_json(client, "/api/institutions/?kind=")["count"] >= both
+
+
 def _slug_of_sun():
     from people.models import Person
 
