@@ -90,10 +90,11 @@ class YearFilter(filters.Filter):
     field_class = YearField
 
 
-def records_by_slug(queryset, *, method, label):
-    """A filter of records named by their slugs, any number of them (`?focus_area=5g&...`)."""
+def records_by_slug(queryset, *, method, label, **field):
+    """A filter of records named by their slugs, any number of them (`?focus_area=5g&...`);
+    `field`: more for its form field (a widget)."""
     return filters.ModelMultipleChoiceFilter(
-        queryset=queryset, to_field_name="slug", method=method, label=label
+        queryset=queryset, to_field_name="slug", method=method, label=label, **field
     )
 
 

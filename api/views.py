@@ -130,16 +130,15 @@ def absolute(request, record):
     return request.build_absolute_uri(record.get_absolute_url())
 
 
-# The lists the index links to, by their URL names; and the description (INDEX_LINKS).
-LISTS = ["agreements", "institutions", "people", "labs", "focus-areas"]
-INDEX_LINKS = [*LISTS, "openapi"]
+# What the index links to, by their URL names: the lists, and the description.
+INDEX_LINKS = ["agreements", "institutions", "people", "labs", "focus-areas", "openapi"]
 
 
 @read_only
 def index(request):
-    links = {name: request.build_absolute_uri(reverse(f"api:{name}")) for name in LISTS}
-    links["openapi"] = request.build_absolute_uri(reverse("api:openapi"))
-    return JsonResponse(links)
+    return JsonResponse(
+        {name: request.build_absolute_uri(reverse(f"api:{name}")) for name in INDEX_LINKS}
+    )
 
 
 # Agreements

@@ -79,9 +79,8 @@ class ReportFilter(AgreementFilter):
     # The search's, but of every institution and technology: the search offers those the
     # public may see, and a report may count drafts (counting published agreements, one that
     # only drafts name counts none).
-    institution = filters.ModelMultipleChoiceFilter(
-        queryset=Institution.objects.all(),
-        to_field_name="slug",
+    institution = records_by_slug(
+        Institution.objects.all(),
         method="filter_institution",
         label=_("Institution"),
         widget=InstitutionAutocomplete(),

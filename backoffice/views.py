@@ -2,6 +2,7 @@ import json
 from itertools import islice
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import (
@@ -65,10 +66,6 @@ def report_index(request):
     return render(request, "admin/backoffice/report_index.html", context)
 
 
-# Institutions per page of the reports' autocomplete, as the admin's own.
-CHOICES_PER_PAGE = 20
-
-
 @staff_report_view
 def institution_choices(request):
     """The institutions a report's filter may name, as the admin's autocomplete asks for them
@@ -77,7 +74,8 @@ def institution_choices(request):
     found, _duplicates = institutions.get_search_results(
         request, Institution.objects.order_by("name", "pk"), request.GET.get("term", "")
     )
-    page = Paginator(found, CHOICES_PER_PAGE).get_page(request.GET.get("page"))
+    # A page as long as the admin's own autocompletes give.
+    page = Paginator(found, AutocompleteJsonView.paginate_by).get_page(request.GET.get("page"))
     return JsonResponse(
         {
             "results": [{"id": record.slug, "text": str(record)} for record in page],
