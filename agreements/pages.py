@@ -216,7 +216,8 @@ def institution_detail(request, slug):
 
 def institution_record(request, institution):
     """The record of an institution's page, rendered: {"html", "agreement_count", "named":
-    the ids of the agreements it names}; None when nothing public names the institution."""
+    the ids of the agreements it names, "search_query"}; None when nothing public names the
+    institution."""
     tree = InstitutionTree.below(institution.pk)
     family = tree.with_descendants(institution.pk)
     published = Agreement.objects.published()
@@ -253,6 +254,7 @@ def institution_record(request, institution):
         named = participations.filter(organisation__in=unnamed).order_by()
         involved |= set(named.values_list("organisation", flat=True).distinct())
     units = [unit for unit, pks in subtrees.items() if pks & involved]
+    search_query = urlencode({"institution": institution.slug})
     html = render_to_string(
         "agreements/institution_record.html",
         {
@@ -270,12 +272,18 @@ def institution_record(request, institution):
                 linked=linked,
                 scope=institution.pk,
             ),
-            "search_query": urlencode({"institution": institution.slug}),
+            "search_query": search_query,
         },
         request,
     )
     named = sorted(agreement.pk for agreement in agreements)
-    return {"html": html, "agreement_count": agreement_count, "named": named}
+    # The search's query beside the HTML: the page's head names the feed of its agreements.
+    return {
+        "html": html,
+        "agreement_count": agreement_count,
+        "named": named,
+        "search_query": search_query,
+    }
 
 
 def institution_people(request, slug):

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from agreements import pages, views
+from agreements import feeds, pages, views
 
 app_name = "agreements"
 urlpatterns = [
     path("agreements/", views.search, name="search"),
     path("agreements/export.<str:format>", views.export, name="export"),
+    path("agreements/feed.atom", feeds.feed, name="feed"),
     path("agreements/<slug:slug>/", pages.agreement_detail, name="detail"),
     path("institutions/", pages.institution_list, name="institution-list"),
     path("institutions/<str:slug>/", pages.institution_detail, name="institution-detail"),

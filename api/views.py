@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -28,6 +27,7 @@ from backoffice.interchange.exporting import sorted_names
 from backoffice.public import public_records
 from labs.models import Lab, LabAgreement, LabHost
 from people.models import Person
+from registry.http import unless_unchanged
 from registry.models import Institution, InstitutionKind
 
 PAGE_SIZE = 50
@@ -62,16 +62,6 @@ def read_only(view):
         return for_any_site(unless_unchanged(request, view(request, *args, **kwargs)))
 
     return csrf_exempt(read)
-
-
-def unless_unchanged(request, response):
-    """An answer with an ETag, or a 304 to a client that holds that answer already (a script
-    polling the API): the answer is made either way, but not sent again. No Cache-Control:
-    a withdrawn agreement must leave every answer at once, so each is asked for again."""
-    if response.status_code != 200:
-        return response
-    set_response_etag(response)
-    return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
 def preflight(request):

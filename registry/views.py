@@ -82,6 +82,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /agreements/?",
         "Disallow: /agreements/export.",
+        "Disallow: /agreements/feed.atom?",
         "Disallow: /api/",
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]

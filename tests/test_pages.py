@@ -260,6 +260,9 @@ def public_urls(d):
         reverse("labs:list"),
         d.smart_campus.get_absolute_url(),
         d.smart_city.get_absolute_url(),
+        reverse("agreements:feed"),
+        f"{reverse('agreements:feed')}?institution=huawei",
+        f"{reverse('agreements:feed')}?focus_area=5g&q=huawei",
     ]
 
 
@@ -980,6 +983,7 @@ def test_robots_point_crawlers_at_the_sitemap_and_away_from_endless_searches(cli
         "Disallow: /admin/",
         "Disallow: /agreements/?",
         "Disallow: /agreements/export.",
+        "Disallow: /agreements/feed.atom?",  # each search has a feed; the whole one is fine
         "Disallow: /api/",
     } <= set(rules)
     assert client.post("/robots.txt").status_code == 405

@@ -1,0 +1,109 @@
+"""An Atom feed of a search: the agreements published most recently among its results, for a
+feed reader to follow a company's new partnerships, a university's or a technology's."""
+
+from collections import namedtuple
+
+from django.contrib.syndication.views import Feed
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from agreements.models import Party
+from agreements.views import filtered_agreements, unreadable
+from registry.http import unless_unchanged
+from registry.models import InstitutionKind
+
+FEED_SIZE = 50
+
+Search = namedtuple("Search", ["filterset", "query"])
+
+
+def search_words(filterset):
+    """What a search asked, in words (“smart city”, Huawei, 5G, since 2019): the feed's title.
+    The values as the FilterSet read them, so a slug is said as its record's name."""
+    data = filterset.form.cleaned_data
+    text = data.get("q")
+    # The words as typed, quoted, unless typed with quotes of their own ("smart city").
+    words = [text if '"' in text else f"“{text}”"] if text else []
+    words += [institution.name for institution in data.get("institution") or ()]
+    words += [str(InstitutionKind(kind).label) for kind in data.get("kind") or ()]
+    words += [countries.name(code) for code in data.get("country") or ()]
+    words += [area.name for area in data.get("focus_area") or ()]
+    words += [str(kind) for kind in data.get("type") or ()]
+    start, end = data.get("signed_from"), data.get("signed_to")
+    if start and end:
+        words.append(str(start) if start == end else f"{start}–{end}")
+    elif start:
+        words.append(_("signed since %(year)s") % {"year": start})
+    elif end:
+        words.append(_("signed until %(year)s") % {"year": end})
+    if data.get("has_lab"):
+        words.append(
+            _("with a joint lab") if data["has_lab"] == "true" else _("without a joint lab")
+        )
+    return words
+
+
+class SearchFeed(Feed):
+    feed_type = Atom1Feed
+    description_template = "agreements/feed_entry.html"
+
+    def get_object(self, request, filterset):
+        # The search, as the page names it (without a page number). Returned, not kept on
+        # the feed: one feed object serves every request, and threads share it.
+        query = request.GET.copy()
+        query.pop("page", None)
+        return Search(filterset, f"?{query.urlencode()}" if query else "")
+
+    def title(self, search):
+        words = search_words(search.filterset)
+        if not words:
+            return _("Partnership Registry: new agreements")
+        return _("Partnership Registry: new agreements: %(search)s") % {"search": ", ".join(words)}
+
+    def subtitle(self, search):
+        return _(
+            "The %(size)s agreements published most recently among the results of this search."
+        ) % {"size": FEED_SIZE}
+
+    def link(self, search):
+        return f"{reverse('agreements:search')}{search.query}"
+
+    def feed_url(self, search):
+        return f"{reverse('agreements:feed')}{search.query}"
+
+    def items(self, search):
+        # Newest in the registry first, whenever signed: what a reader has not seen yet. A
+        # withdrawn agreement leaves the feed, as it leaves every public page.
+        parties = Party.objects.select_related("institution", "unit")
+        return (
+            search.filterset.qs.order_by("-published_at", "-pk")
+            .select_related("agreement_type")
+            .prefetch_related(Prefetch("parties", queryset=parties), "focus_areas")[:FEED_SIZE]
+        )
+
+    def item_title(self, agreement):
+        return agreement.title
+
+    def item_pubdate(self, agreement):
+        return agreement.published_at
+
+    def item_updateddate(self, agreement):
+        return agreement.updated_at
+
+    def item_categories(self, agreement):
+        return [area.name for area in agreement.focus_areas.all()]
+
+
+SEARCH_FEED = SearchFeed()
+
+
+def feed(request):
+    """The feed of the search the query string asks, read as the page and its downloads read
+    it; a parameter it cannot read is a 400 naming it, as for a download."""
+    filterset, _agreements = filtered_agreements(request)
+    if refused := unreadable(filterset):
+        return refused
+    return unless_unchanged(request, SEARCH_FEED(request, filterset=filterset))
