@@ -68,6 +68,10 @@ class SearchFeed(Feed):
             "The %(size)s agreements published most recently among the results of this search."
         ) % {"size": FEED_SIZE}
 
+    def author_name(self):
+        # Atom asks for an author of the feed or of each entry: the registry publishes them.
+        return _("Partnership Registry")
+
     def link(self, search):
         return f"{reverse('agreements:search')}{search.query}"
 

@@ -123,6 +123,8 @@ def test_the_feed_is_named_by_what_its_search_asks_and_links_to_it(client):
     )
     everything = feed(client)
     assert everything.findtext(f"{ATOM}title") == "Partnership Registry: new agreements"
+    # Atom asks for an author.
+    assert everything.findtext(f"{ATOM}author/{ATOM}name") == "Partnership Registry"
 
     query = '?q="smart city"&institution=huawei&focus_area=5g&signed_from=2019'
     searched = feed(client, query)
