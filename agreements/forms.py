@@ -11,8 +11,8 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, AgreementRelation, Participation, Role
-from registry.forms import PartialDatesForm
+from agreements.models import AgreementRelation, Participation, Role
+from registry.forms import PartialDatesForm, SavedVersionForm
 from registry.models import Institution
 
 # A field of a row of the party inline, whose prefix is its default: Party's related_name.
@@ -150,45 +150,8 @@ class AgreementRelationForm(forms.ModelForm):
         return cleaned_data
 
 
-class AgreementForm(PartialDatesForm):
-    """The page remembers when the agreement was last saved as it was opened; saving over a
-    later save by someone else is refused, with what to do, so nothing is silently lost."""
-
-    # Kept as sent, spaces and all: any value but the stored one is a conflict, as the admin
-    # lets a page opened on a draft be saved only to be refused here (saved_since_opened).
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, strip=False)
+class AgreementForm(SavedVersionForm, PartialDatesForm):
     # The model's field would offer 0 (a positive small integer), which the database refuses.
     term_years = forms.IntegerField(
         label=_("term in years"), min_value=1, max_value=32767, required=False
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            # Read from the database, not the instance: reverting to an earlier version
-            # (simple_history) opens the form on that version's values.
-            saved = Agreement.objects.filter(pk=self.instance.pk).values_list("updated_at")
-            self.fields["loaded_version"].initial = saved.get()[0].isoformat()
-
-    def clean(self):
-        cleaned = super().clean()
-        loaded = cleaned.get("loaded_version")
-        if self.instance.pk and loaded:
-            # The admin saves in a transaction: the lock holds until this save commits, so two
-            # saves cannot both pass this check (PostgreSQL; SQLite writes one at a time).
-            saved = (
-                Agreement.objects.select_for_update()
-                .filter(pk=self.instance.pk)
-                .values_list("updated_at", flat=True)
-                .first()
-            )
-            if saved and saved.isoformat() != loaded:
-                raise ValidationError(
-                    _(
-                        "Someone else saved this agreement after you opened it, so your "
-                        "changes were not saved. Copy what you need, open the agreement again "
-                        "to see their version, and make your changes there."
-                    ),
-                    code="edit_conflict",
-                )
-        return cleaned

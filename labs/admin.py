@@ -8,7 +8,7 @@ from agreements.admin import PUBLISH_PERMISSION, AgreementAdmin
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
 from registry.admin import HistoryAdmin, TabularInline, counted
-from registry.forms import PartialDatesForm
+from registry.forms import PartialDatesForm, SavedVersionForm
 
 
 class LabHostInline(TabularInline):
@@ -59,6 +59,10 @@ class LabAgreementInline(TabularInline):
         return formset
 
 
+class LabForm(SavedVersionForm, PartialDatesForm):
+    pass
+
+
 @admin.register(Lab)
 class LabAdmin(HistoryAdmin):
     list_display = ["name", "status", "established", "host_names", "agreement_count"]
@@ -71,7 +75,7 @@ class LabAdmin(HistoryAdmin):
         "hosts__native_name",
         "hosts__acronym",
     ]
-    form = PartialDatesForm
+    form = LabForm
     autocomplete_fields = ["focus_areas"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at", "updated_at"]
@@ -84,6 +88,7 @@ class LabAdmin(HistoryAdmin):
         "focus_areas",
         "created_at",
         "updated_at",
+        "loaded_version",
     ]
     inlines = [LabHostInline, LabAgreementInline]
 

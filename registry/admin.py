@@ -340,7 +340,20 @@ class InstitutionAdmin(WarnsOfDuplicatesAdmin, PopupFormAdmin, HistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["logo_preview", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "native_name", "acronym", "kind", "parent"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "native_name",
+                    "acronym",
+                    "kind",
+                    "parent",
+                    "loaded_version",
+                ]
+            },
+        ),
         (_("Where"), {"fields": ["country", "city", "website"]}),
         (_("Logo"), {"fields": ["logo", "logo_preview"]}),
         (_("Identifiers"), {"fields": ["ror", "wikidata", "created_at", "updated_at"]}),

@@ -72,6 +72,48 @@ class ProcessedImageForm(forms.ModelForm):
         return cleaned_data
 
 
+class SavedVersionForm(forms.ModelForm):
+    """The page remembers when its record was last saved as it was opened; saving over a later
+    save by someone else is refused, with what to do, so nothing is silently lost. The
+    record's model has `updated_at` (auto_now), which every save through the admin moves on,
+    its rows' (aliases, parties) included."""
+
+    # Kept as sent, spaces and all: any value but the stored one is a conflict, as the
+    # agreement's admin lets a page opened on a draft be saved only to be refused here
+    # (agreements.admin.saved_since_opened).
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, strip=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Read from the database, not the instance: reverting to an earlier version
+            # (simple_history) opens the form on that version's values.
+            self.fields["loaded_version"].initial = self.saved_version().get()[0].isoformat()
+
+    def saved_version(self):
+        records = type(self.instance)._default_manager
+        return records.filter(pk=self.instance.pk).values_list("updated_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        loaded = cleaned.get("loaded_version")
+        if self.instance.pk and loaded:
+            # The admin saves in a transaction: the lock holds until this save commits, so two
+            # saves cannot both pass this check (PostgreSQL; SQLite writes one at a time).
+            saved = self.saved_version().select_for_update().first()
+            if saved and saved[0].isoformat() != loaded:
+                raise ValidationError(
+                    _(
+                        "Someone else saved this %(record)s after you opened it, so your "
+                        "changes were not saved. Copy what you need, open the %(record)s again "
+                        "to see their version, and make your changes there."
+                    ),
+                    params={"record": self.instance._meta.verbose_name},
+                    code="edit_conflict",
+                )
+        return cleaned
+
+
 class KeyForm(forms.ModelForm):
     """Names the record that already has the key (slug) typed, rather than Django's "with this
     slug already exists": whoever adds a record again, often from an agreement's "+" pop-up,
@@ -99,12 +141,12 @@ class KeyForm(forms.ModelForm):
         raise ValidationError(message, params={"name": holder, "slug": slug}, code="unique")
 
 
-class InstitutionForm(KeyForm, ProcessedImageForm):
+class InstitutionForm(SavedVersionForm, KeyForm, ProcessedImageForm):
     image_field = "logo"
     thumbnail_field = "logo_thumbnail"
 
 
-class PersonForm(KeyForm):
+class PersonForm(SavedVersionForm, KeyForm):
     pass
 
 

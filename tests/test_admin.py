@@ -974,6 +974,37 @@ def test_the_second_of_two_editors_saving_the_same_agreement_is_told_of_the_conf
     assert agreement.title == "The first editor's title"
 
 
+@pytest.mark.parametrize(
+    ("factory", "record"),
+    [
+        (lambda: InstitutionFactory(name="As first entered"), "institution"),
+        (lambda: PersonFactory(name="As first entered"), "person"),
+        (lambda: LabFactory(name="As first entered"), "lab"),
+    ],
+)
+def test_the_second_of_two_editors_saving_the_same_record_is_told_of_the_conflict(
+    editor_client, publisher_client, factory, record
+):
+    # As for an agreement: the second save would undo the first without a word.
+    obj = factory()
+    first = form_data(editor_client.get(change_url(obj)))
+    second = form_data(publisher_client.get(change_url(obj)))
+
+    first["name"] = "The first editor's name"
+    assert_saved(editor_client.post(change_url(obj), first))
+    second["name"] = "The second editor's name"
+    response = publisher_client.post(change_url(obj), second)
+
+    assert f"Someone else saved this {record} after you opened it" in " ".join(errors(response))
+    assert "The second editor&#x27;s name" in response.content.decode()  # kept, to copy
+    obj.refresh_from_db()
+    assert obj.name == "The first editor's name"
+    # Opened again, it saves.
+    again = form_data(publisher_client.get(change_url(obj)))
+    again["name"] = "The second editor's name"
+    assert_saved(publisher_client.post(change_url(obj), again))
+
+
 def test_saving_again_after_reopening_works(editor_client):
     agreement = SignedAgreementFactory()
     data = form_data(editor_client.get(change_url(agreement)))
