@@ -461,6 +461,7 @@ class StatusChange(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
         constraints = [
             models.CheckConstraint(
                 condition=Q(from_status__in=["draft", "review", "published"])
@@ -594,6 +595,7 @@ class Participation(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = _("participation")
+        verbose_name_plural = _("participations")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "person", "role"], name="participation_once_per_role"
@@ -669,6 +671,7 @@ class Source(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = _("source")
+        verbose_name_plural = _("sources")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "url"], condition=~Q(url=""), name="source_url_once"
@@ -715,6 +718,7 @@ class Photo(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = _("photo")
+        verbose_name_plural = _("photos")
 
     def __str__(self):
         return self.caption or self.image_url or f"Photo {self.pk}"
@@ -756,6 +760,7 @@ class AgreementRelation(models.Model):
     class Meta:
         ordering = ["type", "target__slug"]
         verbose_name = _("relation")
+        verbose_name_plural = _("relations")
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "target", "type"], name="agreement_relation_once"

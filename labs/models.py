@@ -113,6 +113,7 @@ class LabAgreement(models.Model):
 
     class Meta:
         verbose_name = _("lab's agreement")
+        verbose_name_plural = _("lab's agreements")
         constraints = [
             models.UniqueConstraint(fields=["lab", "agreement"], name="lab_agreement_once"),
             models.CheckConstraint(

@@ -80,8 +80,9 @@ class Institution(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = _("institution")
-        verbose_name_plural = _("institutions")
+        # In context: "institution" alone is also the count of a chart ("3 institutions").
+        verbose_name = pgettext_lazy("record", "institution")
+        verbose_name_plural = pgettext_lazy("record", "institutions")
         constraints = [
             models.UniqueConstraint(
                 fields=["ror"], condition=~Q(ror=""), name="institution_ror_unique"

@@ -300,6 +300,11 @@ def test_every_model_the_admin_shows_and_its_fields_are_named_in_chinese():
                 f"{opts.label}.{name}: {text}"
                 for name, text in names.items()
                 if not CJK.search(str(text))
+                # Where a model has no plural of its own, Django adds an "s" (照片s, on the
+                # agreement's form); and a name shared with a count's plural is read as the
+                # count's ("个机构", as in "3 个机构": "添加 个机构").
+                or name in ("model", "models")
+                and (re.search("[A-Za-z]", str(text)) or str(text).startswith("个"))
             ]
     assert untranslated == []
 
