@@ -240,6 +240,13 @@ class Agreement(models.Model):
             # The admin's list sorted by last change, newest first (or oldest, read backwards):
             # a page read from here rather than by sorting every agreement (290 ms at 100,000).
             models.Index(fields=["-updated_at", "-id"], name="agreement_updated_idx"),
+            # The feeds: the latest published, read from here rather than by sorting every
+            # published agreement (the whole feed 219 → 36 ms at 100,000; a company's 160 → 57).
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=Q(status="published"),
+                name="agreement_published_idx",
+            ),
             # PostgreSQL has more, which SQLite cannot make (migrations 0006 and 0011).
         ]
 
