@@ -243,6 +243,9 @@ def pages():
         (f"one click: the most frequent technology ({area})", f"/agreements/?focus_area={area}"),
         ("one click: with a joint lab", "/agreements/?has_lab=true"),
         ('text "university"', "/agreements/?q=university"),
+        # The feeds a reader polls: the latest published, read from their index.
+        ("the feed of every agreement", "/agreements/feed.atom"),
+        ("the feed of the most frequent company", f"/agreements/feed.atom?institution={company}"),
     ]
     return company, agreement, scenarios, others
 
@@ -420,7 +423,7 @@ def main():
     report = render(
         rows, queries, downloads, flat, generated, imported, import_peak, company, agreement
     )
-    report += render_others("Other searches", other_rows, queries)
+    report += render_others("Other searches and their feeds", other_rows, queries)
     report += render_others("The back office, a superuser's pages", staff_rows, queries)
     report += render_speeds(calibration)
     (ROOT / "bench" / "results.md").write_text(report)
