@@ -98,6 +98,11 @@ def text(*names):
     return {name: {"type": "string"} for name in names}
 
 
+def maybe_text(*names):
+    """Text that may be missing: null, as the interchange format writes it, never ""."""
+    return {name: {"type": ["string", "null"]} for name in names}
+
+
 def count(*names):
     return {name: {"type": "integer"} for name in names}
 
@@ -117,7 +122,8 @@ SCHEMAS = {
         "type": "object",
         "description": "An agreement in the interchange format (see interchange.md), plus url.",
         "properties": {
-            **text("key", "title", "agreement_type", "status", "place", "summary"),
+            **text("key", "title", "agreement_type", "status"),
+            **maybe_text("place", "summary"),
             "signed_on": {"type": ["string", "null"], "description": "YYYY-MM-DD, YYYY-MM or YYYY"},
             "term": {"type": "object"},
             "parties": {"type": "array", "items": {"type": "object"}},
@@ -133,18 +139,8 @@ SCHEMAS = {
     "Institution": {
         "type": "object",
         "properties": {
-            **text(
-                "slug",
-                "name",
-                "native_name",
-                "acronym",
-                "kind",
-                "country",
-                "city",
-                "website",
-                "ror",
-                "wikidata",
-            ),
+            **text("slug", "name", "kind"),
+            **maybe_text("native_name", "acronym", "country", "city", "website", "ror", "wikidata"),
             "aliases": {"type": "array", "items": {"type": "string"}},
             "parent": {"type": ["string", "null"], "description": "slug"},
             **count("agreement_count"),
@@ -154,14 +150,16 @@ SCHEMAS = {
     "Person": {
         "type": "object",
         "properties": {
-            **text("slug", "name", "native_name"),
+            **text("slug", "name"),
+            **maybe_text("native_name"),
             "aliases": {"type": "array", "items": {"type": "string"}},
             "roles": {
                 "type": "array",
                 "items": {
                     "type": "object",
                     "properties": {
-                        **text("agreement", "role", "title"),
+                        **text("agreement", "role"),
+                        **maybe_text("title"),
                         "organisation": {"type": ["string", "null"], "description": "name"},
                     },
                 },
@@ -172,7 +170,8 @@ SCHEMAS = {
     "Lab": {
         "type": "object",
         "properties": {
-            **text("slug", "name", "status", "description"),
+            **text("slug", "name", "status"),
+            **maybe_text("description"),
             "established_on": {"type": ["string", "null"]},
             "hosts": {"type": "array", "items": {"type": "string"}},
             "focus_areas": {"type": "array", "items": {"type": "string"}},

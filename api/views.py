@@ -165,16 +165,17 @@ def serialize_institutions(request, institutions, counts):
         {
             "slug": institution.slug,
             "name": institution.name,
-            "native_name": institution.native_name,
-            "acronym": institution.acronym,
+            # An empty value is null, as in the agreements (the interchange format).
+            "native_name": institution.native_name or None,
+            "acronym": institution.acronym or None,
             "aliases": [alias.name for alias in institution.aliases.all()],
             "kind": institution.kind,
-            "country": institution.country.code,
-            "city": institution.city,
-            "website": institution.website,
+            "country": institution.country.code or None,
+            "city": institution.city or None,
+            "website": institution.website or None,
             "parent": institution.parent.slug if institution.parent else None,
-            "ror": institution.ror,
-            "wikidata": institution.wikidata,
+            "ror": institution.ror or None,
+            "wikidata": institution.wikidata or None,
             "agreement_count": counts.get(institution.pk, 0),
             "url": absolute(request, institution),
         }
@@ -238,13 +239,13 @@ def serialize_people(request, people):
         {
             "slug": person.slug,
             "name": person.name,
-            "native_name": person.native_name,
+            "native_name": person.native_name or None,
             "aliases": [alias.name for alias in person.aliases.all()],
             "roles": [
                 {
                     "agreement": participation.agreement.slug,
                     "role": participation.role,
-                    "title": participation.title,
+                    "title": participation.title or None,
                     "organisation": participation.organisation.name
                     if participation.organisation
                     else None,
@@ -310,7 +311,7 @@ def serialize_labs(request, labs):
             "name": lab.name,
             "status": lab.status,
             "established_on": lab.established.isoformat() if lab.established else None,
-            "description": lab.description,
+            "description": lab.description or None,
             "hosts": [host.institution.name for host in lab.labhost_set.all()],
             "focus_areas": sorted_names(area.name for area in lab.focus_areas.all()),
             "agreements": [

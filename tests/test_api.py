@@ -346,6 +346,72 @@ def test_openapi_allows_the_null_a_person_s_role_gives_without_an_organisation(c
     assert "null" in organisation["type"]
 
 
+JSON_TYPES = {str: "string", int: "integer", bool: "boolean", type(None): "null"}
+JSON_TYPES |= {list: "array", dict: "object", float: "number"}
+
+
+def undescribed(value, schema, schemas, path):
+    """Where `value` has a JSON type that `schema` (of an OpenAPI description) does not allow,
+    each place said as a path; the properties and items described are followed."""
+    if "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+    allowed = schema.get("type", [])
+    allowed = [allowed] if isinstance(allowed, str) else allowed
+    kind = JSON_TYPES[type(value)]
+    if allowed and kind not in allowed:
+        yield f"{path}: {kind}, described as {' or '.join(allowed)}"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key in schema.get("properties", {}):
+                yield from undescribed(item, schema["properties"][key], schemas, f"{path}.{key}")
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            yield from undescribed(item, schema["items"], schemas, f"{path}[{index}]")
+
+
+def test_every_value_the_api_answers_is_of_a_type_its_description_allows(client, seeds):
+    """A client that validates answers against the description (or generates its types from
+    it) refuses an answer the description does not allow. Records with every empty value
+    they may have: no place, summary, native name, acronym, city, title or description."""
+    bare = AgreementFactory(status="published", slug="bare", place="", summary="")
+    institution = InstitutionFactory(native_name="", acronym="", city="", website="", ror="")
+    PartyFactory(agreement=bare, institution=institution)
+    ParticipationFactory(agreement=bare, title="", person__native_name="")
+    LabAgreementFactory(agreement=bare, lab__description="")
+    document = get_json(client, "/api/openapi.json")
+    schemas = document["components"]["schemas"]
+
+    problems = []
+    for path, operations in document["paths"].items():
+        if "{slug}" in path or path == "/api/openapi.json":
+            continue  # the lists hold what the details do
+        described = operations["get"]["responses"]["200"]["content"]["application/json"]
+        address = path
+        while address:  # every page
+            answer = get_json(client, address)
+            problems += undescribed(answer, described["schema"], schemas, path)
+            address = answer.get("next")
+    assert problems == []
+
+
+def test_an_empty_value_is_null_in_every_record_as_in_the_agreements(client):
+    # A client tests one thing for "not given", whichever list it reads.
+    agreement = AgreementFactory(status="published", place="")
+    institution = InstitutionFactory(acronym="", city="", website="", ror="", wikidata="")
+    PartyFactory(agreement=agreement, institution=institution)
+    person = ParticipationFactory(agreement=agreement, title="", person__native_name="").person
+    lab = LabAgreementFactory(agreement=agreement, lab__description="").lab
+
+    assert get_json(client, f"/api/agreements/{agreement.slug}/")["place"] is None
+    record = get_json(client, f"/api/institutions/{institution.slug}/")
+    assert [record[name] for name in ("acronym", "city", "website", "ror", "wikidata")] == [
+        None
+    ] * 5
+    record = get_json(client, f"/api/people/{person.slug}/")
+    assert (record["native_name"], record["roles"][0]["title"]) == (None, None)
+    assert get_json(client, f"/api/labs/{lab.slug}/")["description"] is None
+
+
 def test_openapi_describes_every_error_the_api_answers(client):
     """405 to any method but GET and HEAD, 500 and 503 when the registry fails: each is the
     same JSON as a 400 or a 404, and a client generated from the description expects it."""
