@@ -88,7 +88,7 @@ def test_agreements_per_focus_area_over_time(demo):
         record = json.loads(line)
         year = int(record["signed_on"][:4])
         expected.update((area, year) for area in record["focus_areas"])
-    assert len(expected) == 22  # 13 areas in 2019, 9 in 2020
+    assert len(expected) == 23  # 14 areas in 2019, 9 in 2020
     assert rows("focus-areas") == sorted(
         ((area, year, n) for (area, year), n in expected.items()),
         key=lambda row: (row[0].casefold(), row[1]),
