@@ -428,6 +428,33 @@ def test_withdrawn_agreement_page_is_404(client, data):
     assert client.get(data.tju_2020.get_absolute_url()).status_code == 404
 
 
+ECNU_IN_FULL = 'East China Normal University <span class="native" lang="zh">华东师范大学</span>'
+
+
+def test_every_list_of_parties_or_hosts_gives_their_native_names(client, data):
+    """华东师范大学 is how a reader of the Chinese interface knows ECNU: the lists that name an
+    agreement's parties or a lab's hosts give it beside the official name, as the search's
+    results and the agreement's own list of parties do."""
+    pages = [
+        "/",
+        data.huawei.get_absolute_url(),  # its agreements
+        data.ecnu.get_absolute_url(),  # the labs it hosts
+        data.cloud.get_absolute_url(),  # a technology's agreements and labs
+        data.smart_campus.get_absolute_url(),  # a lab's agreements
+    ]
+    for url in pages:
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        lists = re.findall(r'<span class="record-parties">(.*)</span>', html)
+        named = [names for names in lists if "East China Normal University" in names]
+        assert named, url
+        assert all(ECNU_IN_FULL in names for names in named), url
+
+    labs = client.get("/labs/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ECNU_IN_FULL in labs
+    agreement = get(client, data.ecnu_2019.get_absolute_url())
+    assert ECNU_IN_FULL in section(agreement, "main").split('<p class="lede">')[1].split("</p>")[0]
+
+
 # Institutions
 
 
