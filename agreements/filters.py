@@ -27,19 +27,28 @@ SORTS = {
 
 # A phrase in double quotes, or a word.
 TERM = re.compile(r'"([^"]*)"|(\S+)')
+# A dash (hyphen, en or em dash, minus, their full-width forms) beside a space or at an end:
+# punctuation between words, which texts write in many ways for one name. The lab recorded
+# as "Digital Government – Smart City" is "Digital Government- Smart City" in its article.
+# A dash between two letters joins them (Wi-Fi) and stays: matched apart, "wi" and "fi"
+# would find nearly every agreement (72,431 of 100,000 generated, against 5,077).
+DASHES = "-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
+SPACED_DASH = re.compile(f"(?:^|\\s)[{DASHES}]+|[{DASHES}]+(?:\\s|$)")
 MAX_TERMS = 10
 
 
 def search_terms(text):
     """The terms of a search, each found anywhere in an agreement's texts: its words, and the
     words in double quotes together, as one term ("smart city", as the admin's search reads
-    them); a stray quote is no part of a word. Each term once (a word typed 99 times is one
-    match, not 99), and the first ten."""
+    them); a stray quote is no part of a word, and a dash beside a space separates terms (the
+    words it separates are found however the record punctuates them). Each term once (a word
+    typed 99 times is one match, not 99), and the first ten."""
     terms = []
     for phrase, word in TERM.findall(text):
-        term = " ".join(phrase.split()) if phrase else word.strip('"')
-        if term and term.casefold() not in {known.casefold() for known in terms}:
-            terms.append(term)
+        for part in SPACED_DASH.split(phrase or word.strip('"')):
+            term = " ".join(part.split())
+            if term and term.casefold() not in {known.casefold() for known in terms}:
+                terms.append(term)
     return terms[:MAX_TERMS]
 
 

@@ -57,6 +57,11 @@ def search(client, query):
         ("normal east", {"ecnu-huawei-2019", "iflytek-2021"}),
         ('"normal east"', set()),
         ('"smart', {"tju-china-telecom-huawei-2020", "ecnu-huawei-2019"}),
+        # A lab's name as its article writes it ("Digital Government- Smart City"), the
+        # record with an en dash: a dash beside a space separates, whatever the dash.
+        ("Digital Government- Smart City", {"tju-china-telecom-huawei-2020"}),
+        ('"Digital Government - Smart City"', {"tju-china-telecom-huawei-2020"}),
+        ("-", {"tju-china-telecom-huawei-2020", "ecnu-huawei-2019", "iflytek-2021"}),
     ],
 )
 def test_search_finds_what_people_type(client, seeds, query, expected):
@@ -67,6 +72,20 @@ def test_a_search_s_terms_are_its_words_and_quoted_phrases_each_once():
     assert search_terms('a a A "smart  city" b "smart city" "c') == ["a", "smart city", "b", "c"]
     assert search_terms(" ".join(["ab"] * 60)) == ["ab"]
     assert len(search_terms(" ".join(f"w{n}" for n in range(30)))) == 10
+
+
+def test_a_dash_beside_a_space_separates_terms_and_one_between_letters_joins_them():
+    text = 'Government- Smart "digital  government – smart city" Wi-Fi a—b ‐ c- －d'
+    assert search_terms(text) == [
+        "Government",
+        "Smart",
+        "digital government",
+        "smart city",
+        "Wi-Fi",
+        "a—b",
+        "c",
+        "d",
+    ]
 
 
 def test_searching_huawei_then_filtering_5g_leaves_tianjin(client, seeds):
