@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
-from agreements.filters import AgreementFilter, records_by_slug
+from agreements.filters import AgreementFilter, records_by_slug, search_query
 from agreements.models import Agreement, Participation, Party, Role
 from labs.models import Lab, LabAgreement
 from registry.dates import DatePrecision, truncate
@@ -205,17 +205,17 @@ def display(form, name):
 
 
 def query_data(data):
-    """A QueryDict of `data` (a request's GET, or {name: value or [values]}) with the default
-    scope filled in: reports count published agreements unless told otherwise."""
-    if isinstance(data, QueryDict):
-        query = data.copy()
-    else:
-        query = QueryDict(mutable=True)
-        for name, value in data.items():
-            if value not in (None, "", []):
-                query.setlist(
+    """A QueryDict of `data` (a request's GET, or {name: value or [values]}) read as the search
+    reads its parameters (an empty value asks for nothing: `?kind=`), with the default scope
+    filled in: reports count published agreements unless told otherwise."""
+    if not isinstance(data, QueryDict):
+        data, given = QueryDict(mutable=True), data
+        for name, value in given.items():
+            if value is not None:
+                data.setlist(
                     name, [str(v) for v in (value if isinstance(value, list) else [value])]
                 )
+    query = search_query(data)  # a copy
     if not query.get("status"):
         query["status"] = DEFAULT_SCOPE
     return query

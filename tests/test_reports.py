@@ -546,3 +546,15 @@ def test_reports_need_the_export_permission(demo, editor_client):
 def test_labs_without_agreements_are_left_out(demo):
     Lab.objects.create(name="Orphan lab", slug="orphan-lab", status="closed")
     assert ("closed", 0) in rows("labs-by-status")
+
+
+def test_an_empty_filter_value_asks_for_nothing_as_on_the_search(demo, publisher_client):
+    """`?kind=` was refused ("  is not one of the available choices"), where the search, whose
+    filters the reports take, reads it as no filter (agreements.filters.search_query)."""
+    assert rows("countries", kind=[""], country=["CN", ""]) == rows("countries", country="CN")
+    page = publisher_client.get(
+        reverse("reports:report", args=["countries"]), {"kind": "", "focus_area": " "}
+    )
+    assert b"errornote" not in page.content
+    assert "China" in page.text
+    download(publisher_client, "countries", "csv", kind="", institution="")
