@@ -109,7 +109,7 @@ class ReportFilter(AgreementFilter):
         return queryset.exclude(status=Agreement.Status.PUBLISHED)
 
 
-# The search's ordering changes no count; the report form leaves it out.
+# The search's ordering changes no count: the report form leaves it out, and reports ignore it.
 UNUSED_FILTERS = {"sort"}
 
 
@@ -176,7 +176,7 @@ class Result:
         described = []
         data = self.filterset.form.cleaned_data if not self.errors else {}
         for name, value in data.items():
-            if name in UNUSED_FILTERS or name == "status" or value in (None, "", [], ()):
+            if name == "status" or value in (None, "", [], ()):
                 continue
             if hasattr(value, "exists") and not value:
                 continue  # an empty queryset: no institution or focus area chosen
@@ -216,6 +216,9 @@ def query_data(data):
                     name, [str(v) for v in (value if isinstance(value, list) else [value])]
                 )
     query = search_query(data)  # a copy
+    for name in UNUSED_FILTERS:
+        # Not in the form, so a value it could not read would be an error no field shows.
+        query.pop(name, None)
     if not query.get("status"):
         query["status"] = DEFAULT_SCOPE
     return query

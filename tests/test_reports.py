@@ -558,3 +558,14 @@ def test_an_empty_filter_value_asks_for_nothing_as_on_the_search(demo, publisher
     assert b"errornote" not in page.content
     assert "China" in page.text
     download(publisher_client, "countries", "csv", kind="", institution="")
+
+
+def test_a_report_ignores_the_search_s_order_which_it_does_not_show(demo, publisher_client):
+    """A report's form leaves the search's `sort` out, so an order it could not read was an
+    error the page could not show: "Please correct the filters above", and no field said
+    which."""
+    page = publisher_client.get(reverse("reports:report", args=["countries"]), {"sort": "x"})
+    assert b"errornote" not in page.content
+    assert download(publisher_client, "countries", "csv", sort="x").content == (
+        download(publisher_client, "countries", "csv").content
+    )
