@@ -97,8 +97,9 @@ def chart_svg(result, *, font="Helvetica, Arial, sans-serif"):
     chart = chart_layout(points)
     if not chart.bars:
         return ""
-    # What a screen reader says of the picture: its largest bar, and where every number is.
-    label, value = max(points, key=lambda point: point[1])
+    # What a screen reader says of the picture: its largest bar (of those drawn, as the
+    # picture shows them), and where every number is.
+    label, value = max(points[:CHART_BARS], key=lambda point: point[1])
     summary = _(
         "%(title)s; the most %(column)s, %(value)s: %(label)s. The table below has every number."
     ) % {

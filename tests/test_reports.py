@@ -569,3 +569,19 @@ def test_a_report_ignores_the_search_s_order_which_it_does_not_show(demo, publis
     assert download(publisher_client, "countries", "csv", sort="x").content == (
         download(publisher_client, "countries", "csv").content
     )
+
+
+def test_a_chart_s_summary_names_the_largest_bar_it_draws(publisher_client):
+    """A chart draws its first 40 rows (the table has the rest); its summary named the
+    largest of all rows, a bar the picture does not have."""
+    for year in range(1980, 2021):  # 41 years, the last the busiest
+        for _ in range(2 if year == 2020 else 1):
+            agreement = AgreementFactory(
+                status="published", signed_on=datetime.date(year, 5, 1), signed_on_precision="day"
+            )
+            PartyFactory(agreement=agreement)
+    page = publisher_client.get(reverse("reports:report", args=["per-year-by-kind"]))
+    assert "The chart leaves out 1 more row" in page.text
+    summary = re.search(r'class="report-chart"[^>]*aria-label="([^"]*)"', page.text)[1]
+    assert summary.startswith("Agreements per year by kind of partner; the most agreements, 1: ")
+    assert "1980, university" in summary
