@@ -123,10 +123,15 @@ class ReportOptions(forms.Form):
 
     DEFAULTS = {"days": 90, "top": 10}
 
+    def __init__(self, data, *, report):
+        super().__init__(data)
+        # The report's own only: another's is not on its page, where a value of it that could
+        # not be read would be an error that no field shows.
+        for name in set(self.fields) - set(report.options):
+            del self.fields[name]
+
     def values(self):
-        return {
-            name: self.cleaned_data.get(name) or default for name, default in self.DEFAULTS.items()
-        }
+        return {name: self.cleaned_data.get(name) or self.DEFAULTS[name] for name in self.fields}
 
 
 @dataclass(frozen=True)
@@ -228,14 +233,14 @@ def run(report, data, *, today=None):
     """The `report` on the agreements `data` selects: rows, or the form's errors."""
     data = query_data(data)
     filterset = ReportFilter(data, queryset=Agreement.objects.all())
-    options_form = ReportOptions(data)
+    options_form = ReportOptions(data, report=report)
     today = today or timezone.localdate()
     result = Result(report, filterset, options={}, made_on=today)
     filters_valid, options_valid = filterset.is_valid(), options_form.is_valid()
     if not (filters_valid and options_valid):
         result.errors = {**filterset.errors, **options_form.errors}
         return result
-    result.options = {name: options_form.values()[name] for name in report.options}
+    result.options = options_form.values()
     result.rows = report.compute(filterset.qs, {**result.options, "today": today})
     return result
 

@@ -88,7 +88,7 @@ def institution_choices(request):
 def report_page(request, slug):
     report = get_report(slug)
     result = run(report, request.GET)
-    options = ReportOptions(query_data(request.GET))
+    options = ReportOptions(query_data(request.GET), report=report)
     context = {
         **admin.site.each_context(request),
         "title": report.title,

@@ -224,7 +224,7 @@ def test_drafts_are_counted_by_what_only_drafts_name(demo):
 
 
 def test_a_bad_filter_gives_errors_and_no_rows(demo):
-    result = run(REPORTS["countries"], {"signed_from": "soon", "days": 0})
+    result = run(REPORTS["terms-ending"], {"signed_from": "soon", "days": 0})
     assert set(result.errors) == {"signed_from", "days"}
     assert result.rows == []
 
@@ -520,7 +520,9 @@ def test_a_report_page_with_a_bad_filter_says_so(demo, publisher_client):
     assert b"report-chart" not in page.content
     # The page's title, the first thing a screen reader says of it, says so too.
     assert "<title>Error: Agreements per country" in page.text
-    bad = publisher_client.get(reverse("reports:download", args=["countries", "csv"]), {"days": 0})
+    bad = publisher_client.get(
+        reverse("reports:download", args=["terms-ending", "csv"]), {"days": 0}
+    )
     assert bad.status_code == 400
 
 
@@ -585,3 +587,17 @@ def test_a_chart_s_summary_names_the_largest_bar_it_draws(publisher_client):
     summary = re.search(r'class="report-chart"[^>]*aria-label="([^"]*)"', page.text)[1]
     assert summary.startswith("Agreements per year by kind of partner; the most agreements, 1: ")
     assert "1980, university" in summary
+
+
+def test_a_report_reads_only_its_own_options(demo, publisher_client):
+    """`top` belongs to the people report, `days` to the terms ending: another report's page
+    does not show them, so a value of them it could not read was an error that no field
+    showed ("Please correct the filters above")."""
+    for slug, other in [("countries", {"top": "0"}), ("people", {"days": "x"})]:
+        page = publisher_client.get(reverse("reports:report", args=[slug]), other)
+        assert b"errornote" not in page.content
+        assert download(publisher_client, slug, "csv", **other).content == (
+            download(publisher_client, slug, "csv").content
+        )
+    page = publisher_client.get(reverse("reports:report", args=["people"]), {"top": "0"})
+    assert 'id="id_top_error"' in page.text
