@@ -227,3 +227,17 @@ def test_on_a_phone_the_results_come_first_and_link_to_the_filters(page, demo):
     assert page.locator("#filters legend").first.is_visible()
     page.set_viewport_size({"width": 1280, "height": 700})
     assert not page.get_by_role("link", name="Filters").is_visible()
+
+
+def test_a_printed_page_is_its_content_without_the_ways_around_the_site(page, demo):
+    page.goto("/agreements/?q=huawei")
+    page.emulate_media(media="print")
+    for way in ("nav[aria-label='Main']", ".site-search", ".language", "#filters", "#search-form",
+                ".downloads", ".feed-link"):  # fmt: skip
+        expect(page.locator(way).first).to_be_hidden()
+    expect(page.locator(".results .card").first).to_be_visible()
+    assert page.goto("/agreements/ecnu-huawei-2019/").status == 200
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("nav[aria-label='Main']")).to_be_hidden()
+    page.emulate_media(media="screen")
+    expect(page.locator("nav[aria-label='Main']")).to_be_visible()
