@@ -50,7 +50,8 @@ serve: $(VENV)/.installed
 	HOST=$(HOST) PORT=$(PORT) PATH="$(abspath $(BIN)):$$PATH" bin/start
 
 ## Back up the PostgreSQL database DATABASE_URL names into BACKUP; restore it from BACKUP,
-## replacing what is there, in one transaction (stop the app first).
+## replacing what is there, in one transaction (stop the app first). pg_restore brings no
+## planner statistics: without ANALYZE a page may take minutes until autovacuum (if on) runs.
 backup:
 	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make backup needs DATABASE_URL=postgres://..."; exit 1;; esac
 	pg_dump --format=custom --no-owner --no-privileges --file="$(BACKUP)" "$$DATABASE_URL"
@@ -59,6 +60,7 @@ restore:
 	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make restore needs DATABASE_URL=postgres://..."; exit 1;; esac
 	pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction \
 		--exit-on-error --dbname="$$DATABASE_URL" "$(BACKUP)"
+	vacuumdb --analyze-only --quiet --dbname="$$DATABASE_URL"
 
 ## 60 seconds of mixed public traffic from 16 clients against a server on this machine
 ## (`make serve` in another terminal); prints the figures. Not part of `make test`.
