@@ -29,17 +29,18 @@ def generation():
     return value
 
 
+def new_generation():
+    """From now on no request reads a value stored before."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # lost: as in generation(), the clock gives a new one
+        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+
+
 def data_changed():
     """Call after any write the public could see. Runs once the transaction commits, so that
     a value computed from the old data in between is not kept under the new generation."""
-
-    def bump():
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:  # lost: as in generation(), the clock gives a new one
-            cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
-
-    transaction.on_commit(bump)
+    transaction.on_commit(new_generation)
 
 
 def cached(name, key, compute, *, valid=None):

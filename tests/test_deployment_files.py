@@ -52,6 +52,7 @@ def test_the_script_waits_for_the_database_migrates_collects_and_serves_with_gun
         "python manage.py wait_for_database",
         "python manage.py migrate",
         "python manage.py createcachetable",
+        "python manage.py new_cache_generation",
         "python manage.py collectstatic",
         "gunicorn",
     ]

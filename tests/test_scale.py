@@ -3,6 +3,7 @@ download's memory stays flat as rows grow, the search cache never shows out-of-d
 two app servers side by side share one login."""
 
 import http.cookiejar
+import io
 import os
 import re
 import socket
@@ -15,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -209,6 +212,43 @@ def test_cached_institution_page_is_fresh_and_names_no_unpublished_agreement(
     chinese = record_of(client.get(url, headers={"accept-language": "zh-hans"}))
     assert "历年趋势" in chinese and "Over time" not in chinese
     assert "Over time" in record_of(client.get(url, headers={"accept-language": "en"}))
+
+
+@pytest.mark.django_db
+def test_start_up_drops_what_was_cached_before_an_upgrade(client, settings):
+    """An upgrade changes what a search finds (a migration remaking the search's documents,
+    new code) without any write of data to move the cache's generation on, and the cache
+    (Redis, the database's) outlives the restart: bin/start's new_cache_generation does."""
+    settings.SEARCH_CACHE = True
+    PartyFactory(agreement=AgreementFactory(status="published", title="Before the upgrade"))
+    assert [a.title for a in client.get("/agreements/?q=zebrafinch").context["page"]] == []
+    # What the upgrade's migration does: behind every write path, so the cache is not told.
+    Agreement.objects.update(title="Zebrafinch")
+    assert [a.title for a in client.get("/agreements/?q=zebrafinch").context["page"]] == []
+
+    call_command("new_cache_generation")
+
+    assert [a.title for a in client.get("/agreements/?q=zebrafinch").context["page"]] == [
+        "Zebrafinch"
+    ]
+
+
+def test_start_up_goes_on_when_the_cache_does_not_answer(settings, monkeypatch):
+    """As the app did before bin/start renewed the cache: it starts, /health/ says the cache
+    is down, and it recovers by itself when the cache does."""
+    settings.SEARCH_CACHE = True
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "incr", down)
+    monkeypatch.setattr(cache, "set", down)
+    stderr = io.StringIO()
+
+    call_command("new_cache_generation", stderr=stderr)
+
+    assert "The cache did not answer" in stderr.getvalue()
+    assert "Connection refused" in stderr.getvalue()
 
 
 def free_port():
