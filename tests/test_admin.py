@@ -957,51 +957,35 @@ def test_a_date_the_list_cannot_make_shows_the_list_without_it(publisher_client,
     assert export.status_code == 400
 
 
-def test_the_second_of_two_editors_saving_the_same_agreement_is_told_of_the_conflict(
-    editor_client, publisher_client
-):
-    agreement = SignedAgreementFactory(title="As first entered")
-    first = form_data(editor_client.get(change_url(agreement)))
-    second = form_data(publisher_client.get(change_url(agreement)))
-
-    first["title"] = "The first editor's title"
-    assert_saved(editor_client.post(change_url(agreement), first))
-    second["title"] = "The second editor's title"
-    response = publisher_client.post(change_url(agreement), second)
-
-    assert any("Someone else saved this agreement" in error for error in errors(response))
-    agreement.refresh_from_db()
-    assert agreement.title == "The first editor's title"
-
-
 @pytest.mark.parametrize(
-    ("factory", "record"),
+    ("factory", "record", "field"),
     [
-        (lambda: InstitutionFactory(name="As first entered"), "institution"),
-        (lambda: PersonFactory(name="As first entered"), "person"),
-        (lambda: LabFactory(name="As first entered"), "lab"),
+        (SignedAgreementFactory, "agreement", "title"),
+        (InstitutionFactory, "institution", "name"),
+        (PersonFactory, "person", "name"),
+        (LabFactory, "lab", "name"),
     ],
 )
 def test_the_second_of_two_editors_saving_the_same_record_is_told_of_the_conflict(
-    editor_client, publisher_client, factory, record
+    editor_client, publisher_client, factory, record, field
 ):
-    # As for an agreement: the second save would undo the first without a word.
-    obj = factory()
+    # The second save would undo the first without a word.
+    obj = factory(**{field: "As first entered"})
     first = form_data(editor_client.get(change_url(obj)))
     second = form_data(publisher_client.get(change_url(obj)))
 
-    first["name"] = "The first editor's name"
+    first[field] = "The first editor's words"
     assert_saved(editor_client.post(change_url(obj), first))
-    second["name"] = "The second editor's name"
+    second[field] = "The second editor's words"
     response = publisher_client.post(change_url(obj), second)
 
     assert f"Someone else saved this {record} after you opened it" in " ".join(errors(response))
-    assert "The second editor&#x27;s name" in response.content.decode()  # kept, to copy
+    assert "The second editor&#x27;s words" in response.content.decode()  # kept, to copy
     obj.refresh_from_db()
-    assert obj.name == "The first editor's name"
+    assert getattr(obj, field) == "The first editor's words"
     # Opened again, it saves.
     again = form_data(publisher_client.get(change_url(obj)))
-    again["name"] = "The second editor's name"
+    again[field] = "The second editor's words"
     assert_saved(publisher_client.post(change_url(obj), again))
 
 
