@@ -8,12 +8,11 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
-from django_countries import countries
 
+from agreements.filters import in_use, in_words
 from agreements.models import Party
-from agreements.views import filtered_agreements, unreadable
+from agreements.views import FILTER_PARAMETERS, filtered_agreements, unreadable
 from registry.http import unless_unchanged
-from registry.models import InstitutionKind
 
 FEED_SIZE = 50
 
@@ -21,29 +20,14 @@ Search = namedtuple("Search", ["filterset", "query"])
 
 
 def search_words(filterset):
-    """What a search asked, in words (“smart city”, Huawei, 5G, since 2019): the feed's title.
-    The values as the FilterSet read them, so a slug is said as its record's name."""
-    data = filterset.form.cleaned_data
-    text = data.get("q")
-    # The words as typed, quoted, unless typed with quotes of their own ("smart city").
-    words = [text if '"' in text else f"“{text}”"] if text else []
-    words += [institution.name for institution in data.get("institution") or ()]
-    words += [str(InstitutionKind(kind).label) for kind in data.get("kind") or ()]
-    words += [countries.name(code) for code in data.get("country") or ()]
-    words += [area.name for area in data.get("focus_area") or ()]
-    words += [str(kind) for kind in data.get("type") or ()]
-    start, end = data.get("signed_from"), data.get("signed_to")
-    if start and end:
-        words.append(str(start) if start == end else f"{start}–{end}")
-    elif start:
-        words.append(_("signed since %(year)s") % {"year": start})
-    elif end:
-        words.append(_("signed until %(year)s") % {"year": end})
-    if data.get("has_lab"):
-        words.append(
-            _("with a joint lab") if data["has_lab"] == "true" else _("without a joint lab")
-        )
-    return words
+    """What a search asked, in words (Technology: 5G), as the reports say their filters: the
+    feed's title. Its order changes nothing of a feed."""
+    asked = filterset.form.cleaned_data
+    return [
+        f"{filterset.filters[name].label}: {in_words(filterset.form, name)}"
+        for name in FILTER_PARAMETERS
+        if name != "sort" and in_use(asked.get(name))
+    ]
 
 
 class SearchFeed(Feed):
@@ -61,7 +45,7 @@ class SearchFeed(Feed):
         words = search_words(search.filterset)
         if not words:
             return _("Partnership Registry: new agreements")
-        return _("Partnership Registry: new agreements: %(search)s") % {"search": ", ".join(words)}
+        return _("Partnership Registry: new agreements: %(search)s") % {"search": "; ".join(words)}
 
     def subtitle(self, search):
         return _(

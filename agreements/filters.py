@@ -107,6 +107,17 @@ def records_by_slug(queryset, *, method, label, **field):
     )
 
 
+def in_words(form, name):
+    """A filter's cleaned value as words: choices by their labels, records by their names."""
+    value, formfield = form.cleaned_data[name], form.fields[name]
+    if isinstance(formfield, forms.ModelMultipleChoiceField):
+        return ", ".join(str(record) for record in value)
+    # Plain choices only: the model fields above would read every institution.
+    choices = dict(formfield.choices) if isinstance(formfield, forms.ChoiceField) else {}
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(str(choices.get(item, item)) for item in values)
+
+
 def search_query(data):
     """A search's parameters (a QueryDict) as the FilterSet is to read them, on the page, in
     its downloads and in the API alike: an empty value (`?kind=`, a form's blank choice) asks

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
-from agreements.filters import AgreementFilter, records_by_slug, search_query
+from agreements.filters import AgreementFilter, in_words, records_by_slug, search_query
 from agreements.models import Agreement, Participation, Party, Role
 from labs.models import Lab, LabAgreement
 from registry.dates import DatePrecision, truncate
@@ -186,7 +186,7 @@ class Result:
             if hasattr(value, "exists") and not value:
                 continue  # an empty queryset: no institution or focus area chosen
             label = self.filterset.filters[name].label
-            described.append((label, display(self.filterset.form, name)))
+            described.append((label, in_words(self.filterset.form, name)))
         for name in self.report.options:
             described.append((ReportOptions.base_fields[name].label, self.options[name]))
         return described
@@ -196,17 +196,6 @@ class Result:
         labels, value = self.report.chart_labels, self.report.chart_value
         # Joined by a comma, which every font has (the PDF's Chinese one has no "·").
         return [(", ".join(str(row[i]) for i in labels), row[value]) for row in self.rows]
-
-
-def display(form, name):
-    """A filter's cleaned value as words: choices by their labels, records by their names."""
-    value, formfield = form.cleaned_data[name], form.fields[name]
-    if isinstance(formfield, forms.ModelMultipleChoiceField):
-        return ", ".join(str(record) for record in value)
-    # Plain choices only: the model fields above would read every institution.
-    choices = dict(formfield.choices) if isinstance(formfield, forms.ChoiceField) else {}
-    values = value if isinstance(value, list) else [value]
-    return ", ".join(str(choices.get(item, item)) for item in values)
 
 
 def query_data(data):

@@ -134,8 +134,8 @@ def test_the_feed_is_named_by_what_its_search_asks_and_links_to_it(client):
     query = '?q="smart city"&institution=huawei&focus_area=5g&signed_from=2019'
     searched = feed(client, query)
     assert searched.findtext(f"{ATOM}title") == (
-        'Partnership Registry: new agreements: "smart city", Huawei Technologies, 5G, '
-        "signed since 2019"
+        'Partnership Registry: new agreements: Search: "smart city"; Institution: Huawei '
+        "Technologies; Technology: 5G; Signed from (year): 2019"
     )
     links = {link.get("rel"): link.get("href") for link in searched.iter(f"{ATOM}link")}
     encoded = "?q=%22smart+city%22&institution=huawei&focus_area=5g&signed_from=2019"
@@ -143,10 +143,10 @@ def test_the_feed_is_named_by_what_its_search_asks_and_links_to_it(client):
         "alternate": f"http://testserver/agreements/{encoded}",
         "self": f"http://testserver/agreements/feed.atom{encoded}",
     }
-    words = feed(client, "?q=smart+city")
-    assert words.findtext(f"{ATOM}title").endswith(": “smart city”")
-    years = feed(client, "?signed_from=2019&signed_to=2020&has_lab=false")
-    assert years.findtext(f"{ATOM}title").endswith(": 2019–2020, without a joint lab")
+    choices = feed(client, "?kind=company&kind=government&country=CN&has_lab=false")
+    assert choices.findtext(f"{ATOM}title").endswith(
+        ": Kind of partner: company, government body; Country: China; Has a joint lab: no"
+    )
 
 
 def test_a_parameter_the_feed_cannot_read_is_a_400_naming_it(client):
