@@ -588,9 +588,9 @@ class AgreementAdmin(HistoryAdmin):
 
 def saved_since_opened(request, agreement):
     """Whether this request saves a change page opened before the agreement's last save: the
-    form refuses it as an edit conflict (AgreementForm), and keeps what the editor typed on
-    the page. Refused instead for the status the agreement has moved to since (submitted,
-    published), the save would be a 403, and all the editor typed lost."""
+    form refuses it as an edit conflict (registry.forms.SavedVersionForm), and keeps what the
+    editor typed on the page. Refused instead for the status the agreement has moved to since
+    (submitted, published), the save would be a 403, and all the editor typed lost."""
     opened = request.POST.get("loaded_version") if request.method == "POST" else None
     return bool(opened) and opened != agreement.updated_at.isoformat()
 
