@@ -354,6 +354,8 @@ def labs_by_status(agreements, options):
         pk__in=LabAgreement.objects.filter(agreement__in=agreements.values("pk")).values("lab")
     )
     counts = dict(labs.values_list("status").annotate(n=Count("pk")).order_by())
+    if not counts:  # "No rows.", as every report says, not three rows of 0 and no chart
+        return []
     return [(status.label, counts.get(status.value, 0)) for status in Lab.Status]
 
 

@@ -105,6 +105,8 @@ def test_labs_by_status(demo):
     # Proposed: the Smart Campus and Trustworthy Innovation labs; established: the talent
     # centre (extended) and the Tianjin smart-city lab (founded).
     assert rows("labs-by-status") == [("proposed", 2), ("established", 2), ("closed", 0)]
+    # None at all: no rows, as every report with nothing to count.
+    assert rows("labs-by-status", signed_from=1990, signed_to=1991) == []
 
 
 def test_most_active_people_by_role(demo):
