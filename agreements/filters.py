@@ -132,6 +132,25 @@ def search_query(data):
     return data
 
 
+class SpansForm(forms.Form):
+    """The filters' form: a span of signing that ends before it starts (2022 to 2019) is
+    refused, naming its end, rather than finding nothing without a word. The search then
+    shows the span's start alone; a download or the API answers 400."""
+
+    SPANS = [("signed_from", "signed_to"), ("signed_after", "signed_before")]
+
+    def clean(self):
+        cleaned = super().clean()
+        for start, end in self.SPANS:
+            if cleaned.get(start) and cleaned.get(end) and cleaned[end] < cleaned[start]:
+                self.add_error(
+                    end,
+                    _("The span ends before it starts (%(start)s): give the earlier one first.")
+                    % {"start": cleaned[start]},
+                )
+        return cleaned
+
+
 class AgreementFilter(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
     institution = records_by_slug(
@@ -163,6 +182,7 @@ class AgreementFilter(filters.FilterSet):
     class Meta:
         model = Agreement
         fields = []
+        form = SpansForm
 
     # Each filter of one parameter ORs its values; the FilterSet ANDs the parameters.
 

@@ -105,6 +105,11 @@ def test_labs_by_status(demo):
     # Proposed: the Smart Campus and Trustworthy Innovation labs; established: the talent
     # centre (extended) and the Tianjin smart-city lab (founded).
     assert rows("labs-by-status") == [("proposed", 2), ("established", 2), ("closed", 0)]
+    # A span that ends before it starts is refused, naming its end.
+    backwards = run(
+        REPORTS["labs-by-status"], {"signed_after": "2021-01-01", "signed_before": "2020-12-31"}
+    )
+    assert "The span ends before it starts" in str(backwards.errors["signed_before"])
     # None at all: no rows, as every report with nothing to count.
     assert rows("labs-by-status", signed_from=1990, signed_to=1991) == []
 

@@ -236,6 +236,22 @@ def test_invalid_parameters_give_a_clear_message(client, seeds, query, message):
     assert 'class="messages"' in response.content.decode()
 
 
+def test_a_span_of_years_that_ends_before_it_starts_is_refused_naming_its_end(client, seeds):
+    # It found nothing, without a word.
+    response = search(client, "signed_from=2020&signed_to=2019")
+    assert "The span ends before it starts (2020)" in response.content.decode()
+    # Searched without the end, as with any value the page cannot read.
+    assert set(result_slugs(response)) == set(result_slugs(search(client, "signed_from=2020")))
+    assert result_slugs(response)
+    for address in ["/agreements/export.csv", "/agreements/feed.atom"]:
+        refused = client.get(f"{address}?signed_from=2020&signed_to=2019")
+        assert refused.status_code == 400
+        assert "signed_to: The span ends before it starts" in refused.content.decode()
+    api = client.get("/api/agreements/?signed_from=2020&signed_to=2019")
+    assert api.status_code == 400 and "signed_to" in api.json()["errors"]
+    assert search(client, "signed_from=2020&signed_to=2020").context["page"].paginator.count
+
+
 def test_the_last_year_there_is_may_end_a_span(client, seeds):
     for address in ["/agreements/", "/agreements/export.csv", "/api/agreements/"]:
         assert client.get(f"{address}?signed_from=2019&signed_to=9999").status_code == 200
