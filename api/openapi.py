@@ -9,6 +9,14 @@ from api.views import INDEX_LINKS, read_only
 from labs.models import Lab
 
 
+def listed(items):
+    return {"type": "array", "items": items}
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def parameter(name, filter_):
     field = filter_.field
     if isinstance(filter_, YearFilter):
@@ -45,7 +53,7 @@ PAGE = {
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 ERRORS = {
     "description": "What is wrong, by parameter",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+    "content": {"application/json": {"schema": ref("Errors")}},
 }
 # Any address of the API may answer these, in the same JSON as its 400s and 404s: a method
 # other than GET or HEAD (registry.views, api.views.read_only), a failure, the database down
@@ -65,7 +73,7 @@ def page_of(item):
             "count": {"type": "integer"},
             "next": {"type": ["string", "null"], "format": "uri"},
             "previous": {"type": ["string", "null"], "format": "uri"},
-            "results": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "results": listed(ref(item)),
         },
     }
 
@@ -75,7 +83,6 @@ def json_response(schema):
 
 
 def endpoint(path, item, summary, parameters=()):
-    ref = {"$ref": f"#/components/schemas/{item}"}
     return {
         f"/api/{path}/": {
             "get": {
@@ -88,7 +95,7 @@ def endpoint(path, item, summary, parameters=()):
             "get": {
                 "summary": f"One of the public {summary}",
                 "parameters": [SLUG],
-                "responses": {"200": json_response(ref), "404": ERRORS, **FAILURES},
+                "responses": {"200": json_response(ref(item)), "404": ERRORS, **FAILURES},
             }
         },
     }
@@ -107,7 +114,48 @@ def count(*names):
     return {name: {"type": "integer"} for name in names}
 
 
+def record(*required, **properties):
+    return {"type": "object", "required": list(required), "properties": properties}
+
+
 URL = {"url": {"type": "string", "format": "uri", "description": "the public page"}}
+DATE = {"type": ["string", "null"], "description": "YYYY-MM-DD, YYYY-MM or YYYY"}
+NAMES = listed({"type": "string"})
+# The parts of an agreement, as the interchange format writes them (interchange.md).
+PARTS = {
+    "InstitutionReference": record(
+        "name",
+        **text("name", "kind"),
+        **maybe_text("native_name", "acronym", "country", "city", "website", "ror", "wikidata"),
+        aliases=NAMES,
+        parent={"anyOf": [ref("InstitutionReference"), {"type": "null"}]},
+    ),
+    "Party": record(
+        "institution",
+        institution=ref("InstitutionReference"),
+        unit={"anyOf": [ref("InstitutionReference"), {"type": "null"}]},
+    ),
+    "Participant": record(
+        "person",
+        "role",
+        person=record("name", **text("key", "name"), **maybe_text("native_name"), aliases=NAMES),
+        role={"type": "string", "enum": ["signatory", "witness", "attendee"]},
+        **maybe_text("title"),
+        organisation={"anyOf": [ref("InstitutionReference"), {"type": "null"}]},
+        on_behalf_of={"type": ["string", "null"], "description": "a party's name"},
+    ),
+    "AgreementLab": record(
+        "name",
+        **text("name", "status", "outcome"),
+        **maybe_text("description"),
+        established_on=DATE,
+        hosts=listed(ref("InstitutionReference")),
+        focus_areas=NAMES,
+    ),
+    "Source": record(**maybe_text("url", "title", "publisher", "note"), published_on=DATE),
+    "Photo": record(**maybe_text("caption", "image_url", "credit")),
+    "Relation": record("type", "key", **text("type", "key")),
+}
 SCHEMAS = {
     "Errors": {
         "type": "object",
@@ -124,15 +172,15 @@ SCHEMAS = {
         "properties": {
             **text("key", "title", "agreement_type", "status"),
             **maybe_text("place", "summary"),
-            "signed_on": {"type": ["string", "null"], "description": "YYYY-MM-DD, YYYY-MM or YYYY"},
-            "term": {"type": "object"},
-            "parties": {"type": "array", "items": {"type": "object"}},
-            "participants": {"type": "array", "items": {"type": "object"}},
-            "focus_areas": {"type": "array", "items": {"type": "string"}},
-            "labs": {"type": "array", "items": {"type": "object"}},
-            "sources": {"type": "array", "items": {"type": "object"}},
-            "photos": {"type": "array", "items": {"type": "object"}},
-            "relations": {"type": "array", "items": {"type": "object"}},
+            "signed_on": DATE,
+            "term": record(starts_on=DATE, ends_on=DATE, years={"type": ["integer", "null"]}),
+            "parties": listed(ref("Party")),
+            "participants": listed(ref("Participant")),
+            "focus_areas": NAMES,
+            "labs": listed(ref("AgreementLab")),
+            "sources": listed(ref("Source")),
+            "photos": listed(ref("Photo")),
+            "relations": listed(ref("Relation")),
             **URL,
         },
     },
@@ -242,7 +290,7 @@ def document():
             **endpoint("labs", "Lab", "joint labs", [status]),
             **endpoint("focus-areas", "FocusArea", "focus areas"),
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": {**SCHEMAS, **PARTS}},
     }
 
 

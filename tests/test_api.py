@@ -355,12 +355,20 @@ def undescribed(value, schema, schemas, path):
     each place said as a path; the properties and items described are followed."""
     if "$ref" in schema:
         schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+    if "anyOf" in schema:  # one of them, at least
+        tries = [list(undescribed(value, option, schemas, path)) for option in schema["anyOf"]]
+        if all(tries):
+            yield from min(tries, key=len)
+        return
     allowed = schema.get("type", [])
     allowed = [allowed] if isinstance(allowed, str) else allowed
     kind = JSON_TYPES[type(value)]
     if allowed and kind not in allowed:
         yield f"{path}: {kind}, described as {' or '.join(allowed)}"
     elif isinstance(value, dict):
+        yield from (
+            f"{path}.{key}: missing" for key in schema.get("required", ()) if key not in value
+        )
         for key, item in value.items():
             if key in schema.get("properties", {}):
                 yield from undescribed(item, schema["properties"][key], schemas, f"{path}.{key}")
