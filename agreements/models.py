@@ -312,9 +312,11 @@ class Agreement(models.Model):
         comment = comment.strip()
         with transaction.atomic():
             # The status as stored, under a lock: of two publishers acting on the same
-            # agreement at once, the second sees the first one's move and is refused.
+            # agreement at once, the second sees the first one's move and is refused. No key
+            # lock: rows referring to the agreement may be added meanwhile (see
+            # registry.forms.SavedVersionForm).
             current = (
-                Agreement.objects.select_for_update()
+                Agreement.objects.select_for_update(no_key=True)
                 .values_list("status", flat=True)
                 .get(pk=self.pk)
             )

@@ -100,7 +100,11 @@ class SavedVersionForm(forms.ModelForm):
         if self.instance.pk and loaded:
             # The admin saves in a transaction: the lock holds until this save commits, so two
             # saves cannot both pass this check (PostgreSQL; SQLite writes one at a time).
-            saved = self.saved_version().select_for_update().first()
+            # FOR NO KEY UPDATE: a row added meanwhile that refers to this record (a party
+            # naming the institution) takes a key-share lock, which FOR UPDATE would make
+            # wait for this save, while this save waits for that writer in the search's
+            # triggers (their writers' lock): a deadlock.
+            saved = self.saved_version().select_for_update(no_key=True).first()
             if saved and saved[0].isoformat() != loaded:
                 raise ValidationError(
                     _(

@@ -1,0 +1,181 @@
+"""Staff at work at the same time (PostgreSQL, where transactions run side by side; SQLite
+writes one at a time). Each test runs two transactions on connections of their own, one step
+at a time: a step that must wait for the other is waited for until the database says it is
+waiting on a lock (or it has finished), never for a guessed time.
+
+What must hold: neither sees a deadlock or a database error, and the search's tables equal a
+derivation from scratch afterwards."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+from django.forms import modelform_factory
+
+from agreements.search_index import totals_kept
+from registry.forms import InstitutionForm
+from registry.models import Institution
+from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
+from tests.test_search_index import assert_kept_tables_are_fresh
+
+pytestmark = [
+    pytest.mark.skipif(not totals_kept(), reason="SQLite writes one transaction at a time"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def connect():
+    """A connection of its own to the test database (not in autocommit: a transaction)."""
+    settings = connection.settings_dict
+    return psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    )
+
+
+class Background(threading.Thread):
+    """`work()` run in a thread of its own; its result or error kept for the test."""
+
+    def __init__(self, work):
+        super().__init__(daemon=True)
+        self.work, self.result, self.error, self.pid = work, None, None, None
+        self.started_pid = threading.Event()
+
+    def run(self):
+        try:
+            self.result = self.work(self)
+        except Exception as error:  # noqa: BLE001 - kept for the test to report
+            self.error = error
+        finally:
+            self.started_pid.set()
+
+    def begin(self, pid):
+        self.pid = pid
+        self.started_pid.set()
+
+    def wait_until_blocked(self):
+        """Return once this thread's statement waits on a lock, or the thread is done."""
+        self.started_pid.wait(10)
+        with connect() as watcher:
+            for _ in range(2000):
+                if not self.is_alive():
+                    return
+                row = watcher.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [self.pid]
+                ).fetchone()
+                if row and row[0] == "Lock":
+                    return
+                time.sleep(0.005)  # polling for a state, not waiting for a guessed time
+        raise AssertionError("the other transaction neither waited nor finished")
+
+    def finish(self):
+        self.join(30)
+        assert not self.is_alive()
+        if self.error:
+            raise self.error
+        return self.result
+
+
+def in_django_thread(work):
+    """`work(thread)` on Django's connection of a thread of its own (closed after)."""
+
+    def run(thread):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                thread.begin(cursor.fetchone()[0])
+            return work(thread)
+        finally:
+            connection.close()
+
+    return Background(run)
+
+
+def test_an_institution_saved_while_an_agreement_naming_it_is_saved_is_no_deadlock():
+    """An editor changes an institution's kind (the form locks its row, then the search's
+    triggers queue for the writers' lock) while another, already holding that lock, adds the
+    institution as a party: adding a reference must not wait for the institution's lock."""
+    institution = InstitutionFactory(kind="university")
+    PartyFactory(institution=institution, agreement__status="published")
+    agreement = AgreementFactory(status="published")
+    PartyFactory(agreement=agreement)
+    InstitutionInstitutionForm = modelform_factory(
+        Institution, form=InstitutionForm, fields=["name", "slug", "kind", "country"]
+    )
+    editor = connect()
+    # A publisher withdrawing the agreement: its links are refreshed (the writers' lock).
+    editor.execute("UPDATE agreements_agreement SET status = 'draft' WHERE id = %s", [agreement.pk])
+
+    def save_institution(thread):
+        with transaction.atomic():
+            stored = Institution.objects.get(pk=institution.pk)
+            form = InstitutionInstitutionForm(
+                data={
+                    "name": stored.name,
+                    "slug": stored.slug,
+                    "kind": "company",
+                    "country": stored.country,
+                    "loaded_version": stored.updated_at.isoformat(),
+                },
+                instance=stored,
+            )
+            assert form.is_valid(), form.errors
+            form.save()
+
+    other = in_django_thread(save_institution)
+    other.start()
+    other.wait_until_blocked()  # on the writers' lock, the institution's row locked
+    try:
+        editor.execute(
+            "INSERT INTO agreements_party (agreement_id, institution_id, position) "
+            "VALUES (%s, %s, 5)",
+            [agreement.pk, institution.pk],
+        )
+        editor.commit()
+    finally:
+        editor.close()
+        other.join(30)
+    other.finish()
+    assert Institution.objects.get(pk=institution.pk).kind == "company"
+    assert_kept_tables_are_fresh()
+
+
+def test_an_agreement_published_while_a_party_is_added_to_it_is_no_deadlock(publisher):
+    """A publisher publishes an agreement (the move locks its row, then its links queue for
+    the writers' lock) while an editor, already holding that lock, adds a row referring to it."""
+    agreement = AgreementFactory(status="review")
+    PartyFactory(agreement=agreement)
+    other_agreement = AgreementFactory(status="published")
+    PartyFactory(agreement=other_agreement)
+    institution = InstitutionFactory()
+    editor = connect()
+    editor.execute(
+        "UPDATE agreements_agreement SET status = 'draft' WHERE id = %s", [other_agreement.pk]
+    )
+
+    def publish(thread):
+        with transaction.atomic():
+            agreement.publish(by=publisher)
+
+    other = in_django_thread(publish)
+    other.start()
+    other.wait_until_blocked()  # on the writers' lock, the agreement's row locked
+    try:
+        editor.execute(
+            "INSERT INTO agreements_party (agreement_id, institution_id, position) "
+            "VALUES (%s, %s, 5)",
+            [agreement.pk, institution.pk],
+        )
+        editor.commit()
+    finally:
+        editor.close()
+        other.join(30)
+    other.finish()
+    agreement.refresh_from_db()
+    assert agreement.status == "published"
+    assert_kept_tables_are_fresh()
