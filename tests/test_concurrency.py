@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, transaction
 from django.forms import modelform_factory
 
-from agreements.search_index import totals_kept
+from agreements.search_index import SearchDocument, SearchLink, totals_kept
 from registry.forms import InstitutionForm
 from registry.models import Institution
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
@@ -178,4 +178,68 @@ def test_an_agreement_published_while_a_party_is_added_to_it_is_no_deadlock(publ
     other.finish()
     agreement.refresh_from_db()
     assert agreement.status == "published"
+    assert_kept_tables_are_fresh()
+
+
+def in_psycopg_thread(*statements):
+    """`statements` run in one transaction on a connection of its own, in a thread, then
+    committed."""
+
+    def run(thread):
+        with connect() as other:
+            thread.begin(other.info.backend_pid)
+            for sql, params in statements:
+                other.execute(sql, params)
+            other.commit()
+
+    return Background(run)
+
+
+def test_an_institution_renamed_while_an_agreement_naming_it_is_saved(seeds):
+    """Both refresh the agreement's search document: neither is refused (a duplicate key of
+    the documents, a 500), and the document has both changes."""
+    ecnu = Institution.objects.get(slug="ecnu")
+    agreement = ecnu.parties.first().agreement
+    editor = connect()
+    editor.execute(
+        "UPDATE agreements_agreement SET title = 'Zhongshan accord' WHERE id = %s",
+        [agreement.pk],
+    )
+    other = in_psycopg_thread(
+        ("UPDATE registry_institution SET name = 'Beilu Normal' WHERE id = %s", [ecnu.pk])
+    )
+    other.start()
+    other.wait_until_blocked()
+    try:
+        editor.commit()
+    finally:
+        editor.close()
+    other.finish()
+    document = SearchDocument.objects.get(agreement=agreement).document
+    assert "ZHONGSHAN ACCORD" in document and "BEILU NORMAL" in document
+    assert_kept_tables_are_fresh()
+
+
+def test_an_institutions_kind_changed_while_a_party_naming_it_is_added(seeds):
+    """The party's agreement is counted under the kind the institution has in the end, not
+    the kind it had when the party was added (the totals drifted from a recount)."""
+    ecnu = Institution.objects.get(slug="ecnu")
+    agreement = AgreementFactory(status="published")
+    PartyFactory(agreement=agreement)
+    editor = connect()
+    editor.execute(
+        "INSERT INTO agreements_party (agreement_id, institution_id, position) VALUES (%s, %s, 2)",
+        [agreement.pk, ecnu.pk],
+    )
+    other = in_psycopg_thread(
+        ("UPDATE registry_institution SET kind = 'government' WHERE id = %s", [ecnu.pk])
+    )
+    other.start()
+    other.wait_until_blocked()
+    try:
+        editor.commit()
+    finally:
+        editor.close()
+    other.finish()
+    assert SearchLink.objects.filter(agreement_id=agreement.pk, facet="k", value="government")
     assert_kept_tables_are_fresh()
