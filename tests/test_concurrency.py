@@ -6,6 +6,7 @@ waiting on a lock (or it has finished), never for a guessed time.
 What must hold: neither sees a deadlock or a database error, and the search's tables equal a
 derivation from scratch afterwards."""
 
+import json
 import threading
 import time
 
@@ -14,7 +15,9 @@ import pytest
 from django.db import connection, transaction
 from django.forms import modelform_factory
 
+from agreements.models import Agreement
 from agreements.search_index import SearchDocument, SearchLink, totals_kept
+from backoffice.interchange import import_lines
 from registry.forms import InstitutionForm
 from registry.models import Institution
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
@@ -242,4 +245,44 @@ def test_an_institutions_kind_changed_while_a_party_naming_it_is_added(seeds):
         editor.close()
     other.finish()
     assert SearchLink.objects.filter(agreement_id=agreement.pk, facet="k", value="government")
+    assert_kept_tables_are_fresh()
+
+
+def import_line(key, *parties):
+    return json.dumps(
+        {
+            "key": key,
+            "title": f"Agreement {key}",
+            "agreement_type": "cooperation agreement",
+            "parties": [{"institution": {"name": name, "kind": "company"}} for name in parties],
+        }
+    )
+
+
+def test_two_imports_at_once_naming_the_same_new_institution_both_import():
+    """The second import waits for the first, then finds the institution it made: no
+    duplicate key (a 500 on the admin's import page), no second institution."""
+    imported, release = threading.Event(), threading.Event()
+
+    def first_import(thread):
+        with transaction.atomic():  # held open until the test lets it commit
+            report = import_lines([import_line("first", "Qubit Works", "Tianjin University")])
+            imported.set()
+            release.wait(30)
+        return report
+
+    def second_import(thread):
+        return import_lines([import_line("second", "Qubit Works", "Huawei Technologies")])
+
+    first = in_django_thread(first_import)
+    first.start()
+    assert imported.wait(30)
+    second = in_django_thread(second_import)
+    second.start()
+    second.wait_until_blocked()
+    release.set()
+    assert first.finish().errors == []
+    assert second.finish().errors == []
+    assert Institution.objects.filter(name="Qubit Works").count() == 1
+    assert set(Agreement.objects.values_list("slug", flat=True)) >= {"first", "second"}
     assert_kept_tables_are_fresh()
