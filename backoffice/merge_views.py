@@ -277,6 +277,12 @@ def merge(request, kind, name, survivor, duplicate):
         try:
             record = kind.merge(survivor=survivor, duplicate=duplicate, by=request.user)
         except MergeError as error:
+            pair = kind.model.objects.filter(pk__in=[survivor.pk, duplicate.pk])
+            if pair.count() < 2:
+                # Merged or deleted by someone else since this page read them: nothing is
+                # left to show of the pair.
+                messages.error(request, " ".join(error.messages))
+                return redirect("duplicates:list", name)
             errors = error.messages
         else:
             messages.success(

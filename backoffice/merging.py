@@ -314,12 +314,29 @@ def merge_record(kind, survivor, duplicate, plan, *, by):
     )
 
 
+def locked_pair(model, *, survivor, duplicate):
+    """The two records as stored, locked in the order of their keys: two merges of one pair
+    at once, either way round, queue rather than deadlock, and the second, finding one of
+    them gone, is refused (it was a record not found, a 500)."""
+    pair = [survivor.pk, duplicate.pk]
+    found = model.objects.select_for_update().filter(pk__in=pair).order_by("pk").in_bulk()
+    gone = [record for record in (survivor, duplicate) if record.pk not in found]
+    if gone:
+        raise MergeError(
+            _(
+                "“%(name)s” was merged or deleted by someone else meanwhile, so nothing was "
+                "merged. Look at the likely duplicates again."
+            )
+            % {"name": gone[0]}
+        )
+    return found[survivor.pk], found[duplicate.pk]
+
+
 def merge_institutions(*, survivor, duplicate, by):
     """Merge `duplicate` into `survivor` (see the module); returns the Merge record. Refused,
     with nothing written, if the plan has problems."""
     with transaction.atomic():
-        survivor = Institution.objects.select_for_update().get(pk=survivor.pk)
-        duplicate = Institution.objects.select_for_update().get(pk=duplicate.pk)
+        survivor, duplicate = locked_pair(Institution, survivor=survivor, duplicate=duplicate)
         plan = plan_institution_merge(survivor=survivor, duplicate=duplicate)
         if plan.problems:
             raise MergeError(plan.problems)
@@ -466,8 +483,7 @@ def plan_person_merge(*, survivor, duplicate):
 def merge_people(*, survivor, duplicate, by):
     """Merge person `duplicate` into `survivor`; returns the Merge record."""
     with transaction.atomic():
-        survivor = Person.objects.select_for_update().get(pk=survivor.pk)
-        duplicate = Person.objects.select_for_update().get(pk=duplicate.pk)
+        survivor, duplicate = locked_pair(Person, survivor=survivor, duplicate=duplicate)
         plan = plan_person_merge(survivor=survivor, duplicate=duplicate)
         if plan.problems:
             raise MergeError(plan.problems)

@@ -18,6 +18,7 @@ from django.forms import modelform_factory
 from agreements.models import Agreement
 from agreements.search_index import SearchDocument, SearchLink, totals_kept
 from backoffice.interchange import import_lines
+from backoffice.merging import MergeError, merge_institutions
 from registry.forms import InstitutionForm
 from registry.models import Institution
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
@@ -285,4 +286,42 @@ def test_two_imports_at_once_naming_the_same_new_institution_both_import():
     assert second.finish().errors == []
     assert Institution.objects.filter(name="Qubit Works").count() == 1
     assert set(Agreement.objects.values_list("slug", flat=True)) >= {"first", "second"}
+    assert_kept_tables_are_fresh()
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["same-way", "opposite-ways"])
+def test_two_merges_of_one_pair_at_once(editor, reverse):
+    """Two staff merge the same two institutions at once (the same way, or each into the
+    other): the first merges, the second is told it was merged already, not a 500 (a
+    record not found, or a deadlock)."""
+    first_record, second_record = InstitutionFactory(), InstitutionFactory()
+    PartyFactory(institution=second_record, agreement__status="published")
+    merged, release = threading.Event(), threading.Event()
+
+    def first_merge(thread):
+        with transaction.atomic():  # held open until the test lets it commit
+            merge_institutions(survivor=first_record, duplicate=second_record, by=editor)
+            merged.set()
+            release.wait(30)
+
+    def second_merge(thread):
+        survivor, duplicate = (
+            (second_record, first_record) if reverse else (first_record, second_record)
+        )
+        with pytest.raises(MergeError) as refused:
+            merge_institutions(survivor=survivor, duplicate=duplicate, by=editor)
+        return refused.value.messages
+
+    first = in_django_thread(first_merge)
+    first.start()
+    assert merged.wait(30)
+    second = in_django_thread(second_merge)
+    second.start()
+    second.wait_until_blocked()
+    release.set()
+    first.finish()
+    assert "merged" in " ".join(second.finish())
+    assert list(Institution.objects.filter(pk__in=[first_record.pk, second_record.pk])) == [
+        first_record
+    ]
     assert_kept_tables_are_fresh()

@@ -708,3 +708,24 @@ def test_a_slug_that_no_record_has_is_said_at_its_field_the_slugs_kept(editor_cl
         response.text
     )
     assert undescribed(response.text) == []
+
+
+def test_a_merge_posted_as_another_merges_the_duplicate_away_is_told_so(editor_client, monkeypatch):
+    """The page read both records; someone else's merge took the duplicate before this
+    merge locked it (tests/test_concurrency.py runs the two at once on PostgreSQL)."""
+    from backoffice import merge_views
+
+    survivor, duplicate = InstitutionFactory(), InstitutionFactory()
+    read = merge_views.get_object_or_404
+
+    def read_then_merged_away(model, pk):
+        record = read(model, pk=pk)
+        if pk == duplicate.pk:
+            model.objects.filter(pk=pk).delete()
+        return record
+
+    monkeypatch.setattr(merge_views, "get_object_or_404", read_then_merged_away)
+    response = editor_client.post(merge_url("institutions", survivor, duplicate), follow=True)
+    assert response.status_code == 200
+    assert "merged or deleted by someone else" in response.content.decode()
+    assert Institution.objects.filter(pk=survivor.pk).exists()
