@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import connection
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -118,6 +119,24 @@ class SavedVersionForm(forms.ModelForm):
         return cleaned
 
 
+# The first of the two keys of the advisory locks hold_until_saved takes (PostgreSQL): the
+# registry's other locks take one key, so none is ever the same lock.
+UNIQUE_VALUE_LOCK = 5318011
+
+
+def hold_until_saved(model, field, value):
+    """Until this transaction ends (the admin saves in one), no other form checks that
+    `value` of `model`'s unique `field` is free: two staff adding the same record at once
+    both found it free, and the second save was refused by the database's constraint (a
+    500); now the second waits, then finds the first's and is told so."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [UNIQUE_VALUE_LOCK, f"{model._meta.db_table}.{field}:{value}"],
+            )
+
+
 class KeyForm(forms.ModelForm):
     """Names the record that already has the key (slug) typed, rather than Django's "with this
     slug already exists": whoever adds a record again, often from an agreement's "+" pop-up,
@@ -129,6 +148,7 @@ class KeyForm(forms.ModelForm):
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
         records = type(self.instance)._default_manager
+        hold_until_saved(records.model, "slug", slug)
         holder = records.filter(slug=slug).exclude(pk=self.instance.pk).first()
         if holder is None:
             return slug
@@ -160,6 +180,7 @@ class FocusAreaForm(KeyForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"]
+        hold_until_saved(FocusArea, "name", name.lower())
         # Compared as the database's unique constraint compares them.
         same = FocusArea.objects.alias(lower=Lower("name")).filter(lower=Lower(Value(name)))
         existing = same.exclude(pk=self.instance.pk).first()

@@ -325,3 +325,40 @@ def test_two_merges_of_one_pair_at_once(editor, reverse):
         first_record
     ]
     assert_kept_tables_are_fresh()
+
+
+def test_two_staff_adding_the_same_institution_at_once():
+    """Both forms are valid as each is read; the second to save is told the key is taken
+    (the first's institution named), rather than refused by the database (a 500)."""
+    NewInstitutionForm = modelform_factory(
+        Institution, form=InstitutionForm, fields=["name", "slug", "kind", "country"]
+    )
+    data = {"name": "Qubit Works", "slug": "qubit-works", "kind": "company", "country": "CN"}
+    saved, release = threading.Event(), threading.Event()
+
+    def add_first(thread):
+        with transaction.atomic():  # as the admin saves: held open until the test says
+            form = NewInstitutionForm(data=data)
+            assert form.is_valid(), form.errors
+            form.save()
+            saved.set()
+            release.wait(30)
+
+    def add_second(thread):
+        with transaction.atomic():
+            form = NewInstitutionForm(data={**data, "name": "Qubit Works Ltd"})
+            if form.is_valid():
+                form.save()
+            return form.errors
+
+    first = in_django_thread(add_first)
+    first.start()
+    assert saved.wait(30)
+    second = in_django_thread(add_second)
+    second.start()
+    second.wait_until_blocked()
+    release.set()
+    first.finish()
+    errors = second.finish()
+    assert "already has the key" in errors["slug"][0]
+    assert list(Institution.objects.values_list("name", flat=True)) == ["Qubit Works"]
