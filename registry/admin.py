@@ -13,7 +13,7 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
@@ -206,16 +206,29 @@ class HistoryAdmin(
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def revert_disabled(self, request, obj=None):
-        return super().revert_disabled(request, obj) or not request.user.has_perm(
-            self.restore_permission
+        return (
+            super().revert_disabled(request, obj)
+            or not request.user.has_perm(self.restore_permission)
+            or (obj is not None and not self.exists(obj.pk))
         )
 
+    def exists(self, key):
+        return self.model._base_manager.filter(pk=key).exists()
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # simple_history only hides the button; the POST itself must be refused too.
-        if request.method == "POST" and self.revert_disabled(request):
-            raise PermissionDenied
-        key_or_404(self.model, object_id)
+        key = key_or_404(self.model, object_id)
         key_or_404(self.model.history.model, version_id)
+        if request.method == "POST":
+            # simple_history only hides the button; the POST itself must be refused too.
+            if not request.user.has_perm(self.restore_permission):
+                raise PermissionDenied
+            # A record deleted or merged away: "restoring" a version of it would save it
+            # anew, outside the deletion's or the merge's record (a merged duplicate back
+            # beside its survivor). Its versions stay readable.
+            if not self.exists(key):
+                message = _("This record has been deleted: its versions can be read, not restored.")
+                self.message_user(request, message, messages.ERROR)
+                return HttpResponseRedirect(request.path)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_historical_record_context_helper(self, request, historical_record):

@@ -86,10 +86,11 @@ class SavedVersionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            # Read from the database, not the instance: reverting to an earlier version
-            # (simple_history) opens the form on that version's values.
-            self.fields["loaded_version"].initial = self.saved_version().get()[0].isoformat()
+        # Read from the database, not the instance: reverting to an earlier version
+        # (simple_history) opens the form on that version's values; and a version of a record
+        # deleted since is still shown, read-only.
+        if self.instance.pk and (saved := self.saved_version().first()):
+            self.fields["loaded_version"].initial = saved[0].isoformat()
 
     def saved_version(self):
         records = type(self.instance)._default_manager

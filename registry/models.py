@@ -101,7 +101,11 @@ class Institution(models.Model):
         return record_url("agreements:institution-detail", self.slug)
 
     def clean(self):
-        ancestor = self.parent
+        try:
+            ancestor = self.parent
+        except Institution.DoesNotExist:
+            # An earlier version restored whose parent is gone since: its form says so.
+            return
         while ancestor is not None:
             if ancestor.pk == self.pk and self.pk is not None:
                 raise ValidationError({"parent": _("An institution cannot be part of itself.")})

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import Agreement, Participation
+from registry.models import Institution
 from tests.factories import (
     InstitutionFactory,
     ParticipationFactory,
@@ -239,3 +240,41 @@ def test_the_history_of_parts_speaks_the_interfaces_language(editor):
     assert ["修改 参与记录: Sun Zhenrong (见证人)", "职务: President → Vice President"] in (
         part_changes_listed(page)
     )
+
+
+def test_a_version_of_a_merged_away_institution_is_shown_and_cannot_be_restored(publisher):
+    """Restoring it would save the duplicate anew beside its survivor, outside the merge."""
+    from backoffice.merging import merge_institutions
+
+    survivor = InstitutionFactory(name="Huawei")
+    duplicate = InstitutionFactory(name="Huawei Technologies")
+    key = duplicate.pk
+    earlier = duplicate.history.earliest("history_date")
+    merge_institutions(survivor=survivor, duplicate=duplicate, by=publisher)
+    client = logged_in(publisher)
+    url = reverse("admin:registry_institution_simple_history", args=[key, earlier.history_id])
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    response = client.post(url, form_data(page), follow=True)
+
+    assert "has been deleted" in response.content.decode()
+    assert not Institution.objects.filter(pk=key).exists()
+
+
+def test_restoring_a_version_whose_parent_is_gone_says_so(publisher):
+    parent = InstitutionFactory(name="China Telecom")
+    branch = InstitutionFactory(name="Tianjin Branch", parent=parent)
+    client = logged_in(publisher)
+    edit(client, branch, parent="")
+    parent.delete()
+    earlier = branch.history.earliest("history_date")
+    url = version_url(branch, earlier)
+
+    response = client.post(url, form_data(client.get(url)))
+
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+    branch.refresh_from_db()
+    assert branch.parent is None
