@@ -1,3 +1,4 @@
+from dataclasses import replace
 from itertools import pairwise
 
 from django.contrib import admin, messages
@@ -14,15 +15,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject, ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from backoffice.merge_views import KINDS, warn_of_likely_duplicates
 from registry.forms import FocusAreaForm, InstitutionForm
-from registry.history import part_changes
+from registry.history import date_of, part_changes, partial
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
 
 # The back office's name in its header and its pages' titles, rather than Django's.
@@ -127,13 +130,59 @@ class ReadOnlyInline(TabularInline):
 
 class ChangesHelper(HistoricalRecordContextHelper):
     """A changed value as the admin shows it: a choice by its label ("in review"), not its
-    stored value."""
+    stored value; no value as "—", not "None"; a record deleted since by the name it had."""
 
     def prepare_delta_change_value(self, change, value):
+        if change.field in self.partial_dates:  # made readable already: see dated_changes
+            return value
         field = self.model._meta.get_field(change.field)
-        if field.choices and value is not None:
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return "—"
+        if isinstance(value, DeletedObject):
+            return deleted_name(value)
+        if field.choices:
             return dict(field.flatchoices).get(value, value)
-        return super().prepare_delta_change_value(change, value)
+        prepared = super().prepare_delta_change_value(change, value)
+        if isinstance(prepared, list):
+            return [deleted_name(v) if isinstance(v, DeletedObject) else v for v in prepared]
+        return prepared
+
+    @cached_property
+    def partial_dates(self):
+        return {
+            f.name for f in self.model._meta.concrete_fields if is_partial_date(self.model, f.name)
+        }
+
+
+def is_partial_date(model, name):
+    return any(f.name == f"{name}_precision" for f in model._meta.concrete_fields)
+
+
+def dated_changes(changes, newer, older):
+    """A date known to the month or year changes with its precision: both are shown as one
+    partial date ("2019-07 → 2019-07-09"), as the record shows it, never as a day nobody
+    reported ("2019-07-01") beside a change of "precision"."""
+    model = type(newer.instance)
+    shown, dates = [], {}
+    for change in changes:
+        name = date_of(newer.instance, change.field)
+        if not is_partial_date(model, name):
+            shown.append(change)
+        elif name not in dates:
+            dates[name] = ModelChange(name, partial(older, name), partial(newer, name))
+            shown.append(dates[name])
+    return shown
+
+
+def deleted_name(deleted):
+    """A record deleted since, by the name its history last gave it, where it keeps one."""
+    model = deleted.model
+    last = None
+    if hasattr(model, "history"):
+        versions = model.history.filter(**{model._meta.pk.attname: deleted.pk})
+        last = versions.order_by("-history_date").first()
+    name = str(last.instance) if last else f"#{deleted.pk}"
+    return _("%(name)s (deleted since)") % {"name": name}
 
 
 class DateHierarchyChecked:
@@ -243,6 +292,7 @@ class HistoryAdmin(
                 excluded_fields=self.unlisted_changes,
                 foreign_keys_are_objs=foreign_keys_are_objs,
             )
+            delta = replace(delta, changes=dated_changes(delta.changes, newer, older))
             helper = self.get_historical_record_context_helper(request, newer)
             newer.history_delta_changes = helper.context_for_delta_changes(delta)
 

@@ -278,3 +278,30 @@ def test_restoring_a_version_whose_parent_is_gone_says_so(publisher):
     assert "parent" in response.context["adminform"].form.errors
     branch.refresh_from_db()
     assert branch.parent is None
+
+
+def test_a_changed_date_shows_with_its_precision_in_both_languages(editor):
+    agreement = SignedAgreementFactory(
+        signed_on=datetime.date(2019, 7, 1), signed_on_precision="month", term_years=None
+    )
+    client = logged_in(editor)
+    edit(client, agreement, signed_on="2019-07-09", signed_on_precision="day", term_years="5")
+
+    listed = changes_listed(client.get(history_url(agreement)))
+    assert ("Date signed", "2019-07", "2019-07-09") in listed
+    assert ("Term in years", "—", "5") in listed
+    assert not [change for change in listed if "Precision" in change[0]]
+    listed = changes_listed(client.get(history_url(agreement), HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert ("签约日期", "2019-07", "2019-07-09") in listed
+
+
+def test_a_record_deleted_since_is_named_as_it_was_and_no_value_is_a_dash(publisher):
+    parent = InstitutionFactory(name="China Telecom")
+    branch = InstitutionFactory(name="Tianjin Branch", parent=parent)
+    client = logged_in(publisher)
+    edit(client, branch, parent="")
+    parent.delete()
+
+    listed = changes_listed(client.get(history_url(branch)))
+
+    assert ("Part of", "China Telecom (deleted since)", "—") in listed
