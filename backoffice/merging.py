@@ -377,8 +377,13 @@ def merge_institutions(*, survivor, duplicate, by):
         for party in folded_away:
             party._history_user, party._change_reason = by, reason
             party.delete()
-        LabHost.objects.filter(pk__in=[h.pk for h in plan.lab_hosts]).update(institution=survivor)
-        LabHost.objects.filter(pk__in=[h.pk for h in plan.lab_hosts_dropped]).delete()
+        for host in plan.lab_hosts:
+            host.institution = survivor
+        if plan.lab_hosts:
+            bulk_update_with_history(plan.lab_hosts, LabHost, ["institution"], **history)
+        for host in plan.lab_hosts_dropped:
+            host._history_user, host._change_reason = by, reason
+            host.delete()
         Merge.objects.filter(survivor_institution=duplicate).update(survivor_institution=survivor)
         move_pairs(RecordKind.INSTITUTION, survivor=survivor, duplicate=duplicate)
 

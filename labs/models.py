@@ -83,6 +83,10 @@ class LabHost(models.Model):
     )
     position = models.PositiveSmallIntegerField(pgettext_lazy("order", "position"), default=0)
 
+    # Edited in the lab's form, and moved by merges of institutions: listed in the lab's
+    # history (registry/history.py) as its other parts are.
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = _("lab host")

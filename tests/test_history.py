@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import Agreement, Participation
+from labs.models import LabHost
 from registry.models import Institution
 from tests.factories import (
     InstitutionFactory,
+    LabFactory,
     ParticipationFactory,
     PersonFactory,
     SignedAgreementFactory,
@@ -305,3 +307,23 @@ def test_a_record_deleted_since_is_named_as_it_was_and_no_value_is_a_dash(publis
     listed = changes_listed(client.get(history_url(branch)))
 
     assert ("Part of", "China Telecom (deleted since)", "—") in listed
+
+
+def test_lab_history_lists_changes_to_its_hosts_and_a_merge_of_one(publisher):
+    from backoffice.merging import merge_institutions
+
+    lab = LabFactory()
+    huawei = InstitutionFactory(name="Huawei")
+    duplicate = InstitutionFactory(name="Huawei Technologies")
+    client = logged_in(publisher)
+    data = form_data(client.get(change_url(lab)))
+    set_row(data, "labhost_set", 0, institution=duplicate.pk)
+    assert client.post(change_url(lab), data).status_code == 302
+    merge_institutions(survivor=huawei, duplicate=duplicate, by=publisher)
+
+    listed = part_changes_listed(client.get(history_url(lab)))
+
+    assert ["Added lab host: Huawei Technologies", ""] in listed
+    assert ["Changed lab host: Huawei", "Institution: Huawei Technologies → Huawei"] in listed
+    moved = LabHost.history.latest("history_date")
+    assert (moved.history_user, moved.history_type) == (publisher, "~")
