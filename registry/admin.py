@@ -20,8 +20,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 from simple_history.models import DeletedObject, ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
+from simple_history.utils import get_m2m_reverse_field_name
 
 from backoffice.merge_views import KINDS, warn_of_likely_duplicates
 from registry.forms import FocusAreaForm, InstitutionForm
@@ -279,6 +281,29 @@ class HistoryAdmin(
                 self.message_user(request, message, messages.ERROR)
                 return HttpResponseRedirect(request.path)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        version = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
+        if version is None:
+            return form
+        # An earlier version (simple_history's page of it) has its own values of its
+        # many-to-many fields (an agreement's focus areas): the form showed the record's
+        # current ones as the version's, and restoring it kept them.
+        linked = {
+            field.name: [
+                getattr(link, f"{get_m2m_reverse_field_name(field)}_id")
+                for link in getattr(version, field.name).all()
+            ]
+            for field in version._history_m2m_fields
+            if field.name in form.base_fields
+        }
+
+        class VersionForm(form):
+            def __init__(self, *args, initial=None, **kwargs):
+                super().__init__(*args, initial={**linked, **(initial or {})}, **kwargs)
+
+        return VersionForm
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ChangesHelper(self.model, historical_record)

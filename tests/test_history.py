@@ -13,6 +13,7 @@ from agreements.models import Agreement, Participation
 from labs.models import LabHost
 from registry.models import Institution
 from tests.factories import (
+    FocusAreaFactory,
     InstitutionFactory,
     LabFactory,
     ParticipationFactory,
@@ -327,3 +328,19 @@ def test_lab_history_lists_changes_to_its_hosts_and_a_merge_of_one(publisher):
     assert ["Changed lab host: Huawei", "Institution: Huawei Technologies → Huawei"] in listed
     moved = LabHost.history.latest("history_date")
     assert (moved.history_user, moved.history_type) == (publisher, "~")
+
+
+def test_an_earlier_version_shows_and_restores_its_own_focus_areas(publisher):
+    five_g, ai = FocusAreaFactory(name="5G"), FocusAreaFactory(name="AI")
+    agreement = SignedAgreementFactory(title="Right")
+    agreement.focus_areas.set([five_g])
+    client = logged_in(publisher)
+    edit(client, agreement, title="Wrong", focus_areas=[ai.pk])
+    earlier = agreement.history.filter(title="Right").latest("history_date")
+
+    page = client.get(version_url(agreement, earlier))
+    assert page.context["adminform"].form.initial["focus_areas"] == [five_g.pk]
+    assert client.post(version_url(agreement, earlier), form_data(page)).status_code == 302
+
+    assert list(agreement.focus_areas.all()) == [five_g]
+    assert agreement.history.latest("history_date").history_user == publisher
