@@ -210,6 +210,9 @@ class AgreementAdmin(HistoryAdmin):
     autocomplete_fields = ["focus_areas"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["status", "published_at", "published_by", "created_at", "updated_at"]
+    # Restoring an earlier version restores its texts, dates and links; the status changes only
+    # by a move of the review workflow, and the version is checked as the agreement is now.
+    kept_on_restore = ["status", "published_at", "published_by"]
     fieldsets = [
         (
             None,
@@ -565,13 +568,6 @@ class AgreementAdmin(HistoryAdmin):
                 messages.WARNING,
             )
         return super().response_add(request, obj, post_url_continue)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            # Reverting to an earlier version (simple_history) restores every field of it;
-            # the status changes only by a move of the review workflow.
-            obj.refresh_from_db(fields=["status", "published_at", "published_by"])
-        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -243,6 +243,8 @@ class HistoryAdmin(
     restore_permission = "agreements.publish_agreement"
     # Changed by every save: it would only clutter the list of what changed.
     unlisted_changes = ["updated_at"]
+    # Fields that restoring an earlier version leaves as they are now (not in its form).
+    kept_on_restore = []
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Every admin of a record here: a posted form shown again was refused. A browser does
@@ -283,8 +285,12 @@ class HistoryAdmin(
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
         version = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
+        if version is not None and self.kept_on_restore and self.exists(obj.pk):
+            # Before the form checks the version: as the record it would change, not as the
+            # record was then (a draft's date to come, restored onto a published agreement).
+            obj.refresh_from_db(fields=self.kept_on_restore)
+        form = super().get_form(request, obj, **kwargs)
         if version is None:
             return form
         # An earlier version (simple_history's page of it) has its own values of its

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from agreements.models import Agreement, Participation
 from labs.models import LabHost
@@ -344,3 +345,24 @@ def test_an_earlier_version_shows_and_restores_its_own_focus_areas(publisher):
 
     assert list(agreement.focus_areas.all()) == [five_g]
     assert agreement.history.latest("history_date").history_user == publisher
+
+
+def test_restoring_a_draft_version_is_checked_as_the_published_agreement_it_would_change(
+    publisher,
+):
+    """A draft may be entered ahead of its signing; a published agreement has been signed."""
+    to_come = timezone.localdate() + datetime.timedelta(days=30)
+    agreement = SignedAgreementFactory(title="Ahead", signed_on=to_come, signed_on_precision="day")
+    client = logged_in(publisher)
+    edit(client, agreement, signed_on="2019-07-03")
+    agreement.refresh_from_db()
+    agreement.publish(by=publisher)
+    earlier = agreement.history.filter(signed_on=to_come).earliest("history_date")
+    url = version_url(agreement, earlier)
+
+    response = client.post(url, form_data(client.get(url)))
+
+    assert response.status_code == 200
+    assert "signed_on" in response.context["adminform"].form.errors
+    agreement.refresh_from_db()
+    assert agreement.signed_on == datetime.date(2019, 7, 3)
