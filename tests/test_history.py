@@ -366,3 +366,18 @@ def test_restoring_a_draft_version_is_checked_as_the_published_agreement_it_woul
     assert "signed_on" in response.context["adminform"].form.errors
     agreement.refresh_from_db()
     assert agreement.signed_on == datetime.date(2019, 7, 3)
+
+
+def test_a_deleted_agreements_history_says_who_deleted_it_and_its_parts(publisher):
+    agreement = SignedAgreementFactory(title="Entered twice")
+    ParticipationFactory(agreement=agreement, person__name="Sun Zhenrong")
+    client = logged_in(publisher)
+    delete_url = reverse("admin:agreements_agreement_delete", args=[agreement.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 302
+
+    response = client.get(history_url(agreement))
+
+    assert response.status_code == 200
+    deleted = agreement.history.latest("history_date")
+    assert (deleted.history_type, deleted.history_user) == ("-", publisher)
+    assert ["Removed participation: Sun Zhenrong (witness)", ""] in part_changes_listed(response)
