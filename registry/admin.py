@@ -316,8 +316,12 @@ class HistoryAdmin(
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         """simple_history's field-by-field changes (old → new) of each version against the
-        one before it, less `unlisted_changes`."""
-        for newer, older in pairwise(historical_records):
+        one before it, less `unlisted_changes`. A page's oldest version too, against the
+        latest of the next page: it listed no change, as if it had been made without one."""
+        versions = list(historical_records)
+        if versions and (before := versions[-1].prev_record):
+            versions.append(before)
+        for newer, older in pairwise(versions):
             delta = newer.diff_against(
                 older,
                 excluded_fields=self.unlisted_changes,

@@ -381,3 +381,17 @@ def test_a_deleted_agreements_history_says_who_deleted_it_and_its_parts(publishe
     deleted = agreement.history.latest("history_date")
     assert (deleted.history_type, deleted.history_user) == ("-", publisher)
     assert ["Removed participation: Sun Zhenrong (witness)", ""] in part_changes_listed(response)
+
+
+def test_the_oldest_version_of_a_page_of_history_lists_its_changes(editor, monkeypatch):
+    from agreements.admin import AgreementAdmin
+
+    monkeypatch.setattr(AgreementAdmin, "history_list_per_page", 2)
+    agreement = SignedAgreementFactory(title="First")
+    client = logged_in(editor)
+    for title in ["Second", "Third", "Fourth"]:
+        edit(client, agreement, title=title)
+
+    first_page = changes_listed(client.get(history_url(agreement)))
+
+    assert first_page == [("Title", "Third", "Fourth"), ("Title", "Second", "Third")]
