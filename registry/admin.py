@@ -237,6 +237,7 @@ class HistoryAdmin(
     latest saves through this form."""
 
     object_history_template = "admin/history_with_form_log.html"
+    object_history_form_template = "admin/history_version_form.html"
     form_log_length = 100
     # Restoring an earlier version is the publishers' call (the permission of that role,
     # made by backoffice's staff-groups migration); others see old versions, read-only.

@@ -182,6 +182,8 @@ def test_publisher_restores_an_earlier_version_and_the_status_stays(publisher, e
 
     page = client.get(version_url(agreement, earlier))
     assert b'name="_save"' in page.content  # simple_history's "Revert" button
+    # Said before it is pressed: a publisher's restoring is their edit of the public record.
+    assert "restoring this version changes its public page at once" in page.text
     response = client.post(version_url(agreement, earlier), form_data(page))
 
     assert response.status_code == 302
@@ -198,7 +200,9 @@ def test_restoring_a_published_version_of_a_draft_leaves_it_a_draft(publisher):
     published = agreement.history.filter(status="published").latest("history_date")
     client = logged_in(publisher)
     url = version_url(agreement, published)
-    assert client.post(url, form_data(client.get(url))).status_code == 302
+    page = client.get(url)
+    assert "public page at once" not in page.text  # a draft, whatever the version's status
+    assert client.post(url, form_data(page)).status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == Agreement.Status.DRAFT
     assert not Agreement.objects.published().exists()
