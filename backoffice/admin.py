@@ -20,11 +20,13 @@ from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
 from backoffice.merge_views import may_merge
-from backoffice.models import Merge, NotDuplicate
+from backoffice.models import Merge, NotDuplicate, RecordKind
 from backoffice.report_files import FORMATS as REPORT_FORMATS
 from backoffice.views import EXPORT_PERMISSION
 from labs.admin import AgreementWithLabsAdmin
+from people.models import Person
 from registry.admin import DateHierarchyChecked
+from registry.models import Institution
 from registry.text import attachment
 
 EXPORT_FORMATS = {
@@ -149,6 +151,7 @@ class MergeAdmin(MergePermissions, DateHierarchyChecked, admin.ModelAdmin):
         "duplicate_name",
         "duplicate_slug",
         "duplicate_pk",
+        "duplicate_history",
         "moved_summary",
         "notes_list",
         "snapshot",
@@ -166,6 +169,15 @@ class MergeAdmin(MergePermissions, DateHierarchyChecked, admin.ModelAdmin):
         opts = survivor._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[survivor.pk])
         return format_html('<a href="{}">{}</a>', url, survivor)
+
+    @admin.display(description=_("the merged-away record's history"))
+    def duplicate_history(self, merge):
+        # Its versions, readable (not restorable) after it is gone: nothing else links to them.
+        opts = (Institution if merge.kind == RecordKind.INSTITUTION else Person)._meta
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_history", args=[merge.duplicate_pk]
+        )
+        return format_html('<a href="{}">{}</a>', url, merge.duplicate_name)
 
     @admin.display(description=_("what moved"))
     def moved_summary(self, merge):

@@ -399,3 +399,19 @@ def test_the_oldest_version_of_a_page_of_history_lists_its_changes(editor, monke
     first_page = changes_listed(client.get(history_url(agreement)))
 
     assert first_page == [("Title", "Third", "Fourth"), ("Title", "Second", "Third")]
+
+
+def test_a_merges_record_links_to_the_history_of_the_record_merged_away(publisher):
+    from backoffice.merging import merge_people
+
+    survivor, duplicate = PersonFactory(name="Zhang Yong"), PersonFactory(name="Daniel Zhang")
+    merge = merge_people(survivor=survivor, duplicate=duplicate, by=publisher)
+    client = logged_in(publisher)
+
+    page = client.get(reverse("admin:backoffice_merge_change", args=[merge.pk]))
+
+    url = reverse("admin:people_person_history", args=[duplicate.pk])
+    assert f'href="{url}"' in page.text
+    history = client.get(url)
+    assert history.status_code == 200
+    assert "Daniel Zhang" in history.text
