@@ -100,6 +100,25 @@ def in_django_thread(work):
     return Background(run)
 
 
+def add_party_once_waited_for(editor, other, *, agreement, institution):
+    """`other` (a thread not yet started) run until it waits for the writers' lock, which
+    `editor` (a connection) holds, a row of `other`'s locked; then `editor` adds a party
+    referring to `agreement` and `institution` and commits, and `other` is let finish."""
+    other.start()
+    other.wait_until_blocked()
+    try:
+        editor.execute(
+            "INSERT INTO agreements_party (agreement_id, institution_id, position) "
+            "VALUES (%s, %s, 5)",
+            [agreement.pk, institution.pk],
+        )
+        editor.commit()
+    finally:
+        editor.close()
+        other.join(30)
+    return other.finish()
+
+
 def test_an_institution_saved_while_an_agreement_naming_it_is_saved_is_no_deadlock():
     """An editor changes an institution's kind (the form locks its row, then the search's
     triggers queue for the writers' lock) while another, already holding that lock, adds the
@@ -132,19 +151,7 @@ def test_an_institution_saved_while_an_agreement_naming_it_is_saved_is_no_deadlo
             form.save()
 
     other = in_django_thread(save_institution)
-    other.start()
-    other.wait_until_blocked()  # on the writers' lock, the institution's row locked
-    try:
-        editor.execute(
-            "INSERT INTO agreements_party (agreement_id, institution_id, position) "
-            "VALUES (%s, %s, 5)",
-            [agreement.pk, institution.pk],
-        )
-        editor.commit()
-    finally:
-        editor.close()
-        other.join(30)
-    other.finish()
+    add_party_once_waited_for(editor, other, agreement=agreement, institution=institution)
     assert Institution.objects.get(pk=institution.pk).kind == "company"
     assert_kept_tables_are_fresh()
 
@@ -167,19 +174,7 @@ def test_an_agreement_published_while_a_party_is_added_to_it_is_no_deadlock(publ
             agreement.publish(by=publisher)
 
     other = in_django_thread(publish)
-    other.start()
-    other.wait_until_blocked()  # on the writers' lock, the agreement's row locked
-    try:
-        editor.execute(
-            "INSERT INTO agreements_party (agreement_id, institution_id, position) "
-            "VALUES (%s, %s, 5)",
-            [agreement.pk, institution.pk],
-        )
-        editor.commit()
-    finally:
-        editor.close()
-        other.join(30)
-    other.finish()
+    add_party_once_waited_for(editor, other, agreement=agreement, institution=institution)
     agreement.refresh_from_db()
     assert agreement.status == "published"
     assert_kept_tables_are_fresh()
