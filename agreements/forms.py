@@ -12,7 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import AgreementRelation, Participation, Role
-from registry.forms import PartialDatesForm, SavedVersionForm
+from registry.forms import KeyForm, PartialDatesForm, SavedVersionForm
 from registry.models import Institution
 
 # A field of a row of the party inline, whose prefix is its default: Party's related_name.
@@ -150,7 +150,7 @@ class AgreementRelationForm(forms.ModelForm):
         return cleaned_data
 
 
-class AgreementForm(SavedVersionForm, PartialDatesForm):
+class AgreementForm(SavedVersionForm, KeyForm, PartialDatesForm):
     # The model's field would offer 0 (a positive small integer), which the database refuses.
     term_years = forms.IntegerField(
         label=_("term in years"), min_value=1, max_value=32767, required=False

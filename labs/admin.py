@@ -8,7 +8,7 @@ from agreements.admin import PUBLISH_PERMISSION, AgreementAdmin
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
 from registry.admin import HistoryAdmin, TabularInline, counted
-from registry.forms import PartialDatesForm, SavedVersionForm
+from registry.forms import KeyForm, PartialDatesForm, SavedVersionForm
 
 
 class LabHostInline(TabularInline):
@@ -59,7 +59,7 @@ class LabAgreementInline(TabularInline):
         return formset
 
 
-class LabForm(SavedVersionForm, PartialDatesForm):
+class LabForm(SavedVersionForm, KeyForm, PartialDatesForm):
     pass
 
 

@@ -1093,6 +1093,24 @@ def test_a_record_added_again_under_its_key_names_the_one_holding_it(
     assert factory._meta.model.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("model", "factory"), [("agreements_agreement", AgreementFactory), ("labs_lab", LabFactory)]
+)
+def test_an_agreement_or_lab_added_under_a_key_taken_names_the_one_holding_it(
+    editor_client, model, factory
+):
+    # As institutions and people do (KeyForm), rather than "Agreement with this key already
+    # exists"; and, on PostgreSQL, two added at once under one key no longer end in a 500.
+    holder = factory(slug="taken")
+    url = reverse(f"admin:{model}_add")
+    response = editor_client.post(url, {**form_data(editor_client.get(url)), "slug": "taken"})
+
+    assert (
+        f"“{holder}” already has the key “taken”: if it is the same, change that one instead; "
+        "if not, give this one another key."
+    ) in errors(response)
+
+
 @pytest.mark.parametrize("popup", [True, False])
 def test_an_institution_added_is_said_to_be_likely_the_same_as_one_there(editor_client, popup):
     existing = InstitutionFactory(name="Tianjin University", native_name="天津大学")

@@ -15,10 +15,13 @@ import pytest
 from django.db import connection, transaction
 from django.forms import modelform_factory
 
-from agreements.models import Agreement
+from agreements.forms import AgreementForm
+from agreements.models import Agreement, AgreementType
 from agreements.search_index import SearchDocument, SearchLink, totals_kept
 from backoffice.interchange import import_lines
 from backoffice.merging import MergeError, merge_institutions
+from labs.admin import LabForm
+from labs.models import Lab
 from registry.forms import InstitutionForm
 from registry.models import Institution
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
@@ -322,18 +325,34 @@ def test_two_merges_of_one_pair_at_once(editor, reverse):
     assert_kept_tables_are_fresh()
 
 
-def test_two_staff_adding_the_same_institution_at_once():
+def cooperation_type():
+    return AgreementType.objects.get(slug="cooperation").pk
+
+
+@pytest.mark.parametrize(
+    ("form_class", "data"),
+    [
+        (InstitutionForm, {"kind": "company", "country": "CN"}),
+        (AgreementForm, {"agreement_type": cooperation_type}),
+        (LabForm, {"status": "proposed"}),
+    ],
+)
+def test_two_staff_adding_the_same_record_at_once(form_class, data):
     """Both forms are valid as each is read; the second to save is told the key is taken
-    (the first's institution named), rather than refused by the database (a 500)."""
-    NewInstitutionForm = modelform_factory(
-        Institution, form=InstitutionForm, fields=["name", "slug", "kind", "country"]
+    (the first's record named), rather than refused by the database (a 500)."""
+    model = form_class._meta.model if hasattr(form_class, "_meta") else None
+    model = (
+        model or {InstitutionForm: Institution, AgreementForm: Agreement, LabForm: Lab}[form_class]
     )
-    data = {"name": "Qubit Works", "slug": "qubit-works", "kind": "company", "country": "CN"}
+    name = "title" if model is Agreement else "name"
+    NewRecordForm = modelform_factory(model, form=form_class, fields=[name, "slug", *data])
+    data = {key: value() if callable(value) else value for key, value in data.items()}
+    data |= {name: "Qubit Works", "slug": "qubit-works"}
     saved, release = threading.Event(), threading.Event()
 
     def add_first(thread):
         with transaction.atomic():  # as the admin saves: held open until the test says
-            form = NewInstitutionForm(data=data)
+            form = NewRecordForm(data=data)
             assert form.is_valid(), form.errors
             form.save()
             saved.set()
@@ -341,7 +360,7 @@ def test_two_staff_adding_the_same_institution_at_once():
 
     def add_second(thread):
         with transaction.atomic():
-            form = NewInstitutionForm(data={**data, "name": "Qubit Works Ltd"})
+            form = NewRecordForm(data={**data, name: "Qubit Works Ltd"})
             if form.is_valid():
                 form.save()
             return form.errors
@@ -356,4 +375,4 @@ def test_two_staff_adding_the_same_institution_at_once():
     first.finish()
     errors = second.finish()
     assert "already has the key" in errors["slug"][0]
-    assert list(Institution.objects.values_list("name", flat=True)) == ["Qubit Works"]
+    assert list(model.objects.values_list(name, flat=True)) == ["Qubit Works"]
