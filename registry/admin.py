@@ -335,9 +335,11 @@ class HistoryAdmin(
     def history_view(self, request, object_id, extra_context=None):
         key = key_or_404(self.model, object_id)
         record = self.model._base_manager.filter(pk=key).first()
-        if record is None and (last := self.model.history.filter(**{self.opts.pk.attname: key})):
+        if record is None:
             # Deleted: its parts went with it, each deletion recorded with who made it.
-            record = last.order_by("-history_date", "-history_id").first().instance
+            versions = self.model.history.filter(**{self.opts.pk.attname: key})
+            last = versions.order_by("-history_date", "-history_id").first()
+            record = last.instance if last else None
         parts = part_changes(record, self.inlines, limit=self.form_log_length) if record else []
         form_log = (
             LogEntry.objects.filter(
