@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from agreements.filters import in_use, in_words
+from agreements.filters import filters_in_words
 from agreements.models import Party
-from agreements.views import FILTER_PARAMETERS, filtered_agreements, unreadable
+from agreements.views import filtered_agreements, unreadable
 from registry.http import unless_unchanged
 
 FEED_SIZE = 50
@@ -22,11 +22,8 @@ Search = namedtuple("Search", ["filterset", "query"])
 def search_words(filterset):
     """What a search asked, in words (Technology: 5G), as the reports say their filters: the
     feed's title. Its order changes nothing of a feed."""
-    asked = filterset.form.cleaned_data
     return [
-        f"{filterset.filters[name].label}: {in_words(filterset.form, name)}"
-        for name in FILTER_PARAMETERS
-        if name != "sort" and in_use(asked.get(name))
+        f"{label}: {words}" for label, words in filters_in_words(filterset, leaving_out={"sort"})
     ]
 
 

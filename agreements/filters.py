@@ -118,6 +118,16 @@ def in_words(form, name):
     return ", ".join(str(choices.get(item, item)) for item in values)
 
 
+def filters_in_words(filterset, *, leaving_out=()):
+    """[(label, value in words), ...] of the filters a (valid) filterset was given, in the
+    order they are declared: what a feed's title and a report's heading say they chose."""
+    return [
+        (filterset.filters[name].label, in_words(filterset.form, name))
+        for name, value in filterset.form.cleaned_data.items()
+        if name not in leaving_out and in_use(value)
+    ]
+
+
 def search_query(data):
     """A search's parameters (a QueryDict) as the FilterSet is to read them, on the page, in
     its downloads and in the API alike: an empty value (`?kind=`, a form's blank choice) asks

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import lookups
 
+from registry import locks
+
 INSTITUTION = "i"  # a party, a signing unit, or an ancestor of one
 PARTY = "p"  # a party itself, as the network chart counts them
 KIND = "k"
@@ -116,7 +118,7 @@ BULK = 1000
 # The trigram index over the search documents' texts (migration 0008).
 TEXT_INDEX = "searchdocument_trgm_idx"
 # The transaction-level advisory lock on which writers of links and totals queue (0008).
-WRITERS_LOCK = 5318008
+WRITERS_LOCK = locks.SEARCH_WRITERS
 # How long a bulk refresh waits to have the search documents alone before it rebuilds their
 # index (search_index.dropped_index).
 LOCK_WAIT = "5s"

@@ -33,7 +33,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
-from agreements.filters import AgreementFilter, in_words, records_by_slug, search_query
+from agreements.filters import (
+    AgreementFilter,
+    filters_in_words,
+    records_by_slug,
+    search_query,
+)
 from agreements.models import Agreement, Participation, Party, Role
 from labs.models import Lab, LabAgreement
 from registry.dates import DatePrecision, truncate
@@ -178,15 +183,7 @@ class Result:
 
     def described_filters(self):
         """[(label, value), ...] of every filter and option the report was made with."""
-        described = []
-        data = self.filterset.form.cleaned_data if not self.errors else {}
-        for name, value in data.items():
-            if name == "status" or value in (None, "", [], ()):
-                continue
-            if hasattr(value, "exists") and not value:
-                continue  # an empty queryset: no institution or focus area chosen
-            label = self.filterset.filters[name].label
-            described.append((label, in_words(self.filterset.form, name)))
+        described = [] if self.errors else filters_in_words(self.filterset, leaving_out={"status"})
         for name in self.report.options:
             described.append((ReportOptions.base_fields[name].label, self.options[name]))
         return described

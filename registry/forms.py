@@ -6,6 +6,7 @@ from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from registry import locks
 from registry.dates import DatePrecision, PartialDate
 from registry.images import process_image
 from registry.models import FocusArea
@@ -120,22 +121,13 @@ class SavedVersionForm(forms.ModelForm):
         return cleaned
 
 
-# The first of the two keys of the advisory locks hold_until_saved takes (PostgreSQL): the
-# registry's other locks take one key, so none is ever the same lock.
-UNIQUE_VALUE_LOCK = 5318011
-
-
 def hold_until_saved(model, field, value):
     """Until this transaction ends (the admin saves in one), no other form checks that
     `value` of `model`'s unique `field` is free: two staff adding the same record at once
     both found it free, and the second save was refused by the database's constraint (a
     500); now the second waits, then finds the first's and is told so."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                [UNIQUE_VALUE_LOCK, f"{model._meta.db_table}.{field}:{value}"],
-            )
+    if connection.in_atomic_block:
+        locks.held_until_commit(locks.UNIQUE_VALUE, f"{model._meta.db_table}.{field}:{value}")
 
 
 class KeyForm(forms.ModelForm):

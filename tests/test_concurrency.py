@@ -103,23 +103,26 @@ def in_django_thread(work):
     return Background(run)
 
 
-def add_party_once_waited_for(editor, other, *, agreement, institution):
-    """`other` (a thread not yet started) run until it waits for the writers' lock, which
-    `editor` (a connection) holds, a row of `other`'s locked; then `editor` adds a party
-    referring to `agreement` and `institution` and commits, and `other` is let finish."""
+def commit_once_waited_for(editor, other, *statement):
+    """`other` (a thread not yet started) run until it waits on a lock `editor` (a
+    connection) holds; then `editor` runs `statement`, if any, and commits, and `other` is
+    let finish."""
     other.start()
     other.wait_until_blocked()
     try:
-        editor.execute(
-            "INSERT INTO agreements_party (agreement_id, institution_id, position) "
-            "VALUES (%s, %s, 5)",
-            [agreement.pk, institution.pk],
-        )
+        if statement:
+            editor.execute(*statement)
         editor.commit()
     finally:
         editor.close()
         other.join(30)
     return other.finish()
+
+
+# A party referring to an agreement and an institution, added by the editor's connection.
+ADD_PARTY = (
+    "INSERT INTO agreements_party (agreement_id, institution_id, position) VALUES (%s, %s, 5)"
+)
 
 
 def test_an_institution_saved_while_an_agreement_naming_it_is_saved_is_no_deadlock():
@@ -154,7 +157,7 @@ def test_an_institution_saved_while_an_agreement_naming_it_is_saved_is_no_deadlo
             form.save()
 
     other = in_django_thread(save_institution)
-    add_party_once_waited_for(editor, other, agreement=agreement, institution=institution)
+    commit_once_waited_for(editor, other, ADD_PARTY, [agreement.pk, institution.pk])
     assert Institution.objects.get(pk=institution.pk).kind == "company"
     assert_kept_tables_are_fresh()
 
@@ -177,7 +180,7 @@ def test_an_agreement_published_while_a_party_is_added_to_it_is_no_deadlock(publ
             agreement.publish(by=publisher)
 
     other = in_django_thread(publish)
-    add_party_once_waited_for(editor, other, agreement=agreement, institution=institution)
+    commit_once_waited_for(editor, other, ADD_PARTY, [agreement.pk, institution.pk])
     agreement.refresh_from_db()
     assert agreement.status == "published"
     assert_kept_tables_are_fresh()
@@ -210,13 +213,7 @@ def test_an_institution_renamed_while_an_agreement_naming_it_is_saved(seeds):
     other = in_psycopg_thread(
         ("UPDATE registry_institution SET name = 'Beilu Normal' WHERE id = %s", [ecnu.pk])
     )
-    other.start()
-    other.wait_until_blocked()
-    try:
-        editor.commit()
-    finally:
-        editor.close()
-    other.finish()
+    commit_once_waited_for(editor, other)
     document = SearchDocument.objects.get(agreement=agreement).document
     assert "ZHONGSHAN ACCORD" in document and "BEILU NORMAL" in document
     assert_kept_tables_are_fresh()
@@ -236,13 +233,7 @@ def test_an_institutions_kind_changed_while_a_party_naming_it_is_added(seeds):
     other = in_psycopg_thread(
         ("UPDATE registry_institution SET kind = 'government' WHERE id = %s", [ecnu.pk])
     )
-    other.start()
-    other.wait_until_blocked()
-    try:
-        editor.commit()
-    finally:
-        editor.close()
-    other.finish()
+    commit_once_waited_for(editor, other)
     assert SearchLink.objects.filter(agreement_id=agreement.pk, facet="k", value="government")
     assert_kept_tables_are_fresh()
 

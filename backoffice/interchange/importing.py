@@ -22,7 +22,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -54,6 +54,7 @@ from backoffice.interchange.references import (
 )
 from backoffice.interchange.writing import Rows, write_groups
 from labs.models import Lab, LabAgreement
+from registry import locks
 from registry.cache import data_changed
 from registry.images import process_image
 from registry.text import normalise_name
@@ -217,20 +218,13 @@ def import_lines(lines, *, dry_run=False, base_dir=None, user=None, details=Fals
     return report
 
 
-# The transaction-level advisory lock (PostgreSQL) on which imports queue: any number that no
-# other lock of the registry's takes (search_index.WRITERS_LOCK, migrate's MIGRATIONS_LOCK).
-IMPORTS_LOCK = 5318010
-
-
 def one_import_at_a_time():
     """Wait for any other import (or preview) to end before reading what is stored. Two at
     once read the registry as it was before either: both then made the same new
     institution, person, focus area or lab, and the second was refused with a duplicate key
     once the first committed; now it matches what the first made. (SQLite writes one
     transaction at a time already.)"""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORTS_LOCK])
+    locks.held_until_commit(locks.IMPORTS)
 
 
 def physical_lines(lines):

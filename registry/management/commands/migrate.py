@@ -8,9 +8,11 @@ import contextlib
 from django.core.management.commands import migrate
 from django.db import connections
 
+from registry import locks
+
 # A session-level advisory lock: held by one run, others wait for it, then find nothing left
-# to apply. Any number that no other lock of the registry's takes (search_index: 5318008).
-MIGRATIONS_LOCK = 5318009
+# to apply.
+MIGRATIONS_LOCK = locks.MIGRATIONS
 
 
 @contextlib.contextmanager
