@@ -18,7 +18,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.translation import get_language
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agreements.charts import (
@@ -50,6 +51,7 @@ from people.models import Person
 from registry.cache import cached
 from registry.models import FocusArea, Institution, InstitutionKind
 from registry.paging import no_such_page, page_of
+from registry.sharing import organization, sharing, unique, without_empty
 
 # How a relation reads from the other end: B follows A, so A "is followed by" B.
 INVERSE_RELATIONS = {
@@ -116,12 +118,25 @@ def agreement_detail(request, slug):
     relations = [(r.get_type_display(), r.target) for r in agreement.relations.all()]
     relations += [(INVERSE_RELATIONS[r.type], r.source) for r in agreement.incoming_relations.all()]
     preview = agreement.status != Agreement.Status.PUBLISHED
+    photo = next((photo for photo in agreement.photos.all() if photo.image), None)
     response = render(
         request,
         "agreements/agreement_detail.html",
         {
             "agreement": agreement,
             "preview": preview,
+            # A preview is for staff alone: nothing of it for search engines or link cards.
+            "share": None
+            if preview
+            else sharing(
+                request,
+                path=agreement.get_absolute_url(),
+                title=agreement.title,
+                description=agreement_description(agreement),
+                image=photo and photo.image,
+                image_alt=photo and photo.caption,
+                type="article",
+            ),
             "parties": [(party, signatories[party.pk]) for party in agreement.parties.all()],
             "signatories_without_party": signatories[None],
             "witnesses": [p for p in participations if p.role == Role.WITNESS],
@@ -132,6 +147,20 @@ def agreement_detail(request, slug):
     if preview:
         patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+def agreement_description(agreement):
+    """Its type, date and parties, then its summary (trimmed to a description's length)."""
+    said = {
+        "type": capfirst(agreement.agreement_type.name),
+        "parties": ", ".join(party.institution.name for party in agreement.parties.all()),
+    }
+    if agreement.signed:
+        said["date"] = agreement.signed
+        what = gettext("%(type)s signed %(date)s by %(parties)s.") % said
+    else:
+        what = gettext("%(type)s signed by %(parties)s.") % said
+    return f"{what} {agreement.summary}"
 
 
 def institution_list(request):
@@ -171,10 +200,27 @@ def institution_list(request):
         institution.agreement_count = counts[institution.pk]
     labels = dict(InstitutionKind.choices)
     groups = [(labels[value], list(group)) for value, group in groupby(page, attrgetter("kind"))]
+    title = gettext("Institutions")
+    share = sharing(
+        request,
+        path=reverse("agreements:institution-list"),
+        title=f"{title}: {labels[kind]}" if kind else title,
+        description=ngettext(
+            "The %(counter)s university, company, government body or institute with published"
+            " partnership agreements, and how many each has signed.",
+            "The %(counter)s universities, companies, government bodies and institutes with"
+            " published partnership agreements, and how many each has signed.",
+            len(listed),
+        )
+        % {"counter": len(listed)},
+        query=[("kind", kind)],
+        page=page.number,
+    )
     return render(
         request,
         "agreements/institution_list.html",
         {
+            "share": share,
             "groups": groups,
             "kinds": kinds,
             "kind": kind,
@@ -210,7 +256,50 @@ def institution_detail(request, slug):
     return render(
         request,
         "agreements/institution_detail.html",
-        {"institution": institution, **record},
+        {
+            "institution": institution,
+            **record,
+            "share": sharing(
+                request,
+                path=institution.get_absolute_url(),
+                title=institution.name,
+                description=institution_description(institution, record["agreement_count"]),
+                image=institution.logo,
+                image_alt=institution.name,
+                data=organization(request, institution),
+            ),
+        },
+    )
+
+
+def institution_description(institution, agreement_count):
+    """Its name, kind and country, and the number of its published agreements."""
+    said = {
+        "name": institution.name,
+        "kind": institution.get_kind_display(),
+        "country": institution.country.name,
+        "counter": agreement_count,
+    }
+    if institution.country:
+        return (
+            ngettext(
+                "%(name)s, %(kind)s in %(country)s: %(counter)s published partnership agreement,"
+                " its partners, people and joint labs.",
+                "%(name)s, %(kind)s in %(country)s: %(counter)s published partnership agreements,"
+                " its partners, people and joint labs.",
+                agreement_count,
+            )
+            % said
+        )
+    return (
+        ngettext(
+            "%(name)s, %(kind)s: %(counter)s published partnership agreement, its partners, people"
+            " and joint labs.",
+            "%(name)s, %(kind)s: %(counter)s published partnership agreements, its partners,"
+            " people and joint labs.",
+            agreement_count,
+        )
+        % said
     )
 
 
@@ -311,10 +400,22 @@ def institution_people(request, slug):
         .order_by(*NEWEST_FIRST, "role")
     ):
         roles[participation.person_id].append(participation)
+    title = gettext("People of %(name)s") % {"name": institution.name}
     return render(
         request,
         "agreements/institution_people.html",
         {
+            "share": sharing(
+                request,
+                path=reverse("agreements:institution-people", args=[institution.slug]),
+                title=title,
+                description=gettext(
+                    "Who signed, witnessed or attended for %(name)s in its published partnership"
+                    " agreements, by name."
+                )
+                % {"name": institution.name},
+                page=people.number,
+            ),
             "institution": institution,
             "people": [(person, roles[person.pk]) for person in people],
             "page": people,
@@ -423,16 +524,57 @@ def person_detail(request, slug):
     )
     if not participations:
         raise Http404("No published agreement names this person.")
+    # Counted as the page lists them: a person in one agreement in two roles is in one.
+    agreement_count = len({participation.agreement_id for participation in participations})
+    share = sharing(
+        request,
+        path=person.get_absolute_url(),
+        title=person.name,
+        description=ngettext(
+            "%(name)s in %(counter)s published partnership agreement: every role, with the"
+            " title and organisation held at the time.",
+            "%(name)s in %(counter)s published partnership agreements: every role, with the"
+            " title and organisation held at the time.",
+            agreement_count,
+        )
+        % {"name": person.name, "counter": agreement_count},
+        type="profile",
+        data=person_data(request, person),
+    )
     return render(
         request,
         "agreements/person_detail.html",
-        {"person": person, "participations": participations},
+        {"person": person, "participations": participations, "share": share},
+    )
+
+
+def person_data(request, person):
+    """A person as schema.org has it: the names only. What they did is each agreement's, at
+    the time (a title, an organisation), not the person's now."""
+    names = [person.native_name, *(alias.name for alias in person.aliases.all())]
+    return without_empty(
+        {
+            "@context": "https://schema.org",
+            "@type": "Person",
+            "name": person.name,
+            "alternateName": unique(names, person.name),
+            "url": request.build_absolute_uri(person.get_absolute_url()),
+        }
     )
 
 
 def focus_area_list(request):
     areas = focus_area_counts()
-    return render(request, "agreements/focus_area_list.html", {"areas": areas})
+    share = sharing(
+        request,
+        path=reverse("agreements:focus-area-list"),
+        title=gettext("Technologies"),
+        description=gettext(
+            "The technologies and fields of partnership agreements and joint labs (5G,"
+            " artificial intelligence, cloud computing, big data …), with how many of each."
+        ),
+    )
+    return render(request, "agreements/focus_area_list.html", {"areas": areas, "share": share})
 
 
 def focus_area_detail(request, slug):
@@ -449,10 +591,18 @@ def focus_area_detail(request, slug):
     if not (agreement_count or labs):
         raise Http404("No published agreement or public lab has this focus area.")
     parties = {int(pk): n for pk, n in counts[PARTY].items()}
+    description = area.description or ngettext(
+        "%(name)s: %(counter)s published partnership agreement and the joint labs working on it.",
+        "%(name)s: %(counter)s published partnership agreements and the joint labs working on it.",
+        agreement_count,
+    ) % {"name": area.name, "counter": agreement_count}
     return render(
         request,
         "agreements/focus_area_detail.html",
         {
+            "share": sharing(
+                request, path=area.get_absolute_url(), title=area.name, description=description
+            ),
             "area": area,
             "agreements": agreements,
             "agreement_count": agreement_count,

@@ -3,7 +3,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
@@ -13,6 +14,7 @@ from agreements.models import Agreement
 from agreements.search import suggest
 from registry.cache import cached
 from registry.paging import page_of
+from registry.sharing import sharing
 from registry.text import attachment
 
 PAGE_SIZE = 20
@@ -106,6 +108,19 @@ def search(request):
     if suggestion:
         suggested["q"] = suggestion
     context = {
+        "share": sharing(
+            request,
+            path=reverse("agreements:search"),
+            title=_("Agreements matching “%(text)s”") % {"text": text} if text else _("Agreements"),
+            description=ngettext(
+                "%(counter)s partnership agreement found",
+                "%(counter)s partnership agreements found",
+                page.paginator.count,
+            )
+            % {"counter": page.paginator.count},
+            query=canonical_query(read, terms=bool(text)),
+            page=page.number,
+        ),
         "page": page,
         "facets": facets,
         "active": active_filters(filterset, facets, read),
@@ -132,6 +147,21 @@ def search(request):
         "parties_apart": sum(in_use(chosen.get(name)) for name in PARTY_FILTERS) > 1,
     }
     return render(request, "agreements/search.html", context)
+
+
+def canonical_query(read, *, terms):
+    """The parameters of a search's canonical address, of those it read (`read`): in the
+    FilterSet's order, each value once and a repeatable one's sorted (its values OR, in any
+    order), without a sort that orders as the default does (relevance for words, else newest
+    first, as relevance without words does too)."""
+    default_sorts = [["relevance"]] if terms else [["-signed"], ["relevance"]]
+    query = []
+    for name in FILTER_PARAMETERS:
+        values = sorted({value.strip() for value in read.getlist(name)} - {""})
+        if name == "sort" and values in default_sorts:
+            continue
+        query += [(name, value) for value in values]
+    return query
 
 
 def active_filters(filterset, facets, query):

@@ -5,12 +5,15 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.db.models import Count, F, Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agreements.models import Agreement, Party
 from agreements.public import public_lab_ids
 from labs.models import Lab, LabAgreement, LabHost
 from registry.paging import page_of
+from registry.sharing import sharing
 
 LABS_PER_PAGE = 100
 
@@ -52,15 +55,33 @@ def lab_list(request):
     )
     for lab in page:
         lab.agreement_count = counts.get(lab.pk, 0)
+    total = sum(per_status.values())
+    title = _("Joint labs")
+    share = sharing(
+        request,
+        path=reverse("labs:list"),
+        title=f"{title}: {Lab.Status(status).label}" if status else title,
+        description=ngettext(
+            "The %(counter)s joint lab, centre or academy founded, planned or extended under"
+            " published partnership agreements.",
+            "The %(counter)s joint labs, centres and academies founded, planned or extended"
+            " under published partnership agreements.",
+            total,
+        )
+        % {"counter": total},
+        query=[("status", status)],
+        page=page.number,
+    )
     return render(
         request,
         "labs/lab_list.html",
         {
+            "share": share,
             "labs": page,
             "page": page,
             "statuses": statuses,
             "status": status,
-            "total": sum(per_status.values()),
+            "total": total,
             "query": urlencode({"status": status} if status else {}),
         },
     )
@@ -84,4 +105,9 @@ def lab_detail(request, slug):
         ),
         slug=slug,
     )
-    return render(request, "labs/lab_detail.html", {"lab": lab})
+    hosts = ", ".join(host.institution.name for host in lab.labhost_set.all())
+    description = lab.description or f"{lab.name}: {lab.get_status_display()}" + (
+        f", {_('hosted by')} {hosts}." if hosts else "."
+    )
+    share = sharing(request, path=lab.get_absolute_url(), title=lab.name, description=description)
+    return render(request, "labs/lab_detail.html", {"lab": lab, "share": share})

@@ -21,6 +21,7 @@ from agreements.search_index import TYPE, YEAR
 from api.views import error as api_error
 from labs.views import public_labs
 from registry.models import Institution, InstitutionKind
+from registry.sharing import sharing
 
 LATEST = 6
 MOST_ACTIVE = 5
@@ -52,6 +53,16 @@ def home(request):
         request,
         "registry/home.html",
         {
+            "share": sharing(
+                request,
+                path=reverse("home"),
+                title=_("University–industry partnership agreements"),
+                description=_(
+                    "The public record of university–industry partnership agreements: who"
+                    " signed with whom, when, on which technologies, and which joint labs came"
+                    " of it."
+                ),
+            ),
             # Each published agreement has one type: its count from the totals too (a count of
             # the published rows took 5 ms at 100,000).
             "agreement_count": sum(link_counts(None, TYPE).values()),
