@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,6 +20,7 @@ from agreements.models import Agreement, Party
 from agreements.templatetags.public_pages import native
 from labs.models import Lab, LabAgreement
 from people.models import Person
+from registry.images import process_image
 from registry.models import InstitutionKind
 from tests.factories import (
     AgreementFactory,
@@ -37,6 +39,7 @@ from tests.factories import (
     SourceFactory,
     UserFactory,
 )
+from tests.test_uploads import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -864,9 +867,13 @@ def test_no_page_shows_template_syntax(client, data):
 
 
 def test_draft_and_its_own_records_appear_on_no_page(client, data):
+    # A photo of the draft held here, whose address no page may give (a card's image neither).
+    processed = process_image(SimpleUploadedFile("ceremony.png", image_bytes()))
+    photo = PhotoFactory(agreement=data.draft, image=processed.image, thumbnail=processed.thumbnail)
     for url in public_urls(data):
         html = get(client, url)
         assert DRAFT not in html, url
+        assert photo.image.url not in html and photo.thumbnail.url not in html, url
         assert ">2005<" not in html, url  # the draft's year, in no chart or table
         assert "draft-deal" not in html, url
         assert "hidden-" not in html, url
@@ -889,6 +896,10 @@ def test_counts_and_charts_leave_drafts_out(client, data):
     assert len(smart_city.labagreement_set.all()) == 1
     peng = client.get(data.peng.get_absolute_url()).context
     assert [p.agreement.slug for p in peng["participations"]] == ["ecnu-huawei-2019"]
+    # What the page tells search engines and link cards counts the published alone.
+    assert "Huawei Technologies, company in China: 3 published" in huawei["share"].description
+    assert "5G: 1 published" in g5["share"].description
+    assert peng["share"].description.startswith("Peng Bo in 1 published")
 
 
 def test_an_agreement_becomes_public_only_when_published(client, data, django_user_model):
