@@ -164,9 +164,14 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def group(self, create, extracted, **kwargs):
-        if create and extracted:
+        if not create:
+            return
+        if extracted:
             self.groups.add(Group.objects.get(name=extracted))
-            self.save()
+        # Saved in a group or not: the password is set after the row was written, and
+        # without it stored a signed-in client's session would not hold (force_login
+        # remembers a hash of it), so a user "in no group" was anonymous.
+        self.save()
 
 
 def logged_in(user):

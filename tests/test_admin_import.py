@@ -86,9 +86,7 @@ def test_editors_see_the_import_link_and_page(editor_client):
 
 def test_staff_who_may_not_add_agreements_get_403():
     client = Client()
-    staff = UserFactory()  # staff, in no group
-    staff.save()  # with the password the factory set, or the session would not hold
-    client.force_login(staff)
+    client.force_login(UserFactory())  # staff, in no group
 
     assert client.get(UPLOAD).status_code == 403
     assert client.post(CONFIRM, {"token": "x"}).status_code == 403
