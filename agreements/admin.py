@@ -476,6 +476,10 @@ class AgreementAdmin(HistoryAdmin):
         transition = TRANSITIONS.get(name)
         if agreement is None or transition is None:
             raise Http404
+        # Before anything is said of it: the refusal below names the agreement, and staff
+        # who may not see agreements learnt a draft's title from it, by its number.
+        if not self.has_view_or_change_permission(request, agreement):
+            raise PermissionDenied
         change_url = reverse("admin:agreements_agreement_change", args=[agreement.pk])
         # Before the permission, which the status decides for an editor: a draft submitted
         # twice (from a page opened before the first) is told so, not refused.

@@ -365,6 +365,19 @@ def test_an_illegal_move_in_the_admin_is_refused_with_a_message(publisher):
     assert status_of(agreement) == Agreement.Status.DRAFT
 
 
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_staff_who_may_not_see_agreements_learn_nothing_of_one_from_its_moves(method):
+    agreement = AgreementFactory(title="Zq secret draft")
+    client = logged_in(UserFactory())  # staff, in no group
+
+    response = getattr(client, method)(move_url(agreement, "withdraw"), {"comment": "Why"})
+
+    # Refused before the illegal move was told, naming the draft.
+    assert response.status_code == 403
+    assert messages_of(response) == []
+    assert status_of(agreement) == Agreement.Status.DRAFT
+
+
 def test_an_unknown_move_is_404(publisher):
     response = logged_in(publisher).post(move_url(AgreementFactory(), "archive"))
     assert response.status_code == 404
