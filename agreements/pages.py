@@ -80,7 +80,9 @@ def agreement_detail(request, slug):
     published = Agreement.objects.published()
     # Staff who may see agreements in the admin preview one not published yet (its "View on
     # site"), marked as such and never stored by a cache; to anyone else it does not exist.
-    staff = request.user.has_perm("agreements.view_agreement")
+    # Staff: one whose "Staff status" is taken away is signed out of the admin, not of a
+    # session still open, where a group's permission alone went on showing drafts.
+    staff = request.user.is_staff and request.user.has_perm("agreements.view_agreement")
     lab_agreements = later_app_model(Agreement, "labagreement").objects.select_related("lab")
     agreement = get_object_or_404(
         (Agreement.objects.all() if staff else published)

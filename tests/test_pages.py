@@ -424,6 +424,22 @@ def test_staff_preview_an_agreement_not_yet_public_and_no_one_else_sees_it(clien
     assert client.get(address).status_code == 404
 
 
+def test_staff_whose_staff_status_is_taken_away_no_longer_preview_drafts(client):
+    agreement = AgreementFactory(title="Zqpreview agreement")
+    PartyFactory(agreement=agreement)
+    editor = UserFactory(group="Editors")
+    client.force_login(editor)
+    assert client.get(agreement.get_absolute_url()).status_code == 200
+
+    # Still in Editors, with the session opened before: the admin signs them out, and so
+    # does the preview.
+    editor.is_staff = False
+    editor.save()
+
+    assert client.get(agreement.get_absolute_url()).status_code == 404
+    assert client.get("/admin/").status_code == 302
+
+
 def test_draft_agreement_page_is_404(client, data):
     assert client.get(data.draft.get_absolute_url()).status_code == 404
 

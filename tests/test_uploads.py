@@ -287,6 +287,19 @@ def test_staff_without_the_permission_do_not(client, photo_of):
 
 
 @pytest.mark.django_db
+def test_nor_do_those_whose_staff_status_is_taken_away(client, photo_of):
+    photo = photo_of(AgreementFactory())
+    editor = UserFactory(group="Editors")
+    client.force_login(editor)
+    assert client.get(photo.image.url).status_code == 200
+
+    editor.is_staff = False  # the session stays open, its groups too
+    editor.save()
+
+    assert client.get(photo.image.url).status_code == 404
+
+
+@pytest.mark.django_db
 def test_logos_are_public(client):
     processed = process_image(upload("logo.png", image_bytes()))
     institution = InstitutionFactory(logo=processed.image, logo_thumbnail=processed.thumbnail)
