@@ -8,6 +8,7 @@ from django.urls import include, path
 from agreements import pages
 from backoffice.merge_views import KINDS, follow_merges
 from backoffice.views import agreements_jsonl
+from registry import admin as registry_admin
 from registry import views
 from registry.login_limit import limit_login_attempts
 from registry.sitemaps import SITEMAPS
@@ -54,6 +55,11 @@ urlpatterns = [
     path("admin/reports/", include("backoffice.urls")),
     path("admin/import/", include("backoffice.import_urls")),
     path("admin/duplicates/", include("backoffice.merge_urls")),
+    # Before the admin's own "View on site", which this one wraps with a permission.
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(registry_admin.view_on_site),
+    ),
     path("admin/", admin.site.urls),
     # In every mode, not only DEBUG: the view decides who may see each file.
     path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", views.upload, name="upload"),

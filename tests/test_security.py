@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 
-from tests.factories import AgreementFactory, UserFactory
+from tests.factories import AgreementFactory, UserFactory, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +195,23 @@ def test_editors_can_neither_publish_nor_delete_whole_records():
     assert editors.isdisjoint(whole)
     assert "agreements.publish_agreement" in publishers
     assert whole <= publishers
+
+
+@pytest.mark.django_db
+def test_view_on_site_sends_on_only_staff_who_may_see_the_record():
+    draft = AgreementFactory(slug="zq-secret-merger-2027")
+    kind = ContentType.objects.get_for_model(draft)
+    address = f"/admin/r/{kind.pk}/{draft.pk}/"
+
+    # Django's sent anyone signed in to the admin on to the draft's address: its title.
+    response = logged_in(UserFactory()).get(address)  # staff, in no group
+    assert response.status_code == 403
+    assert "zq-secret-merger" not in response.get("Location", "")
+
+    response = logged_in(UserFactory(group="Editors")).get(address)
+    assert response.status_code == 302
+    assert response["Location"].endswith(draft.get_absolute_url())
+    assert logged_in(UserFactory(group="Editors")).get("/admin/r/999999/1/").status_code == 404
 
 
 def test_a_users_page_says_what_each_group_may_do_and_warns_of_no_staff_status(admin_client):
