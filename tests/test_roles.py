@@ -19,41 +19,49 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "no group", "editor", "publisher", "inactive publisher", "ex-staff editor"]
+ROLES = [
+    "anonymous",
+    "no group",
+    "editor",
+    "publisher",
+    "inactive publisher",
+    "ex-staff editor",
+    "ex-publisher",  # taken out of Publishers while signed in
+]
 OK, GONE, DENIED, LOGIN, ON = 200, 404, 403, "login", 302
 
 # page: what each role of ROLES gets. LOGIN: sent to the admin's sign-in; ON: sent on (302).
 MATRIX = {
-    "/admin/": [LOGIN, OK, OK, OK, LOGIN, LOGIN],
-    "/admin/agreements/agreement/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "/admin/agreements/agreement/add/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "{published}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "{published}/history/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "{published}/delete/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "{published}/move/withdraw/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "{draft}/move/publish/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "{draft}/move/submit/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "{draft}/move/send_back/": [LOGIN, DENIED, ON, ON, LOGIN, LOGIN],  # told it is no move
-    "/admin/agreements/agreement/awaiting-review/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "/admin/agreements/agreement/export.csv": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "/admin/agreements/agreementtype/add/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "{institution}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "{institution}/delete/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "{person}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "{lab}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "{lab}/delete/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "/admin/auth/user/": [LOGIN, DENIED, DENIED, DENIED, LOGIN, LOGIN],
-    "/admin/auth/group/": [LOGIN, DENIED, DENIED, DENIED, LOGIN, LOGIN],
-    "/admin/backoffice/merge/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "/admin/reports/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "/admin/reports/companies/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "/admin/reports/companies/download.csv": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN],
-    "/admin/import/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "/admin/duplicates/institutions/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "/admin/duplicates/people/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN],
-    "{view_on_site}": [LOGIN, DENIED, ON, ON, LOGIN, LOGIN],
+    "/admin/": [LOGIN, OK, OK, OK, LOGIN, LOGIN, OK],
+    "{agreements}/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{agreements}/add/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{published}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{published}/history/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{published}/delete/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "{published}/move/withdraw/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "{draft}/move/publish/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "{draft}/move/submit/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{draft}/move/send_back/": [LOGIN, DENIED, ON, ON, LOGIN, LOGIN, DENIED],  # told it is no move
+    "{agreements}/awaiting-review/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "{agreements}/export.csv": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "/admin/agreements/agreementtype/add/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "{institution}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{institution}/delete/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "{person}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{lab}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{lab}/delete/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "/admin/auth/user/": [LOGIN, DENIED, DENIED, DENIED, LOGIN, LOGIN, DENIED],
+    "/admin/auth/group/": [LOGIN, DENIED, DENIED, DENIED, LOGIN, LOGIN, DENIED],
+    "/admin/backoffice/merge/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "/admin/reports/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "/admin/reports/companies/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "/admin/reports/companies/download.csv": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "/admin/import/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "/admin/duplicates/institutions/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "/admin/duplicates/people/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
+    "{view_on_site}": [LOGIN, DENIED, ON, ON, LOGIN, LOGIN, DENIED],
     # The public address of a draft: a preview for staff who may see agreements, else none.
-    "{draft_page}": [GONE, GONE, OK, OK, GONE, GONE],
+    "{draft_page}": [GONE, GONE, OK, OK, GONE, GONE, GONE],
 }
 
 
@@ -66,6 +74,7 @@ def client_of(role):
         "publisher": lambda: UserFactory(group="Publishers"),
         "inactive publisher": lambda: UserFactory(group="Publishers"),
         "ex-staff editor": lambda: UserFactory(group="Editors"),
+        "ex-publisher": lambda: UserFactory(group="Publishers"),
     }
     user = users[role]()
     client = logged_in(user)
@@ -74,6 +83,8 @@ def client_of(role):
         user.is_active = False
     if role == "ex-staff editor":
         user.is_staff = False
+    if role == "ex-publisher":
+        user.groups.clear()
     user.save()
     return client
 
@@ -84,6 +95,7 @@ def test_each_role_opens_only_its_pages(role):
     draft = SignedAgreementFactory()
     kind = ContentType.objects.get_for_model(Agreement)
     places = {
+        "agreements": "/admin/agreements/agreement",
         "published": f"/admin/agreements/agreement/{published.pk}",
         "draft": f"/admin/agreements/agreement/{draft.pk}",
         "institution": f"/admin/registry/institution/{InstitutionFactory().pk}",
