@@ -2,6 +2,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import (
     IS_POPUP_VAR,
@@ -374,9 +375,14 @@ def view_on_site(request, content_type_id, object_id):
     try:
         model = ContentType.objects.get_for_id(content_type_id).model_class()
     except ContentType.DoesNotExist:
-        raise Http404 from None
-    model_admin = admin.site._registry.get(model)
-    if model_admin is None or not model_admin.has_view_or_change_permission(request):
+        model = None
+    if model is None:  # no such type, or the type of a model gone since
+        raise Http404
+    try:
+        model_admin = admin.site.get_model_admin(model)
+    except NotRegistered:
+        raise PermissionDenied from None
+    if not model_admin.has_view_or_change_permission(request):
         raise PermissionDenied
     return shortcut(request, content_type_id, object_id)
 

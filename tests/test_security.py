@@ -211,7 +211,10 @@ def test_view_on_site_sends_on_only_staff_who_may_see_the_record():
     response = logged_in(UserFactory(group="Editors")).get(address)
     assert response.status_code == 302
     assert response["Location"].endswith(draft.get_absolute_url())
-    assert logged_in(UserFactory(group="Editors")).get("/admin/r/999999/1/").status_code == 404
+    editor = logged_in(UserFactory(group="Editors"))
+    assert editor.get("/admin/r/999999/1/").status_code == 404
+    gone = ContentType.objects.create(app_label="agreements", model="gone")
+    assert editor.get(f"/admin/r/{gone.pk}/1/").status_code == 404
 
 
 def test_a_users_page_says_what_each_group_may_do_and_warns_of_no_staff_status(admin_client):
