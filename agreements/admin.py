@@ -556,14 +556,23 @@ class AgreementAdmin(HistoryAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         # Once its parties are saved: an agreement entered twice (from two articles on one
         # signing, say) is said so now, not found by its reviewer, or by nobody.
+        # Editors may not delete an agreement: they are told who can.
+        if self.has_delete_permission(request):
+            warning = _(
+                "“{agreement}” may be an agreement entered already: "
+                '<a href="{url}">“{other}”</a> ({status}). If it is, delete one of them.'
+            )
+        else:
+            warning = _(
+                "“{agreement}” may be an agreement entered already: "
+                '<a href="{url}">“{other}”</a> ({status}). If it is, ask a publisher to delete '
+                "one of them."
+            )
         for other in Agreement.objects.likely_same_as(obj)[:WARNED]:
             self.message_user(
                 request,
                 format_html(
-                    _(
-                        "“{agreement}” may be an agreement entered already: "
-                        '<a href="{url}">“{other}”</a> ({status}). If it is, delete one of them.'
-                    ),
+                    warning,
                     agreement=obj,
                     url=reverse("admin:agreements_agreement_change", args=[other.pk]),
                     other=other,

@@ -353,9 +353,25 @@ def test_an_agreement_added_is_said_to_be_likely_one_entered_already(
     url = change_url(existing)
     expected = [
         f'“{title}” may be an agreement entered already: <a href="{url}">“TJU and Huawei '
-        "cooperation”</a> (draft). If it is, delete one of them."
+        "cooperation”</a> (draft). If it is, ask a publisher to delete one of them."
     ]
     assert warnings == (expected if warned else [])
+
+
+def test_a_publisher_is_told_to_delete_a_likely_copy_as_they_may(publisher_client):
+    tju, huawei = InstitutionFactory(name="TJU"), InstitutionFactory(name="Huawei")
+    existing = AgreementFactory(title="TJU and Huawei cooperation")
+    for institution in (tju, huawei):
+        PartyFactory(agreement=existing, institution=institution)
+
+    data = new_agreement_data(publisher_client, signed_on="", title="TJU and Huawei cooperation")
+    set_row(data, "parties", 0, institution=huawei.pk)
+    set_row(data, "parties", 1, institution=tju.pk)
+    response = publisher_client.post(add_agreement_url(), data)
+
+    assert_saved(response)
+    [warning] = [str(m) for m in response.wsgi_request._messages if m.level_tag == "warning"]
+    assert warning.endswith("(draft). If it is, delete one of them.")
 
 
 def test_a_date_in_words_is_refused_saying_how_to_write_it(editor_client):
