@@ -585,6 +585,8 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
             "line 2: signed_on: '2020-13-01' is not a real date: month must be in 1..12",
         ),
         (agreement(sigend_on="2020-09-24"), "line 2: sigend_on: unknown key"),
+        (agreement(parties=[]), "line 2: parties: needs at least one party"),
+        (agreement(parties=None), "line 2: parties: needs at least one party"),
         (
             agreement(parties=[{"institution": "Tianjin University", "unit": "Nowhere Institute"}]),
             "line 2: parties[0].unit: no institution is known as 'Nowhere Institute'; "
@@ -658,6 +660,8 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
         "ambiguous institution",
         "bad date",
         "unknown key",
+        "no party",
+        "parties null",
         "bare unknown string",
         "on_behalf_of not a party",
         "unknown relation key",
@@ -686,6 +690,45 @@ def test_a_file_with_one_bad_line_is_rejected_whole(bad_line, expected):
 
     assert len(report.errors) == 1
     assert report.errors[0].startswith(expected)
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"term": {"years": 5, "colour": "red"}}, "term.colour"),
+        (
+            {"parties": [{"institution": "Tianjin University", "colour": "red"}]},
+            "parties[0].colour",
+        ),
+        (
+            {"parties": [{"institution": {"name": "New", "kind": "company", "colour": "red"}}]},
+            "parties[0].institution.colour",
+        ),
+        (
+            {"participants": [{"person": {"name": "Li", "colour": "red"}, "role": "witness"}]},
+            "participants[0].person.colour",
+        ),
+        (
+            {"participants": [{"person": {"name": "Li"}, "role": "witness", "colour": "red"}]},
+            "participants[0].colour",
+        ),
+        ({"sources": [{"url": "https://a.example/1", "colour": "red"}]}, "sources[0].colour"),
+        ({"photos": [{"caption": "Signed.", "colour": "red"}]}, "photos[0].colour"),
+        (
+            {"relations": [{"type": "follows", "key": "stored-2015", "colour": "red"}]},
+            "relations[0].colour",
+        ),
+    ],
+    ids=["term", "party", "institution", "person", "participant", "source", "photo", "relation"],
+)
+def test_a_key_not_known_at_any_depth_is_a_problem_of_its_line(changes, path):
+    """A misspelt key deep in a line would otherwise lose what it holds without a word."""
+    InstitutionFactory(name="Tianjin University")
+    AgreementFactory(slug="stored-2015")
+    before = row_counts()
+
+    assert import_lines([agreement(**changes)]).errors == [f"line 1: {path}: unknown key"]
     assert row_counts() == before
 
 

@@ -353,6 +353,28 @@ def test_agreement_types_are_matched_ignoring_case_and_by_synonyms(given, stored
     assert Agreement.objects.get().agreement_type.name == stored
 
 
+# interchange.md, "Agreement types": what a new registry understands before anyone edits it.
+CONTRACT_TYPES = [
+    "strategic partnership agreement",
+    "strategic cooperation agreement",
+    "cooperation agreement",
+    "framework agreement",
+    "memorandum of understanding",
+    "research partnership agreement",
+    "joint lab agreement",
+    "alliance",
+    "other",
+]
+
+
+def test_a_new_registry_knows_the_types_of_the_contract_and_mou():
+    for given in CONTRACT_TYPES:
+        imported(line(agreement_type=given))
+        assert Agreement.objects.get().agreement_type.name == given
+    imported(line(agreement_type="mou"))
+    assert Agreement.objects.get().agreement_type.name == "memorandum of understanding"
+
+
 def test_focus_areas_are_matched_ignoring_case_and_unknown_ones_created():
     big_data = FocusAreaFactory(name="Big Data")
 
