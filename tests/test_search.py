@@ -148,6 +148,31 @@ def test_institution_filter_includes_its_units(client, seeds):
     }
 
 
+def test_an_institution_is_found_through_a_unit_of_its_unit(client):
+    # Institutions nest more than once: a college of a school of a university.
+    university = InstitutionFactory(name="Zenith University", slug="zenith")
+    school = InstitutionFactory(name="Zenith School of Engineering", parent=university)
+    college = InstitutionFactory(name="Zenith Robotics College", parent=school)
+    partner = InstitutionFactory(name="Acme Robotics", slug="acme")
+    as_unit = AgreementFactory(slug="signed-by-the-college", status="published")
+    PartyFactory(agreement=as_unit, institution=university, unit=college)
+    PartyFactory(agreement=as_unit, institution=partner)
+    as_party = AgreementFactory(slug="the-college-a-party", status="published")
+    PartyFactory(agreement=as_party, institution=college)
+    PartyFactory(agreement=as_party, institution=partner)
+    both = {"signed-by-the-college", "the-college-a-party"}
+
+    page = search(client, "institution=zenith")
+
+    assert set(result_slugs(page)) == both
+    assert re.search(
+        r'<span>Zenith University</span> <span class="count">2</span>', page.content.decode()
+    )
+    assert client.get("/api/agreements/?institution=zenith").json()["count"] == 2
+    institution_page = client.get(university.get_absolute_url()).content.decode()
+    assert all(f'href="/agreements/{slug}/"' in institution_page for slug in both)
+
+
 def test_values_of_one_filter_or_and_filters_and(client, seeds):
     both = search(client, "focus_area=5g&focus_area=cloud-computing")
     assert set(result_slugs(both)) == {"ecnu-huawei-2019", "tju-china-telecom-huawei-2020"}
