@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
-from backoffice.merge_views import may_merge
+from backoffice.merge_views import KINDS, may_merge, warn_of_likely_duplicates
 from backoffice.models import Merge, NotDuplicate, RecordKind
 from backoffice.report_files import FORMATS as REPORT_FORMATS
 from backoffice.views import EXPORT_PERMISSION
 from labs.admin import AgreementWithLabsAdmin
+from people.admin import PersonAdmin
 from people.models import Person
-from registry.admin import DateHierarchyChecked
+from registry.admin import DateHierarchyChecked, InstitutionAdmin
 from registry.models import Institution
 from registry.text import attachment
 
@@ -109,6 +110,43 @@ class AgreementAdmin(AgreementWithLabsAdmin):
             "export_formats": list(EXPORT_FORMATS),
         }
         return super().changelist_view(request, extra_context)
+
+
+class WarnsOfDuplicatesAdmin(admin.ModelAdmin):
+    """Warns, once a record is added, of the records it is likely the same as
+    (backoffice.merge_views), under the name of its kind in the duplicates' pages; its list
+    links to those pages for staff who may merge."""
+
+    duplicates = None  # "institutions" or "people"
+    change_list_template = "admin/change_list_with_duplicates.html"
+
+    def changelist_view(self, request, extra_context=None):
+        may = request.user.has_perms(KINDS[self.duplicates].permissions)
+        context = {"duplicates": self.duplicates if may else None, **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Here, after its other names (inlines) are saved too: they may be what matches.
+        warn_of_likely_duplicates(request, self.duplicates, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+
+# Institutions and people are registered by their own apps, which may not import from the
+# back office; here they gain its warning of duplicates, as agreements gain its exports.
+admin.site.unregister(Institution)
+
+
+@admin.register(Institution)
+class InstitutionWithDuplicatesAdmin(WarnsOfDuplicatesAdmin, InstitutionAdmin):
+    duplicates = "institutions"
+
+
+admin.site.unregister(Person)
+
+
+@admin.register(Person)
+class PersonWithDuplicatesAdmin(WarnsOfDuplicatesAdmin, PersonAdmin):
+    duplicates = "people"
 
 
 class MergePermissions:

@@ -6,7 +6,6 @@ from registry.admin import (
     HistoryAdmin,
     PopupFormAdmin,
     TabularInline,
-    WarnsOfDuplicatesAdmin,
     counted,
 )
 from registry.forms import PersonForm
@@ -18,8 +17,9 @@ class PersonAliasInline(TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(WarnsOfDuplicatesAdmin, PopupFormAdmin, HistoryAdmin):
-    duplicates = "people"
+class PersonAdmin(PopupFormAdmin, HistoryAdmin):
+    """Registered again by the back office, which warns of duplicates (backoffice/admin.py)."""
+
     form = PersonForm
     list_display = ["name", "native_name", "other_names", "slug", "agreement_count"]
     list_filter = ["participations__role"]

@@ -28,7 +28,6 @@ from simple_history.models import DeletedObject, ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_m2m_reverse_field_name
 
-from backoffice.merge_views import KINDS, warn_of_likely_duplicates
 from registry.forms import FocusAreaForm, InstitutionForm
 from registry.history import date_of, part_changes, partial
 from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
@@ -415,25 +414,6 @@ class UnitInline(ReadOnlyInline):
     verbose_name_plural = _("units")
 
 
-class WarnsOfDuplicatesAdmin(admin.ModelAdmin):
-    """Warns, once a record is added, of the records it is likely the same as
-    (backoffice.merge_views), under the name of its kind in the duplicates' pages; its list
-    links to those pages for staff who may merge."""
-
-    duplicates = None  # "institutions" or "people"
-    change_list_template = "admin/change_list_with_duplicates.html"
-
-    def changelist_view(self, request, extra_context=None):
-        may_merge = request.user.has_perms(KINDS[self.duplicates].permissions)
-        context = {"duplicates": self.duplicates if may_merge else None, **(extra_context or {})}
-        return super().changelist_view(request, context)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        # Here, after its other names (inlines) are saved too: they may be what matches.
-        warn_of_likely_duplicates(request, self.duplicates, obj)
-        return super().response_add(request, obj, post_url_continue)
-
-
 class PopupFormAdmin(admin.ModelAdmin):
     """Tells the form whether it is an agreement's "+" pop-up (`form.popup`), where the way out
     of a duplicate is to close the window and choose the record already there."""
@@ -445,8 +425,9 @@ class PopupFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(WarnsOfDuplicatesAdmin, PopupFormAdmin, HistoryAdmin):
-    duplicates = "institutions"
+class InstitutionAdmin(PopupFormAdmin, HistoryAdmin):
+    """Registered again by the back office, which warns of duplicates (backoffice/admin.py)."""
+
     form = InstitutionForm
     formfield_overrides = URL_FORMFIELD
     list_display = [
