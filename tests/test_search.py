@@ -306,8 +306,17 @@ def test_a_technology_known_only_from_drafts_is_as_unknown_as_a_misspelt_one(cli
     LabAgreementFactory(agreement=AgreementFactory(status="published")).lab.focus_areas.add(
         lab_only
     )
+    # A lab only a draft names is not public, nor are its technologies.
+    LabAgreementFactory(agreement=AgreementFactory(status="draft")).lab.focus_areas.add(
+        FocusAreaFactory(slug="zqdraft-lab-tech")
+    )
 
-    for slug, known in [("nowhere", False), ("zqdraft-tech", False), ("lab-tech", True)]:
+    for slug, known in [
+        ("nowhere", False),
+        ("zqdraft-tech", False),
+        ("zqdraft-lab-tech", False),
+        ("lab-tech", True),
+    ]:
         page = search(client, f"focus_area={slug}")
         assert ("Select a valid choice" in page.content.decode()) is not known
         api = client.get(f"/api/agreements/?focus_area={slug}")
