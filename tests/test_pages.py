@@ -21,7 +21,7 @@ from agreements.templatetags.public_pages import native
 from labs.models import Lab, LabAgreement
 from people.models import Person
 from registry.images import process_image
-from registry.models import InstitutionKind
+from registry.models import FocusAreaGroup, InstitutionKind
 from tests.factories import (
     AgreementFactory,
     FocusAreaFactory,
@@ -803,6 +803,17 @@ def test_focus_area_list_counts_published_agreements_and_public_labs(client, dat
     facet = {f.name: f for f in client.get("/agreements/").context["facets"]}["focus_area"]
     ones = [value.label for value in facet.values if value.count == 1]
     assert ones == sorted(ones, key=str.casefold) and "Internet of Things" in ones
+
+
+def test_technologies_are_shown_in_their_group(client, data):
+    data.g5.group = FocusAreaGroup.objects.create(name="Networks", slug="networks")
+    data.g5.save()
+
+    listed = get(client, reverse("agreements:focus-area-list"))
+    page = get(client, data.g5.get_absolute_url())
+
+    assert re.search(r'href="/technologies/5g/">5G</a></th>\s*<td>Networks</td>', listed)
+    assert "</a> · Networks</p>" in page
 
 
 def test_lab_page_shows_status_hosts_areas_and_published_agreements(client, data):
