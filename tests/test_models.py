@@ -201,6 +201,37 @@ def test_deleting_a_referenced_person_is_refused():
     refused(participation.person.delete, ProtectedError)
 
 
+def deleted_in_sql(record):
+    """Delete `record` as a script could, past Django's PROTECT, and check the deferred
+    foreign keys as a commit would."""
+    table = connection.ops.quote_name(record._meta.db_table)  # a model's, not a user's
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [record.pk])  # noqa: S608
+    connection.check_constraints()
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        lambda institution: PartyFactory(institution=institution),
+        lambda institution: PartyFactory(unit=institution, institution=InstitutionFactory()),
+        lambda institution: ParticipationFactory(organisation=institution),
+        lambda institution: InstitutionFactory(parent=institution),
+        lambda institution: LabHostFactory(institution=institution),
+    ],
+    ids=["party", "unit", "organisation", "parent", "lab-host"],
+)
+def test_the_database_itself_refuses_to_delete_a_referenced_institution(reference):
+    institution = InstitutionFactory()
+    reference(institution)
+    refused(lambda: deleted_in_sql(institution))
+
+
+def test_the_database_itself_refuses_to_delete_a_referenced_person():
+    participation = ParticipationFactory()
+    refused(lambda: deleted_in_sql(participation.person))
+
+
 def test_deleting_a_party_a_signatory_signed_for_is_refused():
     party = PartyFactory()
     ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
