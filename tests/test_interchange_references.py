@@ -109,6 +109,19 @@ def test_a_name_finds_an_institution_by_any_of_its_names(reference):
     assert Institution.objects.count() == 1
 
 
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry run", "import"])
+def test_a_later_line_names_what_an_earlier_line_of_the_file_introduced(dry_run):
+    introduced = {"name": "Zeta University", "acronym": "ZU", "kind": "university"}
+    first = line(introduced, HUAWEI)
+    later = line("ＺＵ", "huawei technologies", key="later-2021", title="A later agreement")
+
+    report = import_lines([first, later], dry_run=dry_run)
+
+    assert report.errors == []
+    assert report.counts("institutions") == {"created": 2}
+    assert Institution.objects.count() == (0 if dry_run else 2)
+
+
 def test_an_object_is_not_matched_by_its_acronym_which_institutions_share():
     ecnu = InstitutionFactory(name="East China Normal University", acronym="ECNU")
     nautical = {"name": "East China Nautical University", "acronym": "ECNU", "kind": "university"}
