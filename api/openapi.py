@@ -232,7 +232,12 @@ SCHEMAS = {
     },
     "FocusArea": {
         "type": "object",
-        "properties": {**text("slug", "name"), **count("agreement_count", "lab_count"), **URL},
+        "properties": {
+            **text("slug", "name"),
+            **maybe_text("group"),
+            **count("agreement_count", "lab_count"),
+            **URL,
+        },
     },
 }
 

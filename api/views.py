@@ -342,6 +342,7 @@ def serialize_focus_areas(request, areas):
         {
             "slug": area.slug,
             "name": area.name,
+            "group": area.group.name if area.group else None,
             "agreement_count": area.agreement_count,
             "lab_count": area.lab_count,
             "url": absolute(request, area),

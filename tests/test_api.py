@@ -14,6 +14,7 @@ from api.urls import urlpatterns
 from backoffice.interchange import import_lines
 from backoffice.public import public_records
 from registry.images import process_image
+from registry.models import FocusAreaGroup
 from tests.factories import (
     AgreementFactory,
     FocusAreaFactory,
@@ -479,6 +480,23 @@ def test_the_api_s_agreements_import_as_lines_each_unchanged(client, seeds):
     assert report.errors == []
     assert set(report.outcomes["agreements"].values()) == {"unchanged"}
     assert len(report.outcomes["agreements"]) == len(results)
+
+
+def test_a_technology_is_given_with_its_group_or_none(client):
+    grouped = FocusAreaFactory(
+        name="5G",
+        slug="5g",
+        group=FocusAreaGroup.objects.create(name="Communications", slug="communications"),
+    )
+    alone = FocusAreaFactory(name="Robotics", slug="robotics")
+    for area in (grouped, alone):
+        AgreementFactory(status="published").focus_areas.add(area)
+
+    listed = {
+        area["slug"]: area["group"] for area in get_json(client, "/api/focus-areas/")["results"]
+    }
+    assert listed == {"5g": "Communications", "robotics": None}
+    assert get_json(client, "/api/focus-areas/5g/")["group"] == "Communications"
 
 
 def test_a_lab_s_hosts_and_focus_areas_come_in_the_order_of_its_agreement_s_record(client):
