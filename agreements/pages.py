@@ -64,6 +64,8 @@ INVERSE_RELATIONS = {
 AGREEMENTS_SHOWN = 20  # as many as a page of the search, which lists them all
 PARTNERS_SHOWN = 50
 PEOPLE_SHOWN = 50
+# A person's roles on a page: a company's head may sign for it in thousands of agreements.
+ROLES_PER_PAGE = 100
 INSTITUTIONS_SHOWN = 50
 INSTITUTIONS_PER_PAGE = 100
 MAX_PAGE = 10_000  # of people: a larger number is read as page 1
@@ -519,15 +521,19 @@ def most_agreements(counts, limit):
 
 def person_detail(request, slug):
     person = get_object_or_404(Person.objects.prefetch_related("aliases"), slug=slug)
-    participations = list(
+    participations = (
         Participation.objects.filter(person=person, agreement__in=Agreement.objects.published())
         .select_related("agreement", "organisation", "party__institution", "party__unit")
-        .order_by(*NEWEST_FIRST, "role")
+        .order_by(*NEWEST_FIRST, "role", "pk")
     )
-    if not participations:
+    # Its roles, which the pages list, and its agreements, which its description counts (one
+    # agreement in two roles is one), in one query.
+    counts = participations.aggregate(
+        roles=Count("pk"), agreements=Count("agreement", distinct=True)
+    )
+    if not counts["roles"]:
         raise Http404("No published agreement names this person.")
-    # Counted as the page lists them: a person in one agreement in two roles is in one.
-    agreement_count = len({participation.agreement_id for participation in participations})
+    page = page_of(request, participations, ROLES_PER_PAGE, count=counts["roles"])
     share = sharing(
         request,
         path=person.get_absolute_url(),
@@ -537,16 +543,17 @@ def person_detail(request, slug):
             " title and organisation held at the time.",
             "%(name)s in %(counter)s published partnership agreements: every role, with the"
             " title and organisation held at the time.",
-            agreement_count,
+            counts["agreements"],
         )
-        % {"name": person.name, "counter": agreement_count},
+        % {"name": person.name, "counter": counts["agreements"]},
+        page=page.number,
         type="profile",
         data=person_data(request, person),
     )
     return render(
         request,
         "agreements/person_detail.html",
-        {"person": person, "participations": participations, "share": share},
+        {"person": person, "participations": page.object_list, "page": page, "share": share},
     )
 
 

@@ -745,6 +745,23 @@ def test_person_page_shows_every_role_with_the_title_held_then(client, data):
     assert "July 2019" in rows[1] and "Signatory for East China Normal University" in rows[1]
 
 
+def test_person_page_lists_many_roles_a_page_at_a_time(client, django_assert_max_num_queries):
+    # A company's head may sign for it in thousands of agreements: the page listed them all.
+    person = PersonFactory()
+    for year in range(1900, 1900 + pages.ROLES_PER_PAGE + 1):
+        ParticipationFactory(person=person, agreement=published(**signed(year)))
+    ParticipationFactory(person=person, agreement=AgreementFactory(title=DRAFT))
+    with django_assert_max_num_queries(4):
+        html = get(client, person.get_absolute_url())
+    rows = section(html, "roles").split("<tr>")[2:]
+    assert len(rows) == pages.ROLES_PER_PAGE and "2000" in rows[0]
+    assert f"In {pages.ROLES_PER_PAGE + 1} agreements" in html
+    assert 'href="?page=2" rel="next"' in html
+    last = get(client, person.get_absolute_url() + "?page=2")
+    assert len(section(last, "roles").split("<tr>")[2:]) == 1 and "1900" in last
+    assert DRAFT not in html + last
+
+
 def test_person_only_in_drafts_is_404(client, data):
     assert client.get(data.draft_person.get_absolute_url()).status_code == 404
 
@@ -995,7 +1012,7 @@ def test_every_page_runs_the_same_number_of_queries_for_more_rows(client, data):
         ("institution", 18),
         ("institution_people", 5),  # a page at a time, not counted
         ("institution_list", 3),  # the rows to sort, the counts, then a page's institutions
-        ("person", 3),
+        ("person", 4),  # its roles counted, then a page of them
         ("focus_area", 9),  # its agreements and institutions counted, then the first of each
         ("focus_area_list", 3),
         ("lab", 5),
