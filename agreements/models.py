@@ -20,13 +20,13 @@ from registry.dates import (
     settle_partial_dates,
 )
 from registry.models import FocusArea, Institution
-from registry.text import normalise_name
+from registry.text import normalise_name, visible
 
 
 class AgreementType(models.Model):
     """The editable vocabulary of agreement types, each with the synonyms importers accept."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), validators=[visible], max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     synonyms = models.CharField(
         _("synonyms"),
@@ -163,7 +163,7 @@ class Agreement(models.Model):
             " changes the public address."
         ),
     )
-    title = models.CharField(_("title"), max_length=300)
+    title = models.CharField(_("title"), validators=[visible], max_length=300)
     agreement_type = models.ForeignKey(
         AgreementType, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("type")
     )

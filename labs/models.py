@@ -12,6 +12,7 @@ from registry.dates import (
     settle_partial_dates,
 )
 from registry.models import FocusArea, Institution
+from registry.text import visible
 
 
 class Lab(models.Model):
@@ -22,7 +23,7 @@ class Lab(models.Model):
         ESTABLISHED = "established", _("established")
         CLOSED = "closed", _("closed")
 
-    name = models.CharField(_("name"), max_length=300)
+    name = models.CharField(_("name"), validators=[visible], max_length=300)
     slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PROPOSED

@@ -3,13 +3,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from registry.addresses import record_url
+from registry.text import visible
 
 
 class Person(models.Model):
     """Someone who signed, witnessed or attended an agreement. Titles are not kept here: a
     person's title belongs to each agreement (see Participation), because titles change."""
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), validators=[visible], max_length=200)
     slug = models.SlugField(
         _("slug"),
         max_length=80,
@@ -17,7 +18,9 @@ class Person(models.Model):
         allow_unicode=True,
         help_text=_("Also the person's key in import files: it tells apart namesakes."),
     )
-    native_name = models.CharField(_("native-script name"), max_length=200, blank=True)
+    native_name = models.CharField(
+        _("native-script name"), validators=[visible], max_length=200, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -48,7 +51,7 @@ class PersonAlias(models.Model):
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("person")
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), validators=[visible], max_length=200)
 
     history = HistoricalRecords()
 

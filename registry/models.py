@@ -11,6 +11,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from registry.addresses import record_url
+from registry.text import visible
 
 
 class InstitutionKind(models.TextChoices):
@@ -25,12 +26,18 @@ class Institution(models.Model):
     """A university, company, government body or institute, or a unit of one (a branch, a
     college, a business group), which points to the larger institution as its parent."""
 
-    name = models.CharField(_("official name"), max_length=200)
+    name = models.CharField(_("official name"), validators=[visible], max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=True)
     native_name = models.CharField(
-        _("native-script name"), max_length=200, blank=True, help_text=_("华东师范大学")
+        _("native-script name"),
+        validators=[visible],
+        max_length=200,
+        blank=True,
+        help_text=_("华东师范大学"),
     )
-    acronym = models.CharField(_("acronym"), max_length=30, blank=True, help_text=_("ECNU"))
+    acronym = models.CharField(
+        _("acronym"), validators=[visible], max_length=30, blank=True, help_text=_("ECNU")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=InstitutionKind.choices)
     country = CountryField(_("country"), blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
@@ -128,7 +135,7 @@ class InstitutionAlias(models.Model):
         related_name="aliases",
         verbose_name=pgettext_lazy("field", "institution"),
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), validators=[visible], max_length=200)
 
     history = HistoricalRecords()
 
@@ -147,7 +154,7 @@ class InstitutionAlias(models.Model):
 
 
 class FocusAreaGroup(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), validators=[visible], max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
 
     class Meta:
@@ -163,7 +170,7 @@ class FocusArea(models.Model):
     """A technology or field (5G, artificial intelligence, smart city): one vocabulary shared
     by agreements and labs."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), validators=[visible], max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
     group = models.ForeignKey(
         FocusAreaGroup,

@@ -4,8 +4,10 @@ the names the registry makes of them: slugs, and the file names of downloads."""
 import re
 import unicodedata
 
+from django.core.exceptions import ValidationError
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 WHITESPACE = re.compile(r"\s+")
 
@@ -17,6 +19,26 @@ def normalise_name(name):
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name))
     text = "".join(c for c in text if not ("\u0300" <= c <= "\u036f"))
     return WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip().casefold()
+
+
+def shows_something(text):
+    """Whether `text` holds a letter, digit, punctuation mark or symbol (an emoji is one):
+    zero-width and other format characters, spaces other than ASCII's, which strip() keeps
+    where it drops " ", and combining marks with nothing to combine with show nothing."""
+    return any(unicodedata.category(character)[0] in "LNPS" for character in text)
+
+
+def visible(text):
+    """The validator of a record's name or title: one of zero-width spaces only ("\u200b")
+    was a link with nothing to click on every page naming the record."""
+    if not shows_something(text):
+        raise ValidationError(
+            _(
+                "Give a name that shows: this holds no letter, digit or symbol, only spaces, "
+                "invisible characters or combining marks."
+            ),
+            code="invisible",
+        )
 
 
 def unique_slug(model, text, *, max_length=80):

@@ -735,6 +735,25 @@ def test_an_institution_s_ror_and_wikidata_ids_are_checked(editor_client):
     )
 
 
+def test_a_name_that_shows_nothing_is_refused_and_any_script_or_emoji_is_kept(editor_client):
+    # Zero-width spaces pass Django's strip() and "required": the record's name was a link
+    # with nothing to click wherever it was named.
+    institution = InstitutionFactory()
+    data = form_data(editor_client.get(change_url(institution)))
+    shows_nothing = (
+        "Give a name that shows: this holds no letter, digit or symbol, only spaces, "
+        "invisible characters or combining marks."
+    )
+    for name in ["\u200b\u200b", "\u2060\u00a0\u200d", "\u0301\u0308", "\u202e"]:
+        refused = editor_client.post(change_url(institution), {**data, "name": name})
+        assert errors(refused) == [shows_nothing], repr(name)
+    for name in ["جامعة القاهرة", "e\u0301cole 🤖", "华东师范大学", "\u200bHuawei"]:
+        data = form_data(editor_client.get(change_url(institution)))  # each save a new version
+        assert_saved(editor_client.post(change_url(institution), {**data, "name": name}))
+        institution.refresh_from_db()
+        assert institution.name == name
+
+
 def test_clearing_a_logo_clears_its_thumbnail(editor_client):
     institution = InstitutionFactory()
     data = form_data(editor_client.get(change_url(institution)))

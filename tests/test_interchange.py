@@ -70,6 +70,9 @@ def row_counts():
     }
 
 
+SHOWS_NOTHING = "Give a name that shows: this holds no letter, digit or symbol"
+
+
 def agreement(**changes):
     """One valid line, changed as the test says."""
     record = {
@@ -654,6 +657,22 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
             agreement(title="Strategic\u0007cooperation"),
             "line 2: title: contains a control character (\\u0007)",
         ),
+        (agreement(title="\u200b\u200b"), f"line 2: title: {SHOWS_NOTHING}"),
+        (
+            agreement(participants=[{"person": {"name": "\u2060 "}, "role": "witness"}]),
+            f"line 2: participants[0].person.name: {SHOWS_NOTHING}",
+        ),
+        (
+            agreement(parties=[{"institution": {"name": "\u3000\u200d", "kind": "company"}}]),
+            f"line 2: parties[0].institution.name: {SHOWS_NOTHING}",
+        ),
+        (
+            agreement(
+                parties=[{"institution": {"name": "X", "kind": "company", "aliases": ["\u0301"]}}]
+            ),
+            f"line 2: parties[0].institution.aliases[0]: {SHOWS_NOTHING}",
+        ),
+        (agreement(focus_areas=["5G", "\ufeff"]), f"line 2: focus_areas[1]: {SHOWS_NOTHING}"),
     ],
     ids=[
         "unknown type",
@@ -679,6 +698,11 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
         "NUL in a text",
         "NUL in a photo path",
         "a control character",
+        "a title of zero-width spaces",
+        "a person's name of a word joiner",
+        "an institution's name of an ideographic space and a zero-width joiner",
+        "an alias of a combining mark alone",
+        "a technology of a byte order mark",
     ],
 )
 def test_a_file_with_one_bad_line_is_rejected_whole(bad_line, expected):

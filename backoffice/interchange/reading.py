@@ -6,6 +6,7 @@ is reported and left out, and reading goes on, so that one pass finds every prob
 
 import functools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from labs.models import Lab, LabAgreement
 from people.models import Person
 from registry.dates import PartialDate
 from registry.models import FocusArea, Institution, InstitutionKind
+from registry.text import shows_something, visible
 
 AGREEMENT_KEYS = {
     "key", "title", "agreement_type", "status", "signed_on", "place", "term", "summary",
@@ -267,13 +269,17 @@ def text_check(model, field_name):
             return " ".join(error.messages)
         return None
 
-    validators = [type(validator) for validator in field.validators]
-    if field.choices or validators != ([MaxLengthValidator] if field.max_length else []):
+    others = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    if field.choices or others not in ([], [visible]):
         return clean
-    # Most texts are checked for their length alone, which needs no call to Field.clean unless
-    # it fails, and then it says so in Django's words.
-    limit = field.max_length
-    return lambda value: clean(value) if limit is not None and len(value) > limit else None
+    # Most texts are checked for their length alone (and names for showing something), which
+    # needs no call to Field.clean unless it fails, and then it says so in Django's words.
+    limit = field.max_length or math.inf
+    if others:
+        return lambda value: (
+            clean(value) if len(value) > limit or not shows_something(value) else None
+        )
+    return lambda value: clean(value) if len(value) > limit else None
 
 
 @functools.cache
