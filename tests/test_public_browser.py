@@ -241,3 +241,56 @@ def test_a_printed_page_is_its_content_without_the_ways_around_the_site(page, de
     expect(page.locator("nav[aria-label='Main']")).to_be_hidden()
     page.emulate_media(media="screen")
     expect(page.locator("nav[aria-label='Main']")).to_be_visible()
+
+
+def test_names_of_one_long_word_wrap_on_a_phone_screen(page):
+    # A name may be one word longer than a phone's screen (a 300-character German compound, a
+    # transliteration without spaces, an address as a title): it breaks rather than pushing
+    # the page sideways.
+    from tests.factories import (
+        AgreementFactory,
+        FocusAreaFactory,
+        LabAgreementFactory,
+        LabFactory,
+        LabHostFactory,
+        ParticipationFactory,
+        PartyFactory,
+        PersonFactory,
+        SourceFactory,
+    )
+
+    word = "Forschungs" + "zusammenarbeits" * 18  # 280 characters, no break
+    agreement = AgreementFactory(
+        status="published", title=word, place=word, summary=word, slug="long-words"
+    )
+    party = PartyFactory(agreement=agreement, institution__name=word[:200]).institution
+    PartyFactory(agreement=agreement, institution__name="Other " + word[:190])
+    person = PersonFactory(name=word[:200])
+    ParticipationFactory(agreement=agreement, person=person, title=word, organisation=party)
+    lab = LabFactory(name=word, description=word)
+    LabAgreementFactory(agreement=agreement, lab=lab)
+    LabHostFactory(lab=lab, institution=party)
+    area = FocusAreaFactory(name=word[:100])
+    agreement.focus_areas.add(area)
+    SourceFactory(agreement=agreement, title=word, url="https://example.org/" + word)
+    page.set_viewport_size({"width": 320, "height": 640})
+    too_wide = []
+    for address in [
+        "/",
+        agreement.get_absolute_url(),
+        "/agreements/",
+        party.get_absolute_url(),
+        f"{party.get_absolute_url()}people/",
+        "/institutions/",
+        person.get_absolute_url(),
+        lab.get_absolute_url(),
+        "/labs/",
+        area.get_absolute_url(),
+        "/technologies/",
+    ]:
+        assert page.goto(address).status == 200, address
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            too_wide.append(f"{address}: {width} px")
+    assert too_wide == []
