@@ -5,13 +5,13 @@ from collections import defaultdict
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import AgreementRelation, Participation, Role
+from registry.admin import ReadableAutocompleteSelect
 from registry.forms import KeyForm, PartialDatesForm, SavedVersionForm
 from registry.models import Institution
 
@@ -31,7 +31,9 @@ class ParticipationForm(forms.ModelForm):
         help_text=_("For a signatory: one of the parties, or the unit that signed for it."),
         # The admin's autocomplete view serves a foreign key of a registered model; any
         # foreign key to Institution does, and this one has no limit on its choices.
-        widget=AutocompleteSelect(Participation._meta.get_field("organisation"), admin.site),
+        widget=ReadableAutocompleteSelect(
+            Participation._meta.get_field("organisation"), admin.site
+        ),
     )
 
     class Meta:
@@ -45,6 +47,8 @@ class ParticipationForm(forms.ModelForm):
             # The unit that signed for the party, where one did: what the editor chose (the
             # party is the same either way, so saving it again changes nothing).
             self.initial.setdefault("on_behalf_of", party.unit_id or party.institution_id)
+            # Shown without a query of its own (ParticipationInline selects the party's).
+            self.fields["on_behalf_of"].widget.chosen = party.unit or party.institution
 
     def clean(self):
         cleaned_data = super().clean()

@@ -14,7 +14,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
@@ -51,13 +51,32 @@ class ReadableChoices:
     """An admin autocomplete that redraws a form showing only the values its records could
     have. Django's looks each chosen value up again, so a hand-made request with a value no
     key can be ("abc") failed with a server error rather than the field's own "Select a
-    valid choice"."""
+    valid choice".
+
+    Django's also looks up the record it shows, once per field of each row of an inline: an
+    agreement of 50 parties and 200 people took 900 queries to show. Given the record its form
+    holds already (`chosen`: see PreloadedRows), it shows that one while it is the value."""
+
+    chosen = None
 
     def optgroups(self, name, value, attr=None):
         related = self.field.remote_field
         options = related.model._meta
         key = options.get_field(related.field_name) if related.many_to_one else options.pk
-        return super().optgroups(name, [v for v in value if readable(key, v)], attr)
+        value = [v for v in value if readable(key, v)]
+        chosen = self.chosen
+        if chosen is not None and [str(v) for v in value] == [str(getattr(chosen, key.attname))]:
+            return self.chosen_groups(name, getattr(chosen, key.attname))
+        return super().optgroups(name, value, attr)
+
+    def chosen_groups(self, name, value):
+        """What Django's optgroups gives for the one value of `chosen`."""
+        options = []
+        if not self.is_required:
+            options.append(self.create_option(name, "", "", False, 0))
+        label = self.choices.field.label_from_instance(self.chosen)
+        options.append(self.create_option(name, value, label, True, len(options)))
+        return [(None, options, 0)]
 
 
 def readable(field, value):
@@ -108,12 +127,41 @@ class LabelledCells:
                 widget.attrs.setdefault("aria-label", form[name].label)
 
 
+class PreloadedRows:
+    """An inline formset whose rows show what they hold without a query each: the record of
+    the page they belong to (a relation's or a lab's link names it), and the records their
+    autocompletes show (ReadableChoices), where the inline's queryset selects them."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = form.instance
+        if row.pk is not None and getattr(row, self.fk.attname) == self.instance.pk:
+            self.fk.set_cached_value(row, self.instance)
+        for name, field in form.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)
+            if not isinstance(widget, ReadableChoices) or widget.allow_multiple_selected:
+                continue
+            try:
+                key = form.instance._meta.get_field(name)
+            except FieldDoesNotExist:  # a field of the form's own (ParticipationForm's)
+                continue
+            if key.many_to_one and key.is_cached(form.instance):
+                widget.chosen = key.get_cached_value(form.instance)
+
+
 class TabularInline(ReadableAutocompletes, admin.TabularInline):
-    """The inline every admin of the registry uses."""
+    """The inline every admin of the registry uses. Its queryset should select_related its
+    autocomplete fields: their rows are then shown without a query each (PreloadedRows)."""
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        return type(formset.__name__, (LabelledCells, formset), {})
+        return type(formset.__name__, (LabelledCells, PreloadedRows, formset), {})
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        # (select_related() of no field would follow every foreign key.)
+        autocompletes = self.get_autocomplete_fields(request)
+        return rows.select_related(*autocompletes) if autocompletes else rows
 
 
 class ReadOnlyInline(TabularInline):
