@@ -15,6 +15,9 @@ from agreements.views import filtered_agreements, unreadable
 from registry.http import unless_unchanged
 
 FEED_SIZE = 50
+# The most characters of a summary an entry gives, the rest on the agreement's page: a summary
+# has no limit, and 50 of 20,000 words each made a feed of 6 MB that every reader polls.
+SUMMARY_LENGTH = 1000
 
 Search = namedtuple("Search", ["filterset", "query"])
 
@@ -68,6 +71,9 @@ class SearchFeed(Feed):
             .select_related("agreement_type")
             .prefetch_related(Prefetch("parties", queryset=parties), "focus_areas")[:FEED_SIZE]
         )
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "SUMMARY_LENGTH": SUMMARY_LENGTH}
 
     def item_title(self, agreement):
         return agreement.title

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.utils import timezone
 
+from agreements.feeds import SUMMARY_LENGTH
 from tests.factories import (
     AgreementFactory,
     FocusAreaFactory,
@@ -119,6 +120,14 @@ def test_an_entry_says_who_signed_when_where_and_on_what(client):
     )
     assert "Cooperation on research &amp; the smart campus." in summary
     assert [c.get("term") for c in entry.iter(f"{ATOM}category")] == ["cloud computing"]
+
+
+def test_an_entry_gives_the_start_of_a_long_summary(client):
+    published("Long", days_ago=1, summary="word " * 20_000)
+    (entry,) = feed(client).iter(f"{ATOM}entry")
+    summary = entry.findtext(f"{ATOM}summary")
+    (text,) = re.findall(r"<p>(word.*?)</p>", summary)
+    assert len(text) == SUMMARY_LENGTH and text.endswith("word…")
 
 
 def test_the_feed_is_named_by_what_its_search_asks_and_links_to_it(client):
