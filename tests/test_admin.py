@@ -754,6 +754,19 @@ def test_a_name_that_shows_nothing_is_refused_and_any_script_or_emoji_is_kept(ed
         assert institution.name == name
 
 
+def test_an_institution_cannot_be_made_part_of_its_own_unit(editor_client):
+    # A part of B part of A, 20 levels apart, through the admin.
+    top = InstitutionFactory()
+    bottom = top
+    for _ in range(20):
+        bottom = InstitutionFactory(parent=bottom)
+    data = form_data(editor_client.get(change_url(top)))
+    refused = editor_client.post(change_url(top), {**data, "parent": bottom.pk})
+    assert errors(refused) == ["An institution cannot be part of itself."]
+    top.refresh_from_db()
+    assert top.parent is None
+
+
 def test_clearing_a_logo_clears_its_thumbnail(editor_client):
     institution = InstitutionFactory()
     data = form_data(editor_client.get(change_url(institution)))

@@ -258,6 +258,30 @@ def test_a_unit_of_another_institution_is_an_error():
     ]
 
 
+def test_a_parent_that_would_make_a_cycle_is_an_error():
+    # Stored: Huawei Shanghai is part of Huawei Technologies, itself 20 levels below a root.
+    top = InstitutionFactory(name="Root 0")
+    for level in range(1, 20):
+        top = InstitutionFactory(name=f"Root {level}", parent=top)
+    huawei = InstitutionFactory(name="Huawei Technologies", parent=top)
+    InstitutionFactory(name="Huawei Shanghai", parent=huawei)
+    root = Institution.objects.get(name="Root 0")
+    record = {
+        **json.loads(line()),
+        "parties": [
+            {"institution": {"name": "Root 0", "kind": "company", "parent": "Huawei Shanghai"}}
+        ],
+    }
+
+    report = import_lines([json.dumps(record)])
+
+    assert report.errors == [
+        "line 1: parties[0].institution.parent: Huawei Shanghai is itself part of Root 0"
+    ]
+    root.refresh_from_db()
+    assert root.parent is None
+
+
 def test_a_signatory_may_sign_for_a_party_named_by_its_unit():
     huawei = InstitutionFactory(name="Huawei Technologies")
     InstitutionFactory(name="Huawei Shanghai", parent=huawei)
