@@ -155,6 +155,19 @@ def test_a_page_past_the_first_keeps_its_number(client, db):
     assert one(tags, "canonical") == "http://testserver/agreements/?page=2"
 
 
+def test_a_person_s_second_page_of_roles_keeps_its_number(client, db):
+    person = PersonFactory()
+    for _n in range(test_pages.pages.ROLES_PER_PAGE + 1):
+        agreement = published()
+        ParticipationFactory(person=person, agreement=agreement, role="witness")
+        ParticipationFactory(person=person, agreement=agreement, role="attendee")
+    url = person.get_absolute_url()
+    tags = head(client, f"{url}?page=2")
+    assert one(tags, "canonical") == f"http://testserver{url}?page=2"
+    # Two roles in each agreement: it counts the agreements, not the roles the pages list.
+    assert f"in {test_pages.pages.ROLES_PER_PAGE + 1} published" in one(tags, "description")
+
+
 def test_a_lists_canonical_address_keeps_its_filter_and_not_an_unknown_one(client, data):
     for asked, canonical in [
         ("/institutions/?kind=company&page=1", "/institutions/?kind=company"),
