@@ -142,6 +142,29 @@ def test_a_live_filter_unfolds_the_other_values_to_keep_the_focus_on_its_link(pa
     assert technology.locator("details").get_attribute("open") is not None
 
 
+def test_an_agreement_opened_from_live_results_shows_and_back_returns_to_them(page, demo):
+    page.goto("/agreements/")
+    page.locator("#id_q").fill("Huawei")
+    page.wait_for_url("**q=Huawei**")
+    page.locator(".results .card").nth(1).wait_for()
+    first = result_titles(page)[0]
+
+    # A link out of the search is followed as a link, not taken over by the live search
+    # (which looked in the agreement's page for results it has not, and showed nothing).
+    page.get_by_role("link", name=first).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(first)
+    page.go_back()
+    page.wait_for_url("**q=Huawei**")
+    assert result_titles(page)[0] == first
+
+    # So is an institution of the network's table, below the results.
+    page.locator(".network summary").click()
+    institution = page.locator(".network td a, .network th a").first
+    name = institution.inner_text()
+    institution.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+
+
 def test_search_works_without_javascript(browser, live_server, demo):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
