@@ -165,6 +165,58 @@ def test_an_agreement_opened_from_live_results_shows_and_back_returns_to_them(pa
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
 
 
+def hold_live_searches(page):
+    """The live searches' requests, held until the test lets each go (`held.pop(0).continue_()`):
+    an answer still on its way while the visitor types on."""
+    held = []
+    page.route(
+        "**/agreements/?*",
+        lambda route: (
+            held.append(route) if route.request.headers.get("hx-request") else route.continue_()
+        ),
+    )
+    return held
+
+
+def wait_for(page, condition):
+    for _ in range(100):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("waited 5 s in vain")
+
+
+def test_words_typed_while_a_live_search_is_on_its_way_are_kept(page, demo):
+    page.goto("/agreements/")
+    held = hold_live_searches(page)
+    box = page.locator("#id_q")
+    box.press_sequentially("Hua")
+    wait_for(page, lambda: held)
+    box.press_sequentially("wei")
+
+    # The answer for "Hua" comes after "wei" was typed: it does not put "Hua" back in the box
+    # (as it did, the "wei" lost), nor show its results under the box's words.
+    held.pop(0).continue_()
+    wait_for(page, lambda: held)  # the search for "Huawei", asked once typing paused
+    expect(box).to_have_value("Huawei")
+    assert "q=Hua&" not in page.url
+    held.pop(0).continue_()
+    page.wait_for_url("**q=Huawei**")
+    expect(box).to_have_value("Huawei")
+    expect(page.locator("#results-heading")).to_have_text("2 agreements")
+
+
+def test_a_pause_after_a_word_in_a_live_search_keeps_its_space(page, demo):
+    page.goto("/agreements/")
+    box = page.locator("#id_q")
+    box.press_sequentially("digital ")
+    page.wait_for_url("**q=digital%20**")
+    expect(page.locator("#search-status")).not_to_be_empty()
+    box.press_sequentially("government")
+    page.wait_for_url("**q=digital%20government**")
+    expect(box).to_have_value("digital government")
+
+
 def test_search_works_without_javascript(browser, live_server, demo):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()

@@ -32,3 +32,25 @@ document.addEventListener("htmx:afterSettle", () => {
     setTimeout(() => { status.textContent = heading.textContent.trim(); }, 100);
   }
 });
+
+// Words typed while a live search is on its way make its answer out of date: swapped in, it
+// would put the words it was asked for back in the box, over the ones typed since. It is
+// dropped; the search for the box's words, due once typing pauses, brings theirs. An answer
+// for the words in the box keeps them as typed, where it gives them trimmed: a pause after
+// "smart " would otherwise lose the space before the next word.
+let typed = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const box = document.getElementById("id_q");
+  const config = event.detail.requestConfig;
+  typed = null;
+  if (!box || config.elt.id !== "search-form") return;
+  if (box.value === config.parameters.get("q")) {
+    typed = box.value;
+  } else {
+    event.detail.shouldSwap = false;
+  }
+});
+document.addEventListener("htmx:afterSwap", () => {
+  const box = document.getElementById("id_q");
+  if (box && typed !== null && box.value !== typed) box.value = typed;
+});
