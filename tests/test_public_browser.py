@@ -217,6 +217,27 @@ def test_a_pause_after_a_word_in_a_live_search_keeps_its_space(page, demo):
     expect(box).to_have_value("digital government")
 
 
+def test_a_link_pressed_as_soon_as_a_live_update_shows_it_is_live_too(page, demo):
+    page.goto("/agreements/?q=Huawei")
+    link = facet_link(page, "Technology", "digital government")
+    link_id = link.get_attribute("id")
+    # Marks the page, which a plain link's new page would not have, and presses the focused
+    # link (the one chosen) as soon as the update is shown, before anything else runs.
+    page.evaluate("""() => {
+        window.notReloaded = true;
+        document.addEventListener("htmx:afterSwap", () => {
+            setTimeout(() => document.activeElement.click(), 0);
+        }, {once: true});
+    }""")
+    link.focus()
+    page.keyboard.press("Enter")
+    # Chosen, then removed by the second press: the search is back to "Huawei" alone, live.
+    page.wait_for_url(lambda url: url.endswith("/agreements/?q=Huawei"))
+    expect(page.locator("#search-status")).to_have_text("2 agreements")
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.locator(f"#{link_id}")).to_be_focused()
+
+
 def test_search_works_without_javascript(browser, live_server, demo):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
