@@ -107,6 +107,7 @@ def search(request):
     suggested = query.copy()
     if suggestion:
         suggested["q"] = suggestion
+    active = active_filters(filterset, facets, read)
     context = {
         "share": sharing(
             request,
@@ -123,7 +124,9 @@ def search(request):
         ),
         "page": page,
         "facets": facets,
-        "active": active_filters(filterset, facets, read),
+        "active": active,
+        # The words searched are said by the title already (the first filter active).
+        "filters_in_title": active[1:] if text else active,
         "query": query.urlencode(),
         "kept": [
             (k, v)

@@ -88,6 +88,20 @@ def test_a_live_search_the_server_refuses_shows_why(page, demo, live_server):
     assert "q=Hua%00wei" in page.url
 
 
+def test_the_title_follows_a_live_filter_back_and_forward(page, demo):
+    page.goto("/agreements/?q=Huawei")
+    searched = "Agreements matching “Huawei” · Partnership Registry"
+    expect(page).to_have_title(searched)
+    facet_link(page, "Technology", "digital government").click()
+    page.wait_for_url("**focus_area=digital-government**")
+    filtered = "Agreements matching “Huawei”; Technology: digital government · Partnership Registry"
+    expect(page).to_have_title(filtered)
+    page.go_back()
+    expect(page).to_have_title(searched)
+    page.go_forward()
+    expect(page).to_have_title(filtered)
+
+
 def test_a_live_filter_keeps_the_keyboard_in_place_and_says_what_it_found(page, demo):
     page.goto("/agreements/?q=Huawei")
     tianjin_only = facet_link(page, "Technology", "digital government")

@@ -94,6 +94,19 @@ def test_searching_huawei_then_filtering_5g_leaves_tianjin(client, seeds):
     assert "1 agreement" in response.content.decode()
 
 
+def test_the_page_s_title_says_the_whole_search(client, seeds, monkeypatch):
+    # A live update changes the title too: the browser's history and bookmarks tell one
+    # search from another by it, where each filter's was "Agreements".
+    monkeypatch.setattr("agreements.views.PAGE_SIZE", 1)
+    html = search(client, "q=Huawei&kind=company&signed_from=2019&page=2").content.decode()
+    assert (
+        "<title>Agreements matching “Huawei”; Kind of partner: company; Year signed: 2019–…"
+        " (Page 2 of 2) · " in html
+    )
+    html = search(client, "focus_area=5g").content.decode()
+    assert "<title>Agreements; Technology: 5G · " in html
+
+
 def test_every_facet_count_is_what_its_link_shows(client, seeds):
     """Click each facet value of a filtered view: the results number its count."""
     page = search(client, "q=Huawei")
