@@ -161,6 +161,29 @@ def test_a_live_filter_unfolds_the_other_values_to_keep_the_focus_on_its_link(pa
     assert technology.locator("details").get_attribute("open") is not None
 
 
+def test_enter_in_the_search_s_boxes_searches_live(page, demo):
+    logged = []
+    page.on("console", lambda message: logged.append(message.text))
+    page.goto("/agreements/")
+    page.evaluate("window.notReloaded = true")  # which a page loaded anew would not have
+    box = page.locator("#id_q")
+    box.fill("Huawei")
+    box.press("Enter")
+    page.wait_for_url("**q=Huawei**")
+    expect(page.locator("#search-status")).to_have_text("2 agreements")
+    expect(box).to_be_focused()
+    years = page.locator("#id_signed_to")
+    years.fill("2019")
+    years.press("Enter")
+    page.wait_for_url("**signed_to=2019**")
+    expect(page.locator("#search-status")).to_have_text("1 agreement")
+    expect(years).to_be_focused()
+    # Live both times: the form was submitted as a plain one (the page loaded anew, the
+    # keyboard's place lost), its trigger misread ("from:.years input", an error logged).
+    assert page.evaluate("window.notReloaded") is True
+    assert [text for text in logged if "error" in text] == []
+
+
 def test_an_agreement_opened_from_live_results_shows_and_back_returns_to_them(page, demo):
     page.goto("/agreements/")
     page.locator("#id_q").fill("Huawei")
