@@ -248,6 +248,26 @@ def test_words_typed_while_a_live_search_is_on_its_way_are_kept(page, demo):
     expect(page.locator("#results-heading")).to_have_text("2 agreements")
 
 
+def test_a_filter_chosen_while_a_live_search_is_on_its_way_calls_it_off(page, demo):
+    page.goto("/agreements/?q=Huawei")
+    held = hold_live_searches(page)
+    called_off = []
+    page.on("requestfailed", lambda request: called_off.append(request.url))
+    page.locator("#id_q").fill("Tianjin")
+    wait_for(page, lambda: held)
+    facet_link(page, "Technology", "digital government").click()
+    wait_for(page, lambda: len(held) == 2)
+    held.pop().continue_()
+    page.wait_for_url("**focus_area=digital-government**")
+    expect(page.locator("#search-status")).to_have_text("1 agreement")
+
+    # The search for "Tianjin", asked first, is called off: answered after the filter's, it
+    # put its address in the address bar over the results shown (and its own nowhere).
+    wait_for(page, lambda: called_off)
+    assert "q=Tianjin" in called_off[0]
+    assert "focus_area=digital-government" in page.url
+
+
 def test_a_pause_after_a_word_in_a_live_search_keeps_its_space(page, demo):
     page.goto("/agreements/")
     box = page.locator("#id_q")
