@@ -300,12 +300,49 @@ def test_a_link_pressed_as_soon_as_a_live_update_shows_it_is_live_too(page, demo
     expect(page.locator(f"#{link_id}")).to_be_focused()
 
 
-def test_search_works_without_javascript(browser, live_server, demo):
+def test_search_works_without_javascript(browser, live_server, demo, monkeypatch):
+    monkeypatch.setattr("agreements.views.PAGE_SIZE", 1)  # the demo's two agreements: 2 pages
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/agreements/")
+    # Words and sort are asked with the form's button.
+    page.locator("#id_q").fill("Huawei")
+    page.locator("#id_sort").select_option("signed")
+    page.locator("#search-form").get_by_role("button").click()
+    assert "q=Huawei" in page.url and "sort=signed" in page.url
+    first = result_titles(page)
+    page.get_by_role("link", name="Next").click()
+    assert "page=2" in page.url and result_titles(page) != first
+    expect(page).to_have_title("Agreements matching “Huawei” (Page 2 of 2) · Partnership Registry")
+    # The charts' numbers unfold without a script; a year there is a link to its search.
+    page.locator(".chart-data summary").first.click()
+    page.locator(".chart-data").first.get_by_role("link").first.click()
+    assert "signed_from=" in page.url and "q=Huawei" in page.url
+    # A filter is a link, and so is its removal; the language is kept with the search.
     page.goto("/agreements/?q=Huawei")
     facet_link(page, "Technology", "digital government").click()
     assert len(result_titles(page)) == 1
+    page.locator("#language").select_option("zh-hans")
+    page.locator("form.language button").click()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert "focus_area=digital-government" in page.url and len(result_titles(page)) == 1
+    page.locator(".active-filters a.tag").last.click()
+    assert "focus_area" not in page.url and len(result_titles(page)) == 1  # page 1 of 2
+    # The downloads and the feed are plain links too.
+    with page.expect_download() as download:
+        page.locator(".downloads a", has_text="CSV").click()
+    assert download.value.suggested_filename == "agreements-huawei.csv"
+    feed = page.locator(".feed-link a").get_attribute("href")
+    assert (
+        page.request.get(live_server.url + feed)
+        .headers["content-type"]
+        .startswith("application/atom+xml")
+    )
+    # An agreement opens.
+    title = result_titles(page)[0]
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
     context.close()
 
 
