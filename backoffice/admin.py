@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from agreements.admin import SearchRefreshedOnce
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
@@ -132,12 +133,13 @@ class WarnsOfDuplicatesAdmin(admin.ModelAdmin):
 
 
 # Institutions and people are registered by their own apps, which may not import from the
-# back office; here they gain its warning of duplicates, as agreements gain its exports.
+# back office or agreements; here they gain the back office's warning of duplicates, as
+# agreements gain its exports, and one refresh of the search a save.
 admin.site.unregister(Institution)
 
 
 @admin.register(Institution)
-class InstitutionWithDuplicatesAdmin(WarnsOfDuplicatesAdmin, InstitutionAdmin):
+class InstitutionWithDuplicatesAdmin(SearchRefreshedOnce, WarnsOfDuplicatesAdmin, InstitutionAdmin):
     duplicates = "institutions"
 
 
@@ -145,7 +147,7 @@ admin.site.unregister(Person)
 
 
 @admin.register(Person)
-class PersonWithDuplicatesAdmin(WarnsOfDuplicatesAdmin, PersonAdmin):
+class PersonWithDuplicatesAdmin(SearchRefreshedOnce, WarnsOfDuplicatesAdmin, PersonAdmin):
     duplicates = "people"
 
 

@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from agreements.admin import PUBLISH_PERMISSION, AgreementAdmin
+from agreements.admin import PUBLISH_PERMISSION, AgreementAdmin, SearchRefreshedOnce
 from agreements.models import Agreement
 from labs.models import Lab, LabAgreement, LabHost
 from registry.admin import HistoryAdmin, TabularInline, counted
@@ -64,7 +64,7 @@ class LabForm(SavedVersionForm, KeyForm, PartialDatesForm):
 
 
 @admin.register(Lab)
-class LabAdmin(HistoryAdmin):
+class LabAdmin(SearchRefreshedOnce, HistoryAdmin):
     list_display = ["name", "status", "established", "host_names", "agreement_count"]
     list_filter = ["status", "focus_areas"]
     search_fields = [

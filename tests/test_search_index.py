@@ -36,6 +36,7 @@ from tests.factories import (
     ParticipationFactory,
     PartyFactory,
 )
+from tests.test_admin import change_url, form_data, set_row
 
 pytestmark = pytest.mark.django_db
 MIGRATION = importlib.import_module("agreements.migrations.0008_search_index")
@@ -431,3 +432,39 @@ def test_a_long_search_document_stays_whole_in_its_row(seeds):
     assert length > 1500
     assert stored >= length  # neither compressed nor a TOAST pointer
     assert agreement.slug in results("q=smart+city")
+
+
+def documents_written():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_inserted('agreements_searchdocument'::regclass)"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("kind", ["institution", "person"])
+def test_a_save_in_the_admin_writes_each_document_it_changes_once(editor_client, kind):
+    """A record that thousands of agreements name, saved with three other names and a native
+    name, rewrote each of their documents four times (once for each row the form wrote)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL keeps the documents by triggers (SQLite reads views)")
+    agreements = [AgreementFactory(status="published", slug=f"deal-{n}") for n in range(3)]
+    if kind == "institution":
+        record = InstitutionFactory(name="Huawei")
+        for agreement in agreements:
+            PartyFactory(agreement=agreement, institution=record)
+    else:
+        record = Person.objects.create(name="Zhang Yong", slug="zhang-yong")
+        for agreement in agreements:
+            ParticipationFactory(agreement=agreement, person=record)
+    data = form_data(editor_client.get(change_url(record)))
+    for index, name in enumerate(["Hua Wei", "Daniel Z", "HW Tech"]):
+        set_row(data, "aliases", index, name=name)
+    data["native_name"] = "华为张勇"
+    before = documents_written()
+
+    assert editor_client.post(change_url(record), data).status_code == 302
+
+    assert documents_written() - before == len(agreements)
+    slugs = {agreement.slug for agreement in agreements}
+    assert results("q=Daniel+Z") == results("q=华为张勇") == slugs
