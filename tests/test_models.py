@@ -179,7 +179,8 @@ def test_an_agreement_does_not_relate_to_itself():
     refused(lambda: RelationFactory(source=agreement, target=agreement))
 
 
-@pytest.mark.parametrize(
+# Every way a row may refer to an institution.
+REFERENCES_TO_AN_INSTITUTION = pytest.mark.parametrize(
     "reference",
     [
         lambda institution: PartyFactory(institution=institution),
@@ -190,6 +191,9 @@ def test_an_agreement_does_not_relate_to_itself():
     ],
     ids=["party", "unit", "organisation", "parent", "lab-host"],
 )
+
+
+@REFERENCES_TO_AN_INSTITUTION
 def test_deleting_a_referenced_institution_is_refused(reference):
     institution = InstitutionFactory()
     reference(institution)
@@ -210,17 +214,7 @@ def deleted_in_sql(record):
     connection.check_constraints()
 
 
-@pytest.mark.parametrize(
-    "reference",
-    [
-        lambda institution: PartyFactory(institution=institution),
-        lambda institution: PartyFactory(unit=institution, institution=InstitutionFactory()),
-        lambda institution: ParticipationFactory(organisation=institution),
-        lambda institution: InstitutionFactory(parent=institution),
-        lambda institution: LabHostFactory(institution=institution),
-    ],
-    ids=["party", "unit", "organisation", "parent", "lab-host"],
-)
+@REFERENCES_TO_AN_INSTITUTION
 def test_the_database_itself_refuses_to_delete_a_referenced_institution(reference):
     institution = InstitutionFactory()
     reference(institution)
