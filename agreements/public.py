@@ -131,7 +131,7 @@ def public_institution_ids(counts, within=None):
     one of those, whose page lists its units' people and labs. `within`: the InstitutionTree
     to look in (one institution's, from `below`) rather than the whole registry's."""
     acted = Participation.objects.filter(
-        organisation=OuterRef("pk"), agreement__status=Agreement.Status.PUBLISHED
+        organisation=OuterRef("pk"), agreement__in=Agreement.objects.published()
     )
     hosts = Institution._meta.get_field("labs").through
     hosted = hosts.objects.filter(institution=OuterRef("pk"), lab__in=public_lab_ids())
@@ -151,7 +151,7 @@ def searchable_focus_areas():
     agreements or public labs (focus_area_detail). Any other is as unknown as a misspelt key."""
     links = SearchLink.objects.filter(facet=FOCUS_AREA, value=Cast(OuterRef("pk"), CharField()))
     in_labs = FocusArea.labs.through.objects.filter(
-        focusarea=OuterRef("pk"), lab__agreements__status=Agreement.Status.PUBLISHED
+        focusarea=OuterRef("pk"), lab__agreements__in=Agreement.objects.published()
     )
     return FocusArea.objects.filter(Exists(links) | Exists(in_labs))
 
