@@ -24,6 +24,7 @@ from simple_history.utils import bulk_update_with_history
 
 from agreements.models import Participation, Party
 from agreements.public import InstitutionTree
+from agreements.search_index import refreshed_once
 from backoffice.models import Merge, NotDuplicate, RecordKind
 from labs.models import LabHost
 from people.models import Person, PersonAlias
@@ -335,7 +336,11 @@ def locked_pair(model, *, survivor, duplicate):
 def merge_institutions(*, survivor, duplicate, by):
     """Merge `duplicate` into `survivor` (see the module); returns the Merge record. Refused,
     with nothing written, if the plan has problems."""
-    with transaction.atomic():
+    # The search refreshed once, at the end, for every agreement of either: each row written
+    # (the parties moved, the names kept as other names, the fields filled) refreshed all the
+    # survivor's. Merging a duplicate into the company named by 4,609 of 20,000 generated
+    # agreements took 19 to 25 s on PostgreSQL, now 4.5 to 8 s.
+    with transaction.atomic(), refreshed_once():
         survivor, duplicate = locked_pair(Institution, survivor=survivor, duplicate=duplicate)
         plan = plan_institution_merge(survivor=survivor, duplicate=duplicate)
         if plan.problems:
@@ -487,7 +492,7 @@ def plan_person_merge(*, survivor, duplicate):
 
 def merge_people(*, survivor, duplicate, by):
     """Merge person `duplicate` into `survivor`; returns the Merge record."""
-    with transaction.atomic():
+    with transaction.atomic(), refreshed_once():  # as merge_institutions
         survivor, duplicate = locked_pair(Person, survivor=survivor, duplicate=duplicate)
         plan = plan_person_merge(survivor=survivor, duplicate=duplicate)
         if plan.problems:

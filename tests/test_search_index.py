@@ -11,6 +11,7 @@ import io
 import pytest
 from django.db import connection, transaction
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from agreements import search_index
 from agreements.facets import search_summary
@@ -25,6 +26,7 @@ from agreements.search_index import (
     refreshed_once,
     totals_kept,
 )
+from backoffice.merging import merge_institutions
 from labs.models import LabAgreement
 from people.models import Person
 from registry.models import Institution, InstitutionAlias
@@ -36,7 +38,14 @@ from tests.factories import (
     ParticipationFactory,
     PartyFactory,
 )
-from tests.test_admin import change_url, form_data, set_row
+from tests.test_admin import (
+    add_agreement_url,
+    assert_saved,
+    change_url,
+    form_data,
+    new_agreement_data,
+    set_row,
+)
 
 pytestmark = pytest.mark.django_db
 MIGRATION = importlib.import_module("agreements.migrations.0008_search_index")
@@ -468,3 +477,46 @@ def test_a_save_in_the_admin_writes_each_document_it_changes_once(editor_client,
     assert documents_written() - before == len(agreements)
     slugs = {agreement.slug for agreement in agreements}
     assert results("q=Daniel+Z") == results("q=华为张勇") == slugs
+
+
+def test_an_agreement_saved_in_the_admin_with_its_parts_is_written_once(editor_client):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL keeps the documents by triggers (SQLite reads views)")
+    data = new_agreement_data(editor_client)
+    for index in range(3):
+        set_row(data, "parties", index, institution=InstitutionFactory().pk)
+    for index in range(2):
+        set_row(data, "sources", index, url=f"https://example.org/{index}")
+    before = documents_written()
+
+    assert_saved(editor_client.post(add_agreement_url(), data))
+
+    assert documents_written() - before == 1
+
+
+def test_a_merge_writes_each_document_it_changes_once(editor):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL keeps the documents by triggers (SQLite reads views)")
+    survivor, duplicate = InstitutionFactory(name="Huawei"), InstitutionFactory(name="Hua Wei")
+    InstitutionAlias.objects.create(institution=duplicate, name="HW")
+    agreements = [AgreementFactory(status="published") for _n in range(4)]
+    for agreement in agreements[:3]:
+        PartyFactory(agreement=agreement, institution=survivor)
+    PartyFactory(agreement=agreements[3], institution=duplicate)
+    before = documents_written()
+
+    merge_institutions(survivor=survivor, duplicate=duplicate, by=editor)
+
+    assert documents_written() - before == len(agreements)
+    assert results("q=HW") == {agreement.slug for agreement in agreements}
+
+
+def test_a_small_deferred_refresh_does_not_count_every_document():
+    """Counting them (a third of a second at 100,000) is for deciding on a bulk rebuild."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL keeps the documents by triggers (SQLite reads views)")
+    agreement = AgreementFactory(status="published")
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), refreshed_once():
+        PartyFactory(agreement=agreement)
+    assert not [q["sql"] for q in queries if "FROM agreements_searchdocument" in q["sql"]]
+    assert SearchDocument.objects.get(agreement=agreement).parties
