@@ -15,6 +15,7 @@ from registry.cache import data_changed
 from registry.dates import (
     DatePrecision,
     PartialDate,
+    latest_today,
     precision_constraint,
     precision_field,
     settle_partial_dates,
@@ -271,8 +272,9 @@ class Agreement(models.Model):
     def signed_after_today(self):
         """Whether its date of signing is still to come (for a date known to the month or
         year, its period starts after today): a draft may be entered ahead of the ceremony,
-        but what is published has been signed."""
-        return self.signed_on is not None and self.signed_on > timezone.localdate()
+        but what is published has been signed. Today where the signing was: see
+        latest_today."""
+        return self.signed_on is not None and self.signed_on > latest_today()
 
     def clean(self):
         settle_partial_dates(self, "signed_on", "starts_on", "ends_on")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +72,18 @@ class PartialDate:
 
     def __str__(self):
         return format_date(self.date, str(DISPLAY_FORMATS[self.precision]))
+
+
+# The time zone whose day begins first (Kiribati's Line Islands): a day has begun somewhere
+# once it has begun there.
+EARLIEST_ZONE = datetime.timezone(datetime.timedelta(hours=14))
+
+
+def latest_today():
+    """The latest date it is anywhere now. A date after it has begun nowhere, so nothing can
+    have been signed on it; a date up to it may be today where the signing was, whatever the
+    site's TIME_ZONE (a signing in Beijing at 07:30 on 8 December is 7 December in UTC)."""
+    return timezone.now().astimezone(EARLIEST_ZONE).date()
 
 
 def truncate(date, precision):

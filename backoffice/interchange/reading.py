@@ -27,7 +27,7 @@ from agreements.models import (
 )
 from labs.models import Lab, LabAgreement
 from people.models import Person
-from registry.dates import PartialDate
+from registry.dates import PartialDate, latest_today
 from registry.models import FocusArea, Institution, InstitutionKind
 from registry.text import shows_something, visible
 
@@ -383,7 +383,9 @@ def read_agreement(line, data):
     if starts and ends and ends.last_day < starts.date:
         line.error("term.ends_on", _("the term cannot end before it starts"))
     signed, today = dates["signed_on"], timezone.localdate()
-    if fields["status"] == Agreement.Status.PUBLISHED and signed and signed.date > today:
+    # Refused only once the date has begun nowhere (latest_today); the message names the
+    # site's today, which is what its reader goes by.
+    if fields["status"] == Agreement.Status.PUBLISHED and signed and signed.date > latest_today():
         line.error(
             "signed_on",
             _(
