@@ -91,8 +91,11 @@ def country_choices():
 
 
 class YearField(forms.IntegerField):
+    """Any year a date may have: the year facet links every year an agreement is signed in
+    (one dated "0219" too, until it is corrected), and its link must find it."""
+
     def __init__(self, **kwargs):
-        super().__init__(min_value=1000, max_value=9999, **kwargs)
+        super().__init__(min_value=datetime.MINYEAR, max_value=datetime.MAXYEAR, **kwargs)
 
 
 class YearFilter(filters.Filter):

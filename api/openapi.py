@@ -20,7 +20,7 @@ def ref(name):
 def parameter(name, filter_):
     field = filter_.field
     if isinstance(filter_, YearFilter):
-        schema = {"type": "integer", "minimum": 1000, "maximum": 9999}
+        schema = {"type": "integer", "minimum": field.min_value, "maximum": field.max_value}
     elif isinstance(filter_, filters.ModelMultipleChoiceFilter):
         schema = {"type": "array", "items": {"type": "string", "description": "slug"}}
     elif isinstance(filter_, filters.MultipleChoiceFilter):

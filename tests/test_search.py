@@ -295,6 +295,21 @@ def test_the_last_year_there_is_may_end_a_span(client, seeds):
         assert client.get(f"{address}?signed_from=2019&signed_to=9999").status_code == 200
 
 
+def test_the_year_facet_s_link_finds_an_agreement_of_any_year_a_date_may_have(client, seeds):
+    # A date of year 219 (a typo of 2019, as imported) is offered by the facet: its link
+    # was refused (years from 1000), on the page, in the API and in a download.
+    typo = AgreementFactory(
+        status="published", signed_on=datetime.date(219, 1, 1), signed_on_precision="year"
+    )
+    PartyFactory(agreement=typo)
+    page = search(client, "").content.decode()
+    assert 'href="?signed_from=219&amp;signed_to=219"' in page
+    assert result_slugs(search(client, "signed_from=219&signed_to=219")) == [typo.slug]
+    for address in ["/agreements/export.csv", "/api/agreements/"]:
+        assert client.get(f"{address}?signed_from=1&signed_to=219").status_code == 200
+    assert client.get("/api/agreements/?signed_from=0").status_code == 400
+
+
 def test_an_institution_known_only_from_drafts_is_as_unknown_as_a_misspelt_one(client, seeds):
     secret = AgreementFactory(status="draft").parties.create(
         institution=Institution.objects.create(name="Zqdraft Secretcorp", slug="zqdraft")
