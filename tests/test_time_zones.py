@@ -2,18 +2,20 @@
 TIME_ZONE may be UTC (the default) or China's, where most of its users are."""
 
 import datetime
+import re
 from contextlib import contextmanager
 from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
-from agreements.models import Agreement
+from agreements.models import Agreement, StatusChange
 from backoffice.interchange import import_lines
 from tests.factories import SignedAgreementFactory, logged_in
 from tests.test_admin import form_data
 from tests.test_interchange import agreement as line
-from tests.test_review import change_url, status_of
+from tests.test_review import awaiting_url, change_url, move_url, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +51,9 @@ def test_an_agreement_signed_today_in_beijing_is_published_in_the_beijing_mornin
         signed_on=datetime.date(2026, 12, 1), signed_on_precision="month"
     )
     with clock_at(moment):
-        signed_today.publish(by=publisher)
+        moved = logged_in(publisher).post(move_url(signed_today, "publish"), {"comment": ""})
         this_month.publish(by=publisher)
+    assert moved.status_code == 302
     assert status_of(signed_today) == status_of(this_month) == Agreement.Status.PUBLISHED
 
 
@@ -95,3 +98,38 @@ def test_a_published_line_signed_today_in_beijing_is_imported(zone):
         ]
         assert not import_lines(lines[:1]).errors
     assert Agreement.objects.get(slug="signed-today").status == Agreement.Status.PUBLISHED
+
+
+# The moment above as the admin shows it in each zone.
+SHOWN = {"UTC": "Dec. 7, 2026, 11:30 p.m.", "Asia/Shanghai": "Dec. 8, 2026, 7:30 a.m."}
+
+
+def instants(pattern, text):
+    return {datetime.datetime.fromisoformat(found) for found in re.findall(pattern, text)}
+
+
+def test_times_are_shown_in_the_site_s_zone_and_given_with_their_offset(zone, publisher, client):
+    agreement = SignedAgreementFactory(
+        signed_on=datetime.date(2026, 12, 8), signed_on_precision="day"
+    )
+    agreement.submit(by=publisher)
+    StatusChange.objects.update(at=BEIJING_MORNING)  # its default is read before any clock_at
+    staff = logged_in(publisher)
+    # "Waiting since", and the list's "state / moved by".
+    assert SHOWN[zone] in staff.get(awaiting_url()).text
+    listed = staff.get("/admin/agreements/agreement/").text
+    assert f"in review — {publisher.username}, {SHOWN[zone]}" in listed
+    with clock_at(BEIJING_MORNING):
+        agreement.publish(by=publisher)
+    assert SHOWN[zone] in staff.get(change_url(agreement)).text  # published at, updated at
+    history = staff.get(f"/admin/agreements/agreement/{agreement.pk}/history/").text
+    assert SHOWN[zone] in history
+    # The feed and the sitemap's index give the instant itself, with an offset; a sitemap's
+    # addresses the day, in the site's zone.
+    feed = client.get(reverse("agreements:feed")).content.decode()
+    assert instants(r"<(?:published|updated)>([^<]+)", feed) == {BEIJING_MORNING}
+    index = client.get(reverse("sitemap")).content.decode()
+    assert BEIJING_MORNING in instants(r"<lastmod>([^<]+)", index)
+    sitemap = client.get("/sitemap-agreements.xml").content.decode()
+    day = "2026-12-07" if zone == "UTC" else "2026-12-08"
+    assert re.findall(r"<lastmod>([^<]+)", sitemap) == [day]
