@@ -35,18 +35,36 @@ TERM = re.compile(r'"([^"]*)"|(\S+)')
 DASHES = "-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
 SPACED_DASH = re.compile(f"(?:^|\\s)[{DASHES}]+|[{DASHES}]+(?:\\s|$)")
 MAX_TERMS = 10
+# Quotation marks as other scripts and typography write them, read as a double quote: a
+# phrase typed with a Chinese input method, or pasted, is “smart city”, 「智慧城市」 or
+# 《…》 (a title), and its quotes, left in, were part of its first and last words, which then
+# found nothing. Single curly quotes only as a pair (‘5G’): alone, ’ is an apostrophe (Xi’an).
+QUOTES = str.maketrans(dict.fromkeys("“”„‟«»「」『』《》〈〉＂", '"'))
+SINGLE_QUOTED = re.compile("‘([^‘’]*)’")
+# Punctuation between words, which no name searched for has inside it: a list typed as
+# "华为、5G" or "Huawei,5G" is two words (in any width: an input method types ，；).
+SEPARATORS = re.compile("[,;、，；。｡]")
+# Punctuation that ends a word or encloses it as typed ("Huawei.", "(TJU)", "Ltd.", "5G?"),
+# and is no part of what it looks for; within a word it stays (U.S., 4.0, Xi'an, AT&T).
+ENDS = "\"'.:!?()[]{}<>‘’．：！？（）［］【】〔〕"
 
 
 def search_terms(text):
     """The terms of a search, each found anywhere in an agreement's texts: its words, and the
     words in double quotes together, as one term ("smart city", as the admin's search reads
-    them); a stray quote is no part of a word, and a dash beside a space separates terms (the
-    words it separates are found however the record punctuates them). Each term once (a word
+    them, or in the quotes of other scripts: “smart city”, 「智慧城市」); punctuation around a
+    word or between words is no part of them (a stray quote, "Huawei,", "华为、5G"), and a dash
+    beside a space separates terms (the words it separates are found however the record
+    punctuates them). Each term once (a word
     typed 99 times is one match, not 99), and the first ten."""
     terms = []
+    text = SINGLE_QUOTED.sub(r'"\1"', text.translate(QUOTES))
     for phrase, word in TERM.findall(text):
-        for part in SPACED_DASH.split(phrase or word.strip('"')):
-            term = " ".join(part.split())
+        # A phrase as it is between its quotes; a word without the punctuation around it,
+        # before a dash beside it separates it and after ("(TJU)-Huawei", "-(TJU)").
+        typed = [phrase] if phrase else [part.strip(ENDS) for part in SEPARATORS.split(word)]
+        for part in (part for each in typed for part in SPACED_DASH.split(each)):
+            term = " ".join((part if phrase else part.strip(ENDS)).split())
             if term and term.casefold() not in {known.casefold() for known in terms}:
                 terms.append(term)
     return terms[:MAX_TERMS]

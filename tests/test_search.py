@@ -62,6 +62,19 @@ def search(client, query):
         ("Digital Government- Smart City", {"tju-china-telecom-huawei-2020"}),
         ('"Digital Government - Smart City"', {"tju-china-telecom-huawei-2020"}),
         ("-", {"tju-china-telecom-huawei-2020", "ecnu-huawei-2019", "iflytek-2021"}),
+        # As a Chinese input method types them: quotes of its own around a phrase, its comma
+        # between words, its full stop at the end, an ideographic space.
+        ("“smart city”", {"tju-china-telecom-huawei-2020"}),
+        ("「smart city」", {"tju-china-telecom-huawei-2020"}),
+        ("‘５Ｇ’", {"tju-china-telecom-huawei-2020"}),
+        ("华为、5G", {"tju-china-telecom-huawei-2020"}),
+        ("华为，ECNU。", {"ecnu-huawei-2019"}),
+        ("ＨＵＡＷＥＩ，５Ｇ。", {"tju-china-telecom-huawei-2020"}),
+        ("Huawei\u3000cloud", {"ecnu-huawei-2019"}),
+        # Punctuation around words as sentences have it.
+        ("Huawei,5G", {"tju-china-telecom-huawei-2020"}),
+        ("(TJU) Huawei.", {"tju-china-telecom-huawei-2020"}),
+        ("Tianjin?", {"tju-china-telecom-huawei-2020"}),
     ],
 )
 def test_search_finds_what_people_type(client, seeds, query, expected):
@@ -72,6 +85,30 @@ def test_a_search_s_terms_are_its_words_and_quoted_phrases_each_once():
     assert search_terms('a a A "smart  city" b "smart city" "c') == ["a", "smart city", "b", "c"]
     assert search_terms(" ".join(["ab"] * 60)) == ["ab"]
     assert len(search_terms(" ".join(f"w{n}" for n in range(30)))) == 10
+
+
+def test_punctuation_around_and_between_words_is_no_part_of_them():
+    text = "“smart city” 「智慧城市」 《协议》 ‘5G’ Xi’an 华为、5G，AI；cloud。 (TJU) Co., Ltd."
+    assert search_terms(text) == [
+        "smart city",
+        "智慧城市",
+        "协议",
+        "5G",
+        "Xi’an",
+        "华为",
+        "AI",
+        "cloud",
+        "TJU",
+        "Co",
+    ]
+    # Within quotes, as typed.
+    assert search_terms('"Huawei Technologies Co., Ltd." U.S. 4.0 AT&T . C++') == [
+        "Huawei Technologies Co., Ltd.",
+        "U.S",
+        "4.0",
+        "AT&T",
+        "C++",
+    ]
 
 
 def test_a_dash_beside_a_space_separates_terms_and_one_between_letters_joins_them():
