@@ -48,6 +48,9 @@ SEPARATORS = re.compile("[,;、，；。｡]")
 # and is no part of what it looks for; within a word it stays (U.S., 4.0, Xi'an, AT&T).
 ENDS = "\"'.:!?()[]{}<>‘’．：！？（）［］【】〔〕"
 
+# A term that is a year, as typed in English or Chinese.
+YEAR = re.compile(r"([0-9]{4})年?")
+
 
 def search_terms(text):
     """The terms of a search, each found anywhere in an agreement's texts: its words, and the
@@ -76,12 +79,18 @@ def matching_terms(terms):
 
     All of these are in one search document per agreement (agreements/search_index.py), so
     each term is one match on one column, served by a trigram index on PostgreSQL, rather
-    than a union over eight tables."""
+    than a union over eight tables. A year (2019, 2019年) finds the agreements signed in it
+    too: people type "Huawei 2019", and a date is no text of the document."""
     found = Q()
     for term in terms:
-        found &= reduce(
-            operator.or_, (Q(search_document__document__matches=form) for form in forms_of(term))
+        forms = forms_of(term)
+        matched = reduce(
+            operator.or_, (Q(search_document__document__matches=form) for form in forms)
         )
+        year = next(filter(None, (YEAR.fullmatch(form) for form in forms)), None)
+        if year:
+            matched |= Q(signed_on__year=int(year[1]))
+        found &= matched
     return found
 
 

@@ -75,6 +75,11 @@ def search(client, query):
         ("Huawei,5G", {"tju-china-telecom-huawei-2020"}),
         ("(TJU) Huawei.", {"tju-china-telecom-huawei-2020"}),
         ("Tianjin?", {"tju-china-telecom-huawei-2020"}),
+        # A year is when it was signed, as well as a word of its texts.
+        ("Huawei 2019", {"ecnu-huawei-2019"}),
+        ("2021年", {"iflytek-2021"}),
+        ("华为 ２０２０", {"tju-china-telecom-huawei-2020"}),
+        ("Huawei 2021", set()),
     ],
 )
 def test_search_finds_what_people_type(client, seeds, query, expected):
