@@ -35,6 +35,22 @@ class Matches(lookups.IContains):
     def get_rhs_op(self, connection, rhs):
         return connection.operators["icontains"] % rhs
 
+    def as_sqlite(self, compiler, connection):
+        """SQLite's LIKE ignores the case of ASCII letters only: "ZÜRICH" missed "Zürich",
+        "SÃO PAULO" "São Paulo", which PostgreSQL's UPPER finds. So the term is matched as
+        typed and in lower, upper and title case too, which covers a text whose other letters
+        are of one case or begin its words (Москва for МОСКВА), as names are written."""
+        lhs_sql, params = self.process_lhs(compiler, connection)
+        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+        match = f"{lhs_sql} {self.get_rhs_op(connection, rhs_sql)}"
+        term = rhs_params[0] if len(rhs_params) == 1 else ""
+        if not isinstance(term, str) or term.isascii():
+            return match, [*params, *rhs_params]
+        cases = dict.fromkeys([term, term.lower(), term.upper(), term.title()])
+        return "(" + " OR ".join([match] * len(cases)) + ")", [
+            value for case in cases for value in (*params, case)
+        ]
+
 
 class SearchText(models.TextField):
     """A text of the search document, upper case on PostgreSQL (see Matches)."""

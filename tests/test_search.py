@@ -92,6 +92,38 @@ def test_a_search_s_terms_are_its_words_and_quoted_phrases_each_once():
     assert len(search_terms(" ".join(f"w{n}" for n in range(30)))) == 10
 
 
+@pytest.mark.parametrize("query", ["ZÜRICH", "zürich", "SÃO PAULO", "москва", "ÉCOLE zürich"])
+def test_letters_beyond_ascii_are_found_in_any_case(client, query):
+    # PostgreSQL compares upper case; SQLite's LIKE ignores the case of ASCII letters only.
+    AgreementFactory(
+        slug="zurich",
+        title="École and ETH Zürich agreement",
+        summary="Signed in São Paulo",
+        place="Москва",
+        status="published",
+    )
+    assert result_slugs(search(client, f"q={query}")) == ["zurich"]
+
+
+def test_a_title_in_another_case_ranks_above_a_summary_in_another_case(client):
+    AgreementFactory(
+        slug="mention",
+        title="A visit",
+        summary="To ETH ZÜRICH",
+        status="published",
+        signed_on=datetime.date(2024, 1, 1),
+        signed_on_precision="day",
+    )
+    AgreementFactory(
+        slug="zurich",
+        title="Zürich agreement",
+        status="published",
+        signed_on=datetime.date(2020, 1, 1),
+        signed_on_precision="day",
+    )
+    assert result_slugs(search(client, "q=zÜrich")) == ["zurich", "mention"]
+
+
 def test_punctuation_around_and_between_words_is_no_part_of_them():
     text = "“smart city” 「智慧城市」 《协议》 ‘5G’ Xi’an 华为、5G，AI；cloud。 (TJU) Co., Ltd."
     assert search_terms(text) == [
