@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from agreements.filters import matching_terms, search_terms
 from agreements.forms import (
     AgreementForm,
     AgreementRelationForm,
@@ -294,7 +295,12 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
         slug = search_term.strip()
         if slug and queryset.filter(slug=slug).exists():
             return queryset.filter(slug=slug), False
-        return super().get_search_results(request, queryset, search_term)
+        # Otherwise the words as the public search reads them (full width, Chinese quotes and
+        # commas, a year, a dash beside a space), where Django's own split read "华为、5G" or
+        # “smart city” as one word and found nothing. Still the search document alone: one
+        # row per agreement, so no duplicates.
+        terms = search_terms(search_term)
+        return (queryset.filter(matching_terms(terms)) if terms else queryset), False
 
     @admin.display(description=_("parties"))
     def party_names(self, agreement):

@@ -926,6 +926,10 @@ def test_agreements_are_found_where_the_public_search_finds_them(editor_client):
         ("ecnu-lenovo-2020", {wanted}),
         ("ecnu-lenovo", set()),  # a slug is found whole
         ("smart nowhere", set()),
+        # The words as the public search reads them.
+        ("“smart city”", {wanted}),
+        ("ｑｕａｎｔｕｍ，urban", {wanted}),
+        ("Urban- Computing", {wanted}),
     ]:
         response = editor_client.get(agreements_url(), {"q": term})
         assert set(response.context["cl"].result_list) == found, term
