@@ -48,6 +48,10 @@ SEPARATORS = re.compile("[,;、，；。｡]")
 # and is no part of what it looks for; within a word it stays (U.S., 4.0, Xi'an, AT&T).
 ENDS = "\"'.:!?()[]{}<>‘’．：！？（）［］【】〔〕"
 
+# Words that join others in English phrasing ("University of Tianjin", "the Huawei lab"):
+# each had to be in the agreement's texts too, and "of" was not in Tianjin University's. As a
+# search of its own, or in quotes, such a word is searched for.
+SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "the", "to", "with", "&"}
 # A term that is a year, as typed in English or Chinese.
 YEAR = re.compile(r"([0-9]{4})年?")
 
@@ -58,9 +62,9 @@ def search_terms(text):
     them, or in the quotes of other scripts: “smart city”, 「智慧城市」); punctuation around a
     word or between words is no part of them (a stray quote, "Huawei,", "华为、5G"), and a dash
     beside a space separates terms (the words it separates are found however the record
-    punctuates them). Each term once (a word
-    typed 99 times is one match, not 99), and the first ten."""
-    terms = []
+    punctuates them). Each term once (a word typed 99 times is one match, not 99), and the
+    first ten; the small words of English phrasing left out beside others, unquoted."""
+    terms, small = [], []
     text = SINGLE_QUOTED.sub(r'"\1"', text.translate(QUOTES))
     for phrase, word in TERM.findall(text):
         # A phrase as it is between its quotes; a word without the punctuation around it,
@@ -68,9 +72,9 @@ def search_terms(text):
         typed = [phrase] if phrase else [part.strip(ENDS) for part in SEPARATORS.split(word)]
         for part in (part for each in typed for part in SPACED_DASH.split(each)):
             term = " ".join((part if phrase else part.strip(ENDS)).split())
-            if term and term.casefold() not in {known.casefold() for known in terms}:
-                terms.append(term)
-    return terms[:MAX_TERMS]
+            if term and term.casefold() not in {known.casefold() for known in terms + small}:
+                (small if not phrase and term.casefold() in SMALL_WORDS else terms).append(term)
+    return (terms or small)[:MAX_TERMS]
 
 
 def matching_terms(terms):
