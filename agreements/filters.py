@@ -52,6 +52,9 @@ ENDS = "\"'.:!?()[]{}<>‘’．：！？（）［］【】〔〕"
 # each had to be in the agreement's texts too, and "of" was not in Tianjin University's. As a
 # search of its own, or in quotes, such a word is searched for.
 SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "the", "to", "with", "&"}
+# So are a company's legal forms, as a name is pasted from its article ("Huawei Technologies
+# Co., Ltd."): records name the company without them ("Huawei Technologies").
+SMALL_WORDS |= {"co", "corp", "gmbh", "inc", "llc", "ltd", "plc"}
 # A term that is a year, as typed in English or Chinese.
 YEAR = re.compile(r"([0-9]{4})年?")
 
@@ -63,7 +66,8 @@ def search_terms(text):
     word or between words is no part of them (a stray quote, "Huawei,", "华为、5G"), and a dash
     beside a space separates terms (the words it separates are found however the record
     punctuates them). Each term once (a word typed 99 times is one match, not 99), and the
-    first ten; the small words of English phrasing left out beside others, unquoted."""
+    first ten; the small words of English phrasing and companies' legal forms left out beside
+    others, unquoted."""
     terms, small = [], []
     text = SINGLE_QUOTED.sub(r'"\1"', text.translate(QUOTES))
     for phrase, word in TERM.findall(text):
