@@ -51,7 +51,8 @@ from people.models import Person
 from registry.cache import cached
 from registry.models import FocusArea, Institution, InstitutionKind
 from registry.paging import no_such_page, page_of
-from registry.sharing import organization, sharing, unique, without_empty
+from registry.sharing import organization, sharing
+from registry.sharing import person as schema_person
 
 # How a relation reads from the other end: B follows A, so A "is followed by" B.
 INVERSE_RELATIONS = {
@@ -548,27 +549,12 @@ def person_detail(request, slug):
         % {"name": person.name, "counter": counts["agreements"]},
         page=page.number,
         type="profile",
-        data=person_data(request, person),
+        data=schema_person(request, person),
     )
     return render(
         request,
         "agreements/person_detail.html",
         {"person": person, "participations": page.object_list, "page": page, "share": share},
-    )
-
-
-def person_data(request, person):
-    """A person as schema.org has it: the names only. What they did is each agreement's, at
-    the time (a title, an organisation), not the person's now."""
-    names = [person.native_name, *(alias.name for alias in person.aliases.all())]
-    return without_empty(
-        {
-            "@context": "https://schema.org",
-            "@type": "Person",
-            "name": person.name,
-            "alternateName": unique(names, person.name),
-            "url": request.build_absolute_uri(person.get_absolute_url()),
-        }
     )
 
 

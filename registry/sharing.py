@@ -133,6 +133,21 @@ def organization(request, institution):
     return without_empty(data)
 
 
+def person(request, person):
+    """A person as schema.org has it: the names only. What they did is each agreement's, at
+    the time (a title, an organisation), not the person's now."""
+    names = [person.native_name, *(alias.name for alias in person.aliases.all())]
+    return without_empty(
+        {
+            "@context": "https://schema.org",
+            "@type": "Person",
+            "name": person.name,
+            "alternateName": unique(names, person.name),
+            "url": request.build_absolute_uri(person.get_absolute_url()),
+        }
+    )
+
+
 def unique(names, besides):
     """`names` that are not empty, each once, in order, without `besides`."""
     return list(dict.fromkeys(name for name in names if name and name != besides))

@@ -274,12 +274,10 @@ def text_check(model, field_name):
         return clean
     # Most texts are checked for their length alone (and names for showing something), which
     # needs no call to Field.clean unless it fails, and then it says so in Django's words.
-    limit = field.max_length or math.inf
-    if others:
-        return lambda value: (
-            clean(value) if len(value) > limit or not shows_something(value) else None
-        )
-    return lambda value: clean(value) if len(value) > limit else None
+    limit, shows = field.max_length or math.inf, bool(others)
+    return lambda value: (
+        clean(value) if len(value) > limit or (shows and not shows_something(value)) else None
+    )
 
 
 @functools.cache
