@@ -266,6 +266,39 @@ LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 # And after this many failures from one address, whatever the accounts: one address trying a
 # few passwords on many accounts (registry/login_limit.py).
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
+# Staff who forgot their password ask the sign-in page for a link by mail (registry/
+# password_reset.py), sent through EMAIL_HOST; on this machine without one, printed in the
+# terminal of `make run`. A site served with no mail server offers no link: a page that
+# said "sent" and sent nothing would leave a staff member waiting for nothing.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    # Django finds out at the first mail, a staff member's request for a link (a 500).
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+# A mail server that does not answer fails the request within seconds, rather than holding a
+# gunicorn worker until it is killed.
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "")
+if not DEFAULT_FROM_EMAIL:
+    if PRODUCTION and EMAIL_HOST:
+        # Django's own default, webmaster@localhost, is refused by most mail servers.
+        raise ImproperlyConfigured("DEFAULT_FROM_EMAIL must be set when EMAIL_HOST is")
+    DEFAULT_FROM_EMAIL = "registry@localhost"
+if not EMAIL_HOST and not PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+PASSWORD_RESET_BY_MAIL = bool(EMAIL_HOST) or not PRODUCTION
+# A link works once, and for an hour: long enough to read one's mail, short enough that an
+# old mail found in a mailbox later opens nothing.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+# Links asked for one mail address, and from one network address whatever the mail address,
+# in the hour since the last request; beyond that the request is refused (429), without
+# saying whether the address has an account (it is counted the same either way).
+PASSWORD_RESET_MAIL_LIMIT = env_int("PASSWORD_RESET_MAIL_LIMIT", 3, minimum=1)
+PASSWORD_RESET_ADDRESS_LIMIT = env_int("PASSWORD_RESET_ADDRESS_LIMIT", 20, minimum=1)
 # The cache must be shared by every process that serves the site: the sign-in failures and
 # the search cache's generation (registry/cache.py) kept in one process's memory would let a
 # guesser have 5 tries per worker, and a worker serve a withdrawn agreement from its cache.

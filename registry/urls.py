@@ -9,7 +9,7 @@ from agreements import pages
 from backoffice.merge_views import KINDS, follow_merges
 from backoffice.views import agreements_jsonl
 from registry import admin as registry_admin
-from registry import views
+from registry import password_reset, views
 from registry.login_limit import limit_login_attempts
 from registry.sitemaps import SITEMAPS
 
@@ -51,6 +51,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Before the admin's own login route, which this one wraps with a limit on failed attempts.
     path("admin/login/", limit_login_attempts(admin.site.login)),
+    # Before the admin's routes, whose catch-all would send the signed-out to sign in. Without
+    # a mail server (production without EMAIL_HOST) none is offered: the sign-in page has no
+    # link, and these addresses are not found.
+    path(
+        "admin/password_reset/",
+        include(password_reset.patterns(offered=settings.PASSWORD_RESET_BY_MAIL)),
+    ),
     # Before the admin's routes, whose catch-all would answer 404 for these.
     path("admin/reports/", include("backoffice.urls")),
     path("admin/import/", include("backoffice.import_urls")),

@@ -27,6 +27,12 @@ SETTINGS = [
     "LOGIN_FAILURE_LIMIT",
     "LOGIN_LOCKOUT_MINUTES",
     "IMAGE_MAX_SIDE",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "DEFAULT_FROM_EMAIL",
+    "PASSWORD_RESET_MAIL_LIMIT",
 ]
 
 
@@ -126,6 +132,17 @@ def test_production_settings_turn_on_https_and_secure_cookies():
         ),
         ({"HSTS_SECONDS": "-5"}, "HSTS_SECONDS must be a whole number of at least 0"),
         ({"IMAGE_MAX_SIDE": "0"}, "IMAGE_MAX_SIDE must be a whole number of at least 1"),
+        # Django's webmaster@localhost, refused by most mail servers: every reset mail lost
+        ({"EMAIL_HOST": "smtp.example.org"}, "DEFAULT_FROM_EMAIL must be set when EMAIL_HOST is"),
+        (
+            {"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"},
+            "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on",
+        ),
+        ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
+        (
+            {"PASSWORD_RESET_MAIL_LIMIT": "0"},
+            "PASSWORD_RESET_MAIL_LIMIT must be a whole number of at least 1",
+        ),
     ],
 )
 def test_production_refuses_to_start_when_a_setting_is_missing_or_unsafe(changes, message):
@@ -173,3 +190,29 @@ def test_an_unknown_log_level_stops_start_up_with_a_message():
         "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'LOUD'"
         in result.stderr
     )
+
+
+MAIL_SETTINGS = (
+    "from django.conf import settings as s; "
+    "print(s.EMAIL_BACKEND, s.PASSWORD_RESET_BY_MAIL, s.DEFAULT_FROM_EMAIL)"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        # make run: the mail is printed in its terminal.
+        (this_environment(), "django.core.mail.backends.console.EmailBackend True"),
+        # Production without a mail server offers no reset (tests/test_password_reset.py).
+        (production(), "django.core.mail.backends.smtp.EmailBackend False"),
+        (
+            production(EMAIL_HOST="smtp.example.org", DEFAULT_FROM_EMAIL="registry@example.org"),
+            "django.core.mail.backends.smtp.EmailBackend True registry@example.org",
+        ),
+    ],
+    ids=["this machine", "production without mail", "production with mail"],
+)
+def test_password_reset_mail_is_sent_where_a_mail_server_is_set_or_printed_here(env, expected):
+    result = manage(env, "shell", "--no-imports", "-c", MAIL_SETTINGS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(expected)
