@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agreements.admin import SearchRefreshedOnce
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
@@ -265,8 +266,37 @@ STAFF_GROUPS = {
 admin.site.unregister(User)
 
 
+def recorded_work(user):
+    """How many rows name the user as who did something: history entries, the admin's log,
+    moves, merges, publications. Every relation to users in the project, one count each."""
+    return sum(
+        relation.related_model._base_manager.filter(**{relation.field.name: user}).count()
+        for relation in User._meta.get_fields(include_hidden=True)
+        # Not the tables of the user's own groups and permissions, which go with the user.
+        if relation.one_to_many and not relation.related_model._meta.auto_created
+    )
+
+
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
+    def get_deleted_objects(self, objs, request):
+        """A user who did anything is not deleted: the admin's log of their changes would go
+        with them, and every history entry, move and merge would name no one. Listed as
+        protected, which the admin's delete page and action refuse (Django's advice too:
+        untick "Active", which ends the access at once and keeps the name)."""
+        deleted, counts, permissions_needed, protected = super().get_deleted_objects(objs, request)
+        for user in objs:
+            if count := recorded_work(user):
+                message = ngettext(
+                    "%(user)s: %(count)s record of their work names them; untick “Active” "
+                    "instead, which ends their access and keeps their name on what they did",
+                    "%(user)s: %(count)s records of their work name them; untick “Active” "
+                    "instead, which ends their access and keeps their name on what they did",
+                    count,
+                )
+                protected.append(message % {"user": user.get_username(), "count": count})
+        return deleted, counts, permissions_needed, protected
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if "groups" in form.base_fields:
