@@ -3,9 +3,14 @@ in; an administrator who ends someone's access does so at once (tests/test_roles
 every page); and a staff member's name stays on what they did after they have left. The
 forgotten password is in tests/test_password_reset.py."""
 
+import io
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
 
 from tests.factories import SignedAgreementFactory, UserFactory, logged_in
 
@@ -106,3 +111,40 @@ def test_an_account_that_did_nothing_may_be_deleted(admin_client):
 
     assert response.status_code == 302
     assert not User.objects.filter(pk=unused.pk).exists()
+
+
+def test_the_demo_accounts_can_try_the_forgotten_password(settings):
+    settings.DEBUG = True
+    call_command("demo_accounts", stdout=io.StringIO())
+
+    for username in ["admin", "editor", "publisher"]:
+        Client().post("/admin/password_reset/", {"email": f"{username}@example.org"})
+
+    assert [message.to for message in mail.outbox] == [
+        ["admin@example.org"],
+        ["editor@example.org"],
+        ["publisher@example.org"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Signing in to this account from your address failed too often."),
+        ("zh-hans", "从您的地址登录此账户失败次数过多。请在 15 分钟后重试。"),
+    ],
+)
+def test_a_refused_sign_in_says_why_and_for_how_long_in_both_languages(client, language, message):
+    """Guard: the sign-in limit's page (registry/login_limit.py) in the visitor's language."""
+    user = UserFactory(group="Editors")
+    for _attempt in range(5):
+        client.post("/admin/login/", {"username": user.username, "password": "wrong"})
+
+    refused = client.post(
+        "/admin/login/",
+        {"username": user.username, "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert refused.status_code == 429
+    assert message in refused.content.decode()

@@ -37,6 +37,9 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(9)
             user.set_password(password)
             user.is_staff = True
+            # An address of its own, so that the sign-in page's "Forgotten your login
+            # credentials?" can be tried: make run prints the mail in its terminal.
+            user.email = f"{username}@example.org"
             user.is_superuser = group is None
             user.save()
             if group:
