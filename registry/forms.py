@@ -57,6 +57,10 @@ class ProcessedImageForm(forms.ModelForm):
 
     image_field = "image"
     thumbnail_field = "thumbnail"
+    # Given to the record as it is saved, not before: a form refused (by any of the page's
+    # fields) is shown again with the record's thumbnail, where a new upload's, never
+    # stored, was a broken image.
+    new_thumbnail = None
 
     def clean(self):
         cleaned_data = super().clean()
@@ -68,10 +72,15 @@ class ProcessedImageForm(forms.ModelForm):
                 self.add_error(self.image_field, error)
             else:
                 cleaned_data[self.image_field] = processed.image
-                setattr(self.instance, self.thumbnail_field, processed.thumbnail)
+                self.new_thumbnail = processed.thumbnail
         elif upload is False:  # "Clear" was ticked: the thumbnail goes with the image.
-            setattr(self.instance, self.thumbnail_field, "")
+            self.new_thumbnail = ""
         return cleaned_data
+
+    def save(self, commit=True):
+        if self.new_thumbnail is not None:
+            setattr(self.instance, self.thumbnail_field, self.new_thumbnail)
+        return super().save(commit)
 
 
 class SavedVersionForm(forms.ModelForm):

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -641,6 +642,24 @@ def test_a_form_refused_with_a_chosen_photo_says_to_choose_it_again(editor_clien
     data = form_data(editor_client.get(change_url(agreement)))
     data["title"] = ""
     assert list(editor_client.post(change_url(agreement), data).context["messages"]) == []
+
+
+def test_a_refused_form_shows_the_thumbnail_stored_not_one_of_the_unsaved_upload(editor_client):
+    """A photo's row refused with the rest of the form showed, as its thumbnail, a file made
+    from the new upload and never stored: a broken image (its address was not found); a
+    replacement hid the photo the row still holds."""
+    agreement = SignedAgreementFactory()
+    stored = PhotoFactory(agreement=agreement)
+    stored.thumbnail.save("stored.png", ContentFile(image_file("PNG")))
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "photos", 0, image=upload("replacement.png", image_file("PNG")))
+    set_row(data, "photos", 1, image=upload("ceremony.png", image_file("PNG")), caption="Signing")
+    data["title"] = ""  # refused
+
+    refused = editor_client.post(change_url(agreement), data)
+
+    shown = re.findall(r'<img src="(/media/[^"]+)"', refused.content.decode())
+    assert shown == [stored.thumbnail.url]
 
 
 def test_photo_upload_strips_exif(editor_client):
