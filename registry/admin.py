@@ -307,6 +307,13 @@ class HistoryAdmin(
                 "them again before saving."
             )
             self.message_user(request, message, messages.WARNING)
+            # And beside each file box whose file was lost, naming it: a photo among several
+            # rows, or in a row scrolled past, was easily saved without its image.
+            for form in refused_forms(context):
+                for field in form:
+                    upload = request.FILES.get(field.html_name)
+                    if upload is not None and not form.has_error(field.name):
+                        form.add_error(field.name, file_not_kept(upload.name))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def revert_disabled(self, request, obj=None):
@@ -400,6 +407,23 @@ class HistoryAdmin(
         )
         extra_context = {**(extra_context or {}), "form_log": form_log, "part_changes": parts}
         return super().history_view(request, object_id, extra_context)
+
+
+def refused_forms(context):
+    """The forms of a change page shown again: the record's and its inlines' rows."""
+    yield context["adminform"].form
+    for inline in context.get("inline_admin_formsets", []):
+        yield from inline.formset.forms
+
+
+def file_not_kept(name):
+    # Said rather than kept: keeping it would store each upload of a refused page on the
+    # server, for a page that may never be sent again, under a name the page sends back.
+    return ValidationError(
+        _("“%(name)s” was not kept, as the form was not saved: choose it again."),
+        params={"name": name},
+        code="file_not_kept",
+    )
 
 
 def key_or_404(model, text):

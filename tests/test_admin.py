@@ -662,6 +662,27 @@ def test_a_refused_form_shows_the_thumbnail_stored_not_one_of_the_unsaved_upload
     assert shown == [stored.thumbnail.url]
 
 
+def test_a_refused_form_says_beside_each_chosen_file_that_it_must_be_chosen_again(
+    editor_client,
+):
+    """The message at the top of the page named no file: a photo among several rows (or a
+    row scrolled past) was easy to miss, and then saved without its image."""
+    data = new_agreement_data(editor_client, title="")  # refused
+    set_row(data, "photos", 0, image=upload("ceremony.png", image_file("PNG")), caption="Signing")
+    set_row(data, "photos", 1, caption="No file chosen")
+    set_row(data, "photos", 2, image=upload("notes.txt", b"not an image", "text/plain"))
+
+    refused = editor_client.post(add_agreement_url(), data)
+
+    rows = refused.context["inline_admin_formsets"][3].formset.forms
+    assert rows[0].errors == {
+        "image": ["“ceremony.png” was not kept, as the form was not saved: choose it again."]
+    }
+    assert rows[1].errors == {}
+    # Refused for itself: what is wrong with it is said, not that it is to be chosen again.
+    assert "was not kept" not in str(rows[2].errors)
+
+
 def test_photo_upload_strips_exif(editor_client):
     exif = Image.Exif()
     exif[0x010F] = "Camera maker"
