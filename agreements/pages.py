@@ -554,7 +554,14 @@ def person_detail(request, slug):
     return render(
         request,
         "agreements/person_detail.html",
-        {"person": person, "participations": page.object_list, "page": page, "share": share},
+        {
+            "person": person,
+            "participations": page.object_list,
+            "page": page,
+            # Its agreements, not its roles: one agreement it signed and attended is one.
+            "agreement_count": counts["agreements"],
+            "share": share,
+        },
     )
 
 

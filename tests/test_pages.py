@@ -762,6 +762,19 @@ def test_person_page_lists_many_roles_a_page_at_a_time(client, django_assert_max
     assert DRAFT not in html + last
 
 
+def test_person_page_counts_agreements_not_roles(client, db):
+    # Signatory and attendee of one agreement, witness of another: "In 2 agreements", as its
+    # description says and its rows name, where the count of its roles said 3.
+    person = PersonFactory()
+    first, second = published(), published()
+    ParticipationFactory(person=person, agreement=first, role="signatory")
+    ParticipationFactory(person=person, agreement=first, role="attendee")
+    ParticipationFactory(person=person, agreement=second, role="witness")
+    html = get(client, person.get_absolute_url())
+    assert "In 2 agreements" in html and "in 2 published partnership agreements" in html
+    assert len(section(html, "roles").split("<tr>")[2:]) == 3  # every role still listed
+
+
 def test_person_only_in_drafts_is_404(client, data):
     assert client.get(data.draft_person.get_absolute_url()).status_code == 404
 
