@@ -16,7 +16,12 @@ from django.views.decorators.http import require_safe
 
 from agreements.charts import fill_years
 from agreements.models import Agreement, Photo
-from agreements.public import agreement_counts, focus_area_counts, link_counts
+from agreements.public import (
+    agreement_counts,
+    focus_area_counts,
+    link_counts,
+    searchable_focus_areas,
+)
 from agreements.search_index import TYPE, YEAR
 from api.views import error as api_error
 from labs.views import public_labs
@@ -68,7 +73,9 @@ def home(request):
             "agreement_count": sum(link_counts(None, TYPE).values()),
             "institution_count": len(counts),
             "lab_count": public_labs().count(),
-            "focus_area_count": len(areas),
+            # As many as /technologies/, which it links to, lists: a public lab's technology
+            # too, which no published agreement names (the top ones rank by agreements).
+            "focus_area_count": searchable_focus_areas().count(),
             "latest": published.listed()[:LATEST],
             "most_active": [
                 (_("Most active universities"), most_active(InstitutionKind.UNIVERSITY)),

@@ -906,6 +906,22 @@ def test_home_counts_only_what_published_agreements_make_public(client, data):
     assert 'action="/agreements/"' in html and 'name="q"' in html
 
 
+def test_home_counts_the_technologies_its_link_lists(client, db):
+    # A technology of a public lab alone has a page and a row on /technologies/; the home
+    # page's "N technologies", which links there, left it out.
+    agreement = published()
+    agreement.focus_areas.add(FocusAreaFactory(slug="ai"))
+    lab = LabFactory()
+    lab.focus_areas.add(FocusAreaFactory(slug="quantum"))
+    LabAgreementFactory(lab=lab, agreement=agreement)
+    draft_lab = LabFactory()
+    draft_lab.focus_areas.add(FocusAreaFactory(slug="secret"))
+    LabAgreementFactory(lab=draft_lab, agreement=AgreementFactory())
+    listed = {area.slug for area in client.get("/technologies/").context["areas"]}
+    assert listed == {"ai", "quantum"}
+    assert client.get(reverse("home")).context["focus_area_count"] == 2
+
+
 def test_home_page_works_on_an_empty_registry(client, db):
     html = get(client, reverse("home"))
     assert "No dated records yet." in html
