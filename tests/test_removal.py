@@ -1,0 +1,78 @@
+"""What is left public once something is removed: nothing. Guards of behaviour that holds (the
+removal audit): uploads are served by the rows that name them, the search's documents follow
+their tables, and every admin write, a bulk "Delete selected" too (which calls no
+Model.delete()), starts a new generation of the cache."""
+
+import pytest
+
+from agreements.models import Agreement
+from registry.images import process_image
+from tests.factories import (
+    AgreementFactory,
+    InstitutionAliasFactory,
+    InstitutionFactory,
+    LabAgreementFactory,
+    LabFactory,
+    PartyFactory,
+    PhotoFactory,
+    SourceFactory,
+    UserFactory,
+    logged_in,
+)
+from tests.test_uploads import image_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_what_is_removed_from_a_published_agreement_leaves_no_public_trace(client):
+    agreement = AgreementFactory(status="published", title="Grand pact")
+    company = InstitutionFactory(name="Acme Quantum")
+    PartyFactory(agreement=agreement, institution=company)
+    alias = InstitutionAliasFactory(institution=company, name="Zorblax Holdings")
+    lab = LabFactory(name="Joint Lab Frobnicate")
+    LabAgreementFactory(lab=lab, agreement=agreement)
+    source = SourceFactory(agreement=agreement, url="https://example.com/retracted-article")
+    processed = process_image(upload("ceremony.png", image_bytes()))
+    photo = PhotoFactory(agreement=agreement, image=processed.image, thumbnail=processed.thumbnail)
+    files = [photo.image.url, photo.thumbnail.url]
+    traces = ["Frobnicate", "retracted-article", *files]
+    page = client.get(agreement.get_absolute_url()).content.decode()
+    assert all(trace in page for trace in traces)
+    assert client.get("/agreements/?q=Zorblax").context["page"].paginator.count == 1
+    assert client.get("/agreements/?q=Zorblux").context["suggestion"] == "Zorblax"
+
+    for row in (photo, alias, lab, source):
+        row.delete()
+
+    page = client.get(agreement.get_absolute_url()).content.decode()
+    api = client.get(f"/api/agreements/{agreement.slug}/").content.decode()
+    assert [trace for trace in traces if trace in page or trace in api] == []
+    assert [client.get(url).status_code for url in files] == [404, 404]
+    assert lab.slug not in client.get("/sitemap-labs.xml").content.decode()
+    assert client.get("/agreements/?q=Zorblax").context["page"].paginator.count == 0
+    assert client.get("/agreements/?q=Zorblux").context["suggestion"] is None
+
+
+def test_a_bulk_delete_in_the_admin_leaves_nothing_in_the_cached_search(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.SEARCH_CACHE = True
+    for title in ("Grand pact", "Other pact"):
+        agreement = AgreementFactory(status="published", title=title)
+        PartyFactory(agreement=agreement, institution=InstitutionFactory(name=f"{title} Co"))
+    assert "Grand pact Co" in client.get("/agreements/").content.decode()  # a facet, cached
+
+    publisher = logged_in(UserFactory(group="Publishers"))
+    with django_capture_on_commit_callbacks(execute=True):  # as once the request commits
+        response = publisher.post(
+            "/admin/agreements/agreement/",
+            {
+                "action": "delete_selected",
+                "_selected_action": [Agreement.objects.get(title="Grand pact").pk],
+                "post": "yes",
+            },
+        )
+
+    assert response.status_code == 302 and Agreement.objects.count() == 1
+    html = client.get("/agreements/").content.decode()
+    assert "Grand pact Co" not in html and "Other pact Co" in html
