@@ -73,8 +73,9 @@ def erase_person(*, person):
 def known_names(ids):
     """Every name the person was known by, as their versions and other names' versions keep."""
     names = set()
-    for row in Person.history.filter(id__in=ids).values_list("name", "native_name"):
-        names.update(row)
+    for name, native_name in Person.history.filter(id__in=ids).values_list("name", "native_name"):
+        # Also as a person reads, "Zhang Yong (张勇)", to be replaced whole.
+        names.update([name, native_name, f"{name} ({native_name})" if native_name else ""])
     names.update(PersonAlias.history.filter(person_id__in=ids).values_list("name", flat=True))
     return {name for name in names if name}
 

@@ -84,7 +84,7 @@ def test_erasing_a_person_purges_their_names_from_history_log_and_merges(client)
     assert named_anywhere(*[f"{v.title} {v.history_change_reason}" for v in kept]) == []
     logged = [f"{e.object_repr} {e.change_message}" for e in LogEntry.objects.all()]
     assert logged and named_anywhere(*logged) == []
-    assert "a removed person" in LogEntry.objects.get().change_message
+    assert "a removed person (witness)" in LogEntry.objects.get().get_change_message()
     page = staff.get(history_url(agreement))
     assert page.status_code == 200 and named_anywhere(page.content.decode()) == []
     assert client.get("/people/daniel-zhang/").status_code == 404
