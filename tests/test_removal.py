@@ -19,6 +19,7 @@ from tests.factories import (
     UserFactory,
     logged_in,
 )
+from tests.test_history import edit
 from tests.test_uploads import image_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +77,26 @@ def test_a_bulk_delete_in_the_admin_leaves_nothing_in_the_cached_search(
     assert response.status_code == 302 and Agreement.objects.count() == 1
     html = client.get("/agreements/").content.decode()
     assert "Grand pact Co" not in html and "Other pact Co" in html
+
+
+def test_a_logo_replaced_or_cleared_in_the_admin_is_no_longer_served(client):
+    old = process_image(upload("logo.png", image_bytes()))
+    company = InstitutionFactory(logo=old.image, logo_thumbnail=old.thumbnail)
+    PartyFactory(agreement=AgreementFactory(status="published"), institution=company)
+    files = [company.logo.url, company.logo_thumbnail.url]
+    assert files[0] in client.get(company.get_absolute_url()).content.decode()  # og:image
+    staff = logged_in(UserFactory(group="Editors"))
+
+    edit(staff, company, logo=upload("new.png", image_bytes(size=(50, 50))))
+
+    company.refresh_from_db()
+    new = [company.logo.url, company.logo_thumbnail.url]
+    assert [client.get(url).status_code for url in files + new] == [404, 404, 200, 200]
+    page = client.get(company.get_absolute_url()).content.decode()
+    assert files[0] not in page and new[0] in page
+
+    edit(staff, company, **{"logo-clear": "on"})
+
+    company.refresh_from_db()
+    assert not company.logo and not company.logo_thumbnail
+    assert [client.get(url).status_code for url in new] == [404, 404]
