@@ -13,6 +13,7 @@ version of the person to name them by); the admin's log says "a removed person".
 """
 
 import json
+import re
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -28,27 +29,33 @@ from people.models import Person, PersonAlias
 from registry.cache import data_changed
 
 
-def erase_person(*, person):
-    """Delete `person` and purge their names from the history, the admin's log and the record
-    of merges; refused, with the agreements named, while they still take part in one (remove
-    them there first, in the agreement's admin, where the removal is recorded). Returns how
-    many rows of each kind were removed or emptied."""
+def erase_person(*, person_id):
+    """Delete person `person_id`, if not deleted already, and purge their names from the
+    history, the admin's log and the record of merges; refused, with the agreements named,
+    while they still take part in one (remove them there first, in the agreement's admin,
+    where the removal is recorded). Returns how many rows of each kind were removed or
+    emptied."""
     with transaction.atomic(), refreshed_once():
-        person = Person.objects.select_for_update().get(pk=person.pk)
-        agreements = sorted(
-            {p.agreement.title for p in person.participations.select_related("agreement")}
-        )
-        if agreements:
+        person = Person.objects.select_for_update().filter(pk=person_id).first()
+        if person is None and not Person.history.filter(id=person_id).exists():
             raise ValidationError(
-                _("%(name)s still takes part in: %(agreements)s. Remove them there first.")
-                % {"name": person.name, "agreements": "; ".join(agreements)}
+                _("No person #%(id)s, now or in the history.") % {"id": person_id}
             )
-        merges = Merge.objects.filter(kind=RecordKind.PERSON, survivor_person=person)
+        if person is not None:
+            agreements = sorted(
+                {p.agreement.title for p in person.participations.select_related("agreement")}
+            )
+            if agreements:
+                raise ValidationError(
+                    _("%(name)s still takes part in: %(agreements)s. Remove them there first.")
+                    % {"name": person.name, "agreements": "; ".join(agreements)}
+                )
         # The records merged into this one were the same person under another name.
-        ids = {person.pk, *merges.values_list("duplicate_pk", flat=True)}
-        merges_count = merges.count()
-        merges.delete()
-        person.delete()  # its aliases with it; both leave a last version, purged below
+        merges = merged_into(person_id)
+        ids = {person_id, *(merge.duplicate_pk for merge in merges)}
+        Merge.objects.filter(pk__in=[merge.pk for merge in merges]).delete()
+        if person is not None:
+            person.delete()  # its aliases with it; both leave a last version, purged below
         names = known_names(ids)
         counts = {
             "people": Person.history.filter(id__in=ids).delete()[0],
@@ -56,7 +63,7 @@ def erase_person(*, person):
             "participations": Participation.history.filter(person_id__in=ids).update(
                 title="", history_change_reason=None
             ),
-            "merges": merges_count,
+            "merges": len(merges),
             "pairs": NotDuplicate.objects.filter(kind=RecordKind.PERSON)
             .filter(Q(first_pk__in=ids) | Q(second_pk__in=ids))
             .delete()[0],
@@ -68,6 +75,29 @@ def erase_person(*, person):
         }
         data_changed()
     return counts
+
+
+def merged_into(person_id):
+    """The merges of duplicates into the person, and into those before them. A merge keeps its
+    survivor until the survivor is deleted (SET_NULL); after, the versions of the survivor
+    (and of each duplicate, for the merges into it) still name the duplicate by its id in the
+    reason of the merge's save ("#12", in any language)."""
+    merges = list(Merge.objects.filter(kind=RecordKind.PERSON, survivor_person_id=person_id))
+    orphans = list(Merge.objects.filter(kind=RecordKind.PERSON, survivor_person__isnull=True))
+    searched, ids = set(), {person_id, *(merge.duplicate_pk for merge in merges)}
+    while ids - searched:
+        searching = ids - searched
+        searched |= searching
+        reasons = " ".join(
+            Person.history.filter(id__in=searching)
+            .exclude(history_change_reason=None)
+            .values_list("history_change_reason", flat=True)
+        )
+        for merge in orphans:
+            if merge not in merges and re.search(rf"#{merge.duplicate_pk}\b", reasons):
+                merges.append(merge)
+                ids.add(merge.duplicate_pk)
+    return merges
 
 
 def known_names(ids):

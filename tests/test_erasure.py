@@ -115,5 +115,32 @@ def test_without_yes_nothing_is_erased(capsys):
 
 
 def test_an_unknown_slug_is_an_error():
-    with pytest.raises(CommandError, match="No person has the slug 'nobody'"):
+    with pytest.raises(CommandError, match="No person has or had the slug 'nobody'"):
         call_command("erase_person", "nobody", "--yes")
+
+
+def test_a_person_deleted_in_the_admin_before_the_request_is_erased_by_their_slug():
+    editor = UserFactory(group="Publishers")
+    _agreement, zhang = person_who_took_part(editor)
+    zhang.delete()  # the merge of Daniel Zhang into him loses its survivor (SET_NULL)
+    assert Merge.objects.get().survivor_person is None
+    assert Person.history.filter(name="Zhang Yong").exists()
+
+    call_command("erase_person", "zhang-yong", "--yes", stdout=io.StringIO())
+
+    assert not Person.history.exists() and not PersonAlias.history.exists()
+    assert not Merge.objects.exists()
+    assert named_anywhere(*[v.title for v in Participation.history.all()]) == []
+
+
+def test_a_merge_of_someone_else_into_a_deleted_namesake_is_kept():
+    editor = UserFactory(group="Publishers")
+    person_who_took_part(editor)
+    other = PersonFactory(name="Zhang Yong", slug="zhang-yong-2")
+    merge_people(survivor=other, duplicate=PersonFactory(name="Y. Zhang"), by=editor)
+    other.delete()
+
+    call_command("erase_person", "zhang-yong", "--yes", stdout=io.StringIO())
+
+    assert list(Merge.objects.values_list("duplicate_name", flat=True)) == ["Y. Zhang"]
+    assert Person.history.filter(slug="zhang-yong-2").exists()

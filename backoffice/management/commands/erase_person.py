@@ -16,14 +16,44 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("slug", help="the person's slug (the end of their public address)")
+        parser.add_argument(
+            "slug", nargs="?", help="the person's slug (the end of their public address)"
+        )
+        parser.add_argument(
+            "--id", type=int, dest="person_id", help="the person's id, rather than their slug"
+        )
         parser.add_argument("--yes", action="store_true", help="erase them")
 
-    def handle(self, *args, slug, yes, **options):
-        try:
-            person = Person.objects.get(slug=slug)
-        except Person.DoesNotExist:
-            raise CommandError(f"No person has the slug {slug!r}.") from None
+    def handle(self, *args, slug, person_id, yes, **options):
+        if (slug is None) == (person_id is None):
+            raise CommandError("Name the person by their slug or by --id, one of them.")
+        if person_id is not None:
+            person = Person.objects.filter(pk=person_id).first() or (
+                Person.history.filter(id=person_id).order_by("-history_date").first()
+            )
+            if person is None:
+                raise CommandError(f"No person #{person_id}, now or in the history.")
+            person = getattr(person, "instance", person)
+        else:
+            person = Person.objects.filter(slug=slug).first()
+        if person is None:
+            # Deleted already (in the admin, say) before the request came: their versions
+            # remain, and name them by their slug.
+            deleted = (
+                Person.history.filter(slug=slug)
+                .exclude(id__in=Person.objects.values("pk"))
+                .values_list("id", flat=True)
+                .distinct()
+            )
+            if len(found := sorted(set(deleted))) > 1:
+                raise CommandError(
+                    f"Several people deleted since had the slug {slug!r} (#"
+                    + ", #".join(map(str, found))
+                    + "): tell them apart in the history and erase each with --id."
+                )
+            if not found:
+                raise CommandError(f"No person has or had the slug {slug!r}.")
+            person = Person.history.filter(id=found[0]).latest("history_date").instance
         if not yes:
             self.stdout.write(
                 f"Would erase {person} (#{person.pk}) and the history of their names. "
@@ -31,8 +61,8 @@ class Command(BaseCommand):
             )
             return
         try:
-            counts = erase_person(person=person)
+            counts = erase_person(person_id=person.pk)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         done = ", ".join(f"{kind}: {count}" for kind, count in counts.items())
-        self.stdout.write(f"Erased {slug} ({done}).")
+        self.stdout.write(f"Erased #{person.pk} ({done}).")
