@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -7,11 +9,31 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from registry import locks
-from registry.dates import DatePrecision, PartialDate
+from registry.dates import DatePrecision
 from registry.images import process_image
 from registry.models import FocusArea
 
-INPUT_FORMATS = {DatePrecision.MONTH: "%Y-%m", DatePrecision.YEAR: "%Y"}
+# A date known to the month or the year as editors type it, the first of each as it is shown
+# again: 2019-07, 2019/07, 2019-7 or 2019年7月; 2019 or 2019年.
+INPUT_FORMATS = {
+    DatePrecision.MONTH: ["%Y-%m", "%Y/%m", "%Y年%m月"],
+    DatePrecision.YEAR: ["%Y", "%Y年"],
+}
+# A day in Chinese, 2019年7月3日: Django's Chinese formats spell it with directives Python's
+# strptime does not know (%n, %j), so that it was refused.
+DAY_INPUT_FORMATS = ["%Y年%m月%d日"]
+
+
+def typed_precision(text):
+    """The precision of a date typed in one of INPUT_FORMATS, or None (a day, or no date)."""
+    for precision, formats in INPUT_FORMATS.items():
+        for format in formats:
+            try:
+                datetime.datetime.strptime(text.strip(), format)
+            except ValueError:
+                continue
+            return precision
+    return None
 
 
 class PartialDatesForm(forms.ModelForm):
@@ -24,7 +46,11 @@ class PartialDatesForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in self.partial_dates():
             field = self.fields[name]
-            field.input_formats = [*field.input_formats, *INPUT_FORMATS.values()]
+            field.input_formats = [
+                *field.input_formats,
+                *DAY_INPUT_FORMATS,
+                *(format for formats in INPUT_FORMATS.values() for format in formats),
+            ]
             field.error_messages["invalid"] = _(
                 "Enter a date as 2019-07-03, or as 2019-07 or 2019 when only the month or the "
                 "year is known."
@@ -33,7 +59,7 @@ class PartialDatesForm(forms.ModelForm):
             # month. (Its initial value stays a date, so that an unchanged form is unchanged.)
             precision = self.initial.get(f"{name}_precision")
             if precision in INPUT_FORMATS:
-                field.widget.format = INPUT_FORMATS[precision]
+                field.widget.format = INPUT_FORMATS[precision][0]
 
     def partial_dates(self):
         return [name for name in self.fields if f"{name}_precision" in self.fields]
@@ -41,12 +67,9 @@ class PartialDatesForm(forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         for name in self.partial_dates():
-            try:
-                typed = PartialDate.parse(self.data.get(self.add_prefix(name)) or "")
-            except ValueError:
-                continue  # a date in the usual formats, or none
-            if cleaned_data.get(name) and typed.precision != DatePrecision.DAY:
-                cleaned_data[f"{name}_precision"] = typed.precision
+            precision = typed_precision(self.data.get(self.add_prefix(name)) or "")
+            if cleaned_data.get(name) and precision:
+                cleaned_data[f"{name}_precision"] = precision
         return cleaned_data
 
 

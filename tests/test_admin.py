@@ -411,6 +411,27 @@ def test_a_date_typed_as_a_month_or_a_year_is_known_to_that_precision(editor_cli
     assert (lab.established_on.isoformat(), lab.established_on_precision) == ("2018-01-01", "year")
 
 
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("2019-7", ("2019-07", "month")),  # was stored as 1 July, known to the day
+        ("2019/07", ("2019-07", "month")),
+        ("2019年7月", ("2019-07", "month")),
+        ("2019年", ("2019", "year")),
+        ("2019年7月3日", ("2019-07-03", "day")),  # Django's Chinese format of a day fails
+    ],
+)
+def test_a_date_is_read_as_editors_type_it_in_english_and_chinese(editor_client, typed, stored):
+    data = new_agreement_data(editor_client, signed_on=typed)
+    data["signed_on_precision"] = "day"  # what was typed decides
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+
+    assert_saved(editor_client.post(add_agreement_url(), data))
+
+    agreement = Agreement.objects.get()
+    assert (agreement.signed.isoformat(), agreement.signed_on_precision) == stored
+
+
 @pytest.mark.parametrize("years", ["0", "-5"])
 def test_a_term_in_years_is_at_least_one_year(editor_client, years):
     data = new_agreement_data(editor_client, term_years=years)
