@@ -34,17 +34,26 @@ def client_address(request):
     return request.META.get("REMOTE_ADDR", "")
 
 
-def failures_keys(request):
-    """The keys of the failures counted for this account from this address, and for this
-    address whatever the account."""
+def failures_keys(request, *, username=None):
+    """The keys of the failures counted for this account (the one typed in the sign-in form
+    unless named) from this address, and for this address whatever the account."""
     # The account as the sign-in form reads it (Django's UsernameField normalises to NFKC:
     # "ｐublisher" signs in as "publisher"), so that no other spelling gets tries of its own.
-    username = unicodedata.normalize("NFKC", request.POST.get("username", "")).strip().casefold()
+    typed = request.POST.get("username", "") if username is None else username
+    username = unicodedata.normalize("NFKC", typed).strip().casefold()
     address = client_address(request)
     return (
         "login-failures:" + hashlib.sha256(f"{username}\n{address}".encode()).hexdigest(),
         "login-failures-from:" + hashlib.sha256(address.encode()).hexdigest(),
     )
+
+
+def forgive_failures(request, *, username):
+    """Clear the account's failures from this address, as a success does: its owner just set
+    a new password by mail (registry/password_reset.py), and must not wait out a lockout
+    with it in hand. Not the address's, for the reason a success keeps them."""
+    pair, _address = failures_keys(request, username=username)
+    cache.delete(pair)
 
 
 def limit_login_attempts(login_view):

@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.urls import path, re_path
 from django.utils.translation import gettext_noop
 
-from registry.login_limit import client_address
+from registry.login_limit import client_address, forgive_failures
 
 WINDOW_SECONDS = 60 * 60
 
@@ -69,6 +69,12 @@ def limit_reset_requests(reset_view):
     return view
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        forgive_failures(self.request, username=form.user.get_username())
+        return super().form_valid(form)
+
+
 def not_offered(request, *args, **kwargs):
     raise Http404
 
@@ -94,7 +100,7 @@ def patterns(*, offered):
         ),
         path(
             "<uidb64>/<token>/",
-            auth_views.PasswordResetConfirmView.as_view(extra_context=titles),
+            PasswordResetConfirmView.as_view(extra_context=titles),
             name="password_reset_confirm",
         ),
         path(
