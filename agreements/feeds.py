@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from agreements.filters import filters_in_words
 from agreements.models import Party
 from agreements.views import filtered_agreements, unreadable
-from registry.http import unless_unchanged
+from registry.http import read_only, unless_unchanged
 
 FEED_SIZE = 50
 # The most characters of a summary an entry gives, the rest on the agreement's page: a summary
@@ -91,6 +91,7 @@ class SearchFeed(Feed):
 SEARCH_FEED = SearchFeed()
 
 
+@read_only
 def feed(request):
     """The feed of the search the query string asks, read as the page and its downloads read
     it; a parameter it cannot read is a 400 naming it, as for a download."""

@@ -49,6 +49,7 @@ from agreements.public import (
 from agreements.search_index import PARTY, TYPE, YEAR
 from people.models import Person
 from registry.cache import cached
+from registry.http import read_only
 from registry.models import FocusArea, Institution, InstitutionKind
 from registry.paging import no_such_page, page_of
 from registry.sharing import organization, sharing
@@ -79,6 +80,7 @@ def later_app_model(model, relation):
     return model._meta.get_field(relation).related_model
 
 
+@read_only
 def agreement_detail(request, slug):
     published = Agreement.objects.published()
     # Staff who may see agreements in the admin preview one not published yet (its "View on
@@ -168,6 +170,7 @@ def agreement_description(agreement):
     return f"{what} {agreement.summary}"
 
 
+@read_only
 def institution_list(request):
     # Sorted from plain rows; only a page's institutions are read as objects.
     rows = {
@@ -236,6 +239,7 @@ def institution_list(request):
     )
 
 
+@read_only
 def institution_detail(request, slug):
     institution = get_object_or_404(
         Institution.objects.select_related("parent").prefetch_related("aliases"), slug=slug
@@ -380,6 +384,7 @@ def institution_record(request, institution):
     }
 
 
+@read_only
 def institution_people(request, slug):
     """Who signed, witnessed or attended for an institution or its units, by name, a page at
     a time (not counted: the top company has 14,000 people, whom counting took longer than
@@ -520,6 +525,7 @@ def most_agreements(counts, limit):
     return ranked[:limit]
 
 
+@read_only
 def person_detail(request, slug):
     person = get_object_or_404(Person.objects.prefetch_related("aliases"), slug=slug)
     participations = (
@@ -565,6 +571,7 @@ def person_detail(request, slug):
     )
 
 
+@read_only
 def focus_area_list(request):
     areas = focus_area_counts()
     share = sharing(
@@ -579,6 +586,7 @@ def focus_area_list(request):
     return render(request, "agreements/focus_area_list.html", {"areas": areas, "share": share})
 
 
+@read_only
 def focus_area_detail(request, slug):
     area = get_object_or_404(FocusArea.objects.select_related("group"), slug=slug)
     agreements_qs = Agreement.objects.published().filter(focus_areas=area)

@@ -13,6 +13,7 @@ from agreements.filters import SORTS, AgreementFilter, in_use, search_query
 from agreements.models import Agreement
 from agreements.search import suggest
 from registry.cache import cached
+from registry.http import read_only
 from registry.paging import page_of
 from registry.sharing import sharing
 from registry.text import attachment
@@ -62,6 +63,7 @@ def unreadable(filterset):
     return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
 
 
+@read_only
 def search(request):
     filterset, agreements = filtered_agreements(request)
     # The page's links (facets, sorting, downloads) carry what the search read, and not a
@@ -188,6 +190,7 @@ def active_filters(filterset, facets, query):
     return active
 
 
+@read_only
 def export(request, format):
     """The search's agreements, exactly as on screen (every page of them), as a file."""
     filterset, agreements = filtered_agreements(request)

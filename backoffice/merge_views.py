@@ -6,6 +6,8 @@ permission; others get 403. Writes are POST only.
 
 Also the public side of a merge: the merged-away record's address sends its visitors on."""
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -370,6 +372,7 @@ def follow_merges(view, kind, url_name=None):
     record on to the survivor's for good (301), if the survivor's own page is public: the
     survivor's page named `url_name` (its slug the one argument), by default its own."""
 
+    @functools.wraps(view)  # and so exempt from the CSRF check as `view` is (read_only)
     def page(request, slug):
         try:
             return view(request, slug)

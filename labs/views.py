@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from agreements.models import Agreement, Party
 from agreements.public import public_lab_ids
 from labs.models import Lab, LabAgreement, LabHost
+from registry.http import read_only
 from registry.paging import page_of
 from registry.sharing import sharing
 
@@ -22,6 +23,7 @@ def public_labs():
     return Lab.objects.filter(pk__in=public_lab_ids())
 
 
+@read_only
 def lab_list(request):
     labs = public_labs()
     status = request.GET.get("status", "")
@@ -87,6 +89,7 @@ def lab_list(request):
     )
 
 
+@read_only
 def lab_detail(request, slug):
     lab_agreements = (
         LabAgreement.objects.filter(agreement__in=Agreement.objects.published())

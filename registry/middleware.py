@@ -37,6 +37,10 @@ class HealthCheckMiddleware:
     def __call__(self, request):
         if request.path != HEALTH_PATH:
             return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse({"status": "method not allowed"}, status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
         found = {"database": self.database(), "cache": self.cache()}
         healthy = all(state == "ok" for state in found.values())
         response = JsonResponse(

@@ -10,6 +10,7 @@ from backoffice.merge_views import KINDS, follow_merges
 from backoffice.views import agreements_jsonl
 from registry import admin as registry_admin
 from registry import password_reset, views
+from registry.http import read_only
 from registry.login_limit import limit_login_attempts
 from registry.sitemaps import SITEMAPS
 
@@ -41,10 +42,10 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("robots.txt", views.robots_txt, name="robots"),
     # An index of sections, each in pages of Sitemap.limit addresses (registry/sitemaps.py).
-    path("sitemap.xml", sitemaps.index, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", read_only(sitemaps.index), {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
         "sitemap-<section>.xml",
-        sitemaps.sitemap,
+        read_only(sitemaps.sitemap),
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views import defaults
-from django.views.decorators.http import require_safe
 
 from agreements.charts import fill_years
 from agreements.models import Agreement, Photo
@@ -25,6 +24,7 @@ from agreements.public import (
 from agreements.search_index import TYPE, YEAR
 from api.views import error as api_error
 from labs.views import public_labs
+from registry.http import read_only
 from registry.models import Institution, InstitutionKind
 from registry.sharing import sharing
 
@@ -33,6 +33,7 @@ MOST_ACTIVE = 5
 TOP_TECHNOLOGIES = 10
 
 
+@read_only
 def home(request):
     published = Agreement.objects.published()
     counts = agreement_counts()
@@ -90,7 +91,7 @@ def home(request):
     )
 
 
-@require_safe
+@read_only
 def robots_txt(request):
     """For crawlers: every public record is in the sitemap. The search's filters make a new
     address of every combination (a crawler would never finish), and the back office, the
@@ -134,6 +135,7 @@ def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
 
 
+@read_only
 def upload(request, name):
     """An uploaded file, to whom may see it: an institution's logo to anyone, an agreement's
     photo to anyone while the agreement is published, and to staff who may view photos.

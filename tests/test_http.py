@@ -1,0 +1,108 @@
+"""HTTP semantics of every public address: the methods each answers, its error pages, and
+what a cache in front (nginx, a CDN, a browser) may keep of it."""
+
+import pytest
+from django.test import Client
+
+from agreements.models import Agreement
+from labs.models import Lab
+from people.models import Person
+from registry.images import process_image
+from registry.models import Institution
+from tests.factories import PhotoFactory
+from tests.test_uploads import image_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+# Every kind of public address, each with a record the seeds make public (lab and person slugs
+# are generated: read from the database).
+PUBLIC_ADDRESSES = [
+    "/",
+    "/agreements/",
+    "/agreements/?q=huawei",
+    "/agreements/export.csv",
+    "/agreements/export.xlsx",
+    "/agreements/feed.atom",
+    "/agreements/ecnu-huawei-2019/",
+    "/institutions/",
+    "/institutions/huawei/",
+    "/institutions/ecnu/people/",
+    "/people/{person}/",
+    "/technologies/",
+    "/technologies/5g/",
+    "/labs/",
+    "/labs/{lab}/",
+    "/robots.txt",
+    "/sitemap.xml",
+    "/sitemap-agreements.xml",
+    "{photo}",
+]
+API_ADDRESSES = ["/api/", "/api/openapi.json", "/api/agreements/", "/api/institutions/huawei/"]
+
+
+@pytest.fixture
+def addresses(seeds):
+    """Fills in the addresses' records: a person, a lab and a photo of published agreements."""
+    agreement = Agreement.objects.get(slug="ecnu-huawei-2019")
+    person = Person.objects.get(name="Sun Zhenrong")
+    # Acting for ECNU, so that ECNU has a page of its people.
+    person.participations.update(organisation=Institution.objects.get(slug="ecnu"))
+    lab = Lab.objects.get(name="Smart Campus Innovation Lab")
+    processed = process_image(upload("ceremony.png", image_bytes()))
+    photo = PhotoFactory(
+        agreement=agreement,
+        image=processed.image,
+        thumbnail=processed.thumbnail,
+    )
+
+    def fill(address):
+        return address.format(person=person.slug, lab=lab.slug, photo=photo.image.url)
+
+    return fill
+
+
+def body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+# Methods
+
+
+@pytest.mark.parametrize("address", PUBLIC_ADDRESSES + API_ADDRESSES + ["/health/"])
+def test_head_answers_as_get_does(client, addresses, address):
+    """A guard: Django answers HEAD with GET's view; the server (gunicorn, or the test client
+    here) leaves the body out."""
+    got, head = client.get(addresses(address)), client.head(addresses(address))
+    assert (head.status_code, head["Content-Type"]) == (got.status_code, got["Content-Type"])
+    assert got.status_code == 200 and body(head) == b""
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+@pytest.mark.parametrize("address", PUBLIC_ADDRESSES)
+def test_a_public_address_refuses_other_methods_with_405_on_the_sites_page(
+    addresses, address, method
+):
+    # As a browser or curl meets it: with the CSRF check, which used to answer a POST first
+    # with its 403 ("this form could not be sent"), and let a PUT reach the page as a GET.
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    response = getattr(client, method)(addresses(address))
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    page = response.content.decode()
+    assert '<html lang="zh-hans">' in page and 'href="/agreements/"' in page
+
+
+@pytest.mark.parametrize("address", API_ADDRESSES)
+def test_an_api_address_refuses_other_methods_with_405_in_json(seeds, address):
+    """A guard (api.views.read_only)."""
+    response = Client(enforce_csrf_checks=True).post(address)
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert response["Content-Type"] == "application/json"
+
+
+def test_health_refuses_other_methods_with_405(client):
+    response = client.post("/health/")
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert response["Content-Type"] == "application/json"
