@@ -12,6 +12,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import has_vary_header, patch_vary_headers
 from django.utils.translation import gettext as _
 
 from api.views import error as api_error
@@ -129,6 +130,30 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+class CacheHeadersMiddleware:
+    """What a cache in front (a CDN, a proxy, a browser) may keep of an answer.
+
+    The language is chosen by the language cookie as well as by Accept-Language, but Django's
+    LocaleMiddleware names only the header in Vary: a cache could give a feed or the API's
+    description that one reader had in Chinese (by the cookie) to the next who asked in
+    English. So an answer that varies with the language varies with Cookie too.
+
+    An answer that says nothing of caching says `no-cache`: kept, but asked for again (a 304
+    where it has an ETag). Without it a cache may keep an answer with a Last-Modified (the
+    feed, the sitemaps) for a tenth of its age, and a withdrawn agreement with it. Answers
+    that must not be kept say so themselves (a draft's preview, the admin, /health/)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if has_vary_header(response, "Accept-Language"):
+            patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Cache-Control", "no-cache")
         return response
 
 

@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "registry.middleware.AdminSelectionMiddleware",
     "registry.middleware.ContentSecurityPolicyMiddleware",
     "registry.middleware.DatabaseUnavailableMiddleware",
+    # Outside LocaleMiddleware, whose Vary it completes.
+    "registry.middleware.CacheHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -9,7 +9,7 @@ from labs.models import Lab
 from people.models import Person
 from registry.images import process_image
 from registry.models import Institution
-from tests.factories import PhotoFactory
+from tests.factories import AgreementFactory, PhotoFactory
 from tests.test_uploads import image_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +106,40 @@ def test_health_refuses_other_methods_with_405(client):
     response = client.post("/health/")
     assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
     assert response["Content-Type"] == "application/json"
+
+
+# What a cache in front may keep
+
+
+@pytest.mark.parametrize("address", ["/agreements/feed.atom", "/api/openapi.json", "/"])
+def test_an_answer_in_the_cookies_language_varies_with_the_cookie(seeds, address):
+    english = Client().get(address)
+    client = Client()
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(address)
+
+    assert body(chinese) != body(english)  # the cookie alone chose Chinese
+    vary = {header.strip() for header in chinese["Vary"].split(",")}
+    assert {"Accept-Language", "Cookie"} <= vary
+
+
+@pytest.mark.parametrize("address", PUBLIC_ADDRESSES[:-1] + API_ADDRESSES)
+def test_a_public_answer_may_be_kept_but_is_asked_for_again(addresses, address):
+    """A cache may keep an answer with a Last-Modified and no Cache-Control for a tenth of its
+    age (RFC 9111, 4.2.2): the feed's, with an agreement since withdrawn."""
+    response = Client().get(addresses(address))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-cache"
+
+
+def test_a_photo_a_preview_and_the_admin_are_never_kept_by_a_shared_cache(addresses, admin_client):
+    """A guard: each says so itself, and the default does not override it."""
+    draft = AgreementFactory()
+    for response in (
+        Client().get(addresses("{photo}")),
+        admin_client.get(draft.get_absolute_url()),
+        admin_client.get("/admin/"),
+    ):
+        assert response.status_code == 200
+        assert "private" in response["Cache-Control"]
+    assert "no-store" in admin_client.get(draft.get_absolute_url())["Cache-Control"]
