@@ -389,7 +389,13 @@ def follow_merges(view, kind, url_name=None):
                 raise
             view(request, survivor.slug)  # a 404 too where the survivor is not public
             if url_name:
-                return redirect(url_name, survivor.slug, permanent=True)
-            return redirect(survivor, permanent=True)
+                address = reverse(url_name, args=[survivor.slug])
+            else:
+                address = survivor.get_absolute_url()
+            # With its query string: a link to a page of an institution's people (?page=3) or
+            # of its list of people (?people=2) goes on to the same page of the survivor's.
+            if query := request.META.get("QUERY_STRING"):
+                address = f"{address}?{query}"
+            return redirect(address, permanent=True)
 
     return page

@@ -318,6 +318,22 @@ def test_the_merged_away_page_of_people_redirects_to_the_survivors(client, edito
     assert client.get("/institutions/never-was/people/").status_code == 404
 
 
+def test_a_merged_away_address_keeps_its_query_string(client, editor):
+    survivor = InstitutionFactory(slug="huawei")
+    duplicate = InstitutionFactory(slug="huawei-technologies")
+    party = PartyFactory(agreement=published(), institution=duplicate)
+    ParticipationFactory(agreement=party.agreement, organisation=duplicate)
+
+    merge_institutions(survivor=survivor, duplicate=duplicate, by=editor)
+
+    response = client.get("/institutions/huawei-technologies/people/?page=1")
+    assert response.status_code == 301
+    assert response["Location"] == "/institutions/huawei/people/?page=1"
+    response = client.get("/institutions/huawei-technologies/?people=1")
+    assert response.status_code == 301
+    assert response["Location"] == "/institutions/huawei/?people=1"
+
+
 def test_a_second_merge_sends_the_first_address_on_to_the_last_survivor(client, editor):
     first, second, third = (InstitutionFactory(slug=s) for s in ("one", "two", "three"))
     PartyFactory(agreement=published(), institution=first)
