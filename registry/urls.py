@@ -18,6 +18,7 @@ from registry.sitemaps import SITEMAPS
 # site with 404.html, 400.html and 500.html.
 handler404 = views.page_not_found
 handler400 = views.bad_request
+handler403 = views.permission_denied
 handler500 = views.server_error
 
 urlpatterns = [

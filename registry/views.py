@@ -128,11 +128,25 @@ def server_error(request):
     return defaults.server_error(request)
 
 
+def permission_denied(request, exception):
+    return render(request, "403.html", {"in_admin": in_admin(request)}, status=403)
+
+
 def csrf_failure(request, reason=""):
     """A form refused by the CSRF check (a page open since before a sign-in, cookies refused):
     the site's own page in the visitor's language, rather than Django's about tokens and
-    Referer headers. Django logs the reason (django.security.csrf) for the operator."""
-    return render(request, "403_csrf.html", status=403)
+    Referer headers. Django logs the reason (django.security.csrf) for the operator.
+
+    In the admin it says what a staff member who left a form open and signed in again
+    meanwhile (which changes the token), perhaps in another tab, must know: nothing they sent
+    was saved, and a reload empties the form, so copy it first. Keeping the form for them
+    would need a mechanism of its own; the browser's Back usually keeps it."""
+    return render(request, "403_csrf.html", {"in_admin": in_admin(request)}, status=403)
+
+
+def in_admin(request):
+    """Whether the page refused is the back office's, whose staff need a way back to it."""
+    return request.path.startswith(reverse("admin:index"))
 
 
 @read_only

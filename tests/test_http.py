@@ -143,3 +143,44 @@ def test_a_photo_a_preview_and_the_admin_are_never_kept_by_a_shared_cache(addres
         assert response.status_code == 200
         assert "private" in response["Cache-Control"]
     assert "no-store" in admin_client.get(draft.get_absolute_url())["Cache-Control"]
+
+
+# Error pages in the back office
+
+
+def test_a_form_of_the_admin_refused_by_the_csrf_check_says_what_is_lost_and_the_way_back(editor):
+    """A form left open while its staff member signed in again elsewhere: its token is stale."""
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(editor)
+    client.get("/admin/")  # the CSRF cookie, which the stale token does not match
+    stale = "x" * 64
+
+    response = client.post(
+        "/admin/agreements/agreement/add/",
+        {"title": "Typed for an hour", "csrfmiddlewaretoken": stale},
+    )
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Nothing you sent was saved." in page
+    assert "copy what you typed" in page
+    assert 'href="/admin/"' in page and "Back to the back office" in page
+    assert "Typed for an hour" not in page and "CSRF" not in page
+
+
+def test_a_page_of_the_admin_a_staff_member_may_not_see_gives_the_way_back(editor_client):
+    response = editor_client.get("/admin/auth/user/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert '<html lang="zh-hans">' in page
+    assert 'href="/admin/"' in page.split("<main")[1].split("</main>")[0]  # not only the footer's
+
+
+def test_a_public_page_refused_by_the_csrf_check_sends_the_visitor_home(db):
+    """A guard: the public wording and link are as they were."""
+    response = Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "zh-hans"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    main = page.split("<main")[1].split("</main>")[0]
+    assert "Go back, reload the page" in main and 'href="/"' in main and "/admin/" not in main
