@@ -207,11 +207,6 @@ def test_the_pages_and_the_mail_are_in_chinese(client):
     assert "请访问该页面并选择一个新密码" in mail.outbox[0].body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Django 5.2's Chinese catalogue lacks these two; ours will have them once translated "
-    "(registry/password_reset.py marks them): then remove this mark",
-)
 def test_the_sign_in_link_and_the_mail_s_reminder_are_in_chinese(client):
     UserFactory(group="Editors", email="wang.li@example.edu")
     chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
@@ -220,7 +215,9 @@ def test_the_sign_in_link_and_the_mail_s_reminder_are_in_chinese(client):
     client.post(RESET, {"email": "wang.li@example.edu"}, **chinese)
 
     assert "Forgotten your login credentials?" not in login
+    assert "忘记了登录信息？" in login
     assert "In case you’ve forgotten, you are:" not in mail.outbox[0].body
+    assert "提醒您，您的用户名是：" in mail.outbox[0].body
 
 
 def test_the_refusal_is_in_chinese(client, settings):
