@@ -4,24 +4,29 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from people.models import Person
-from registry.addresses import record_url
+from registry.addresses import record_url, web_address_constraint
 from registry.cache import data_changed
 from registry.dates import (
+    DatePart,
     DatePrecision,
     PartialDate,
     latest_today,
+    month_number,
+    period_start_constraint,
     precision_constraint,
     precision_field,
     settle_partial_dates,
 )
 from registry.models import FocusArea, Institution
-from registry.text import normalise_name, visible
+from registry.text import normalise_name, not_blank_constraint, visible
 
 
 class AgreementType(models.Model):
@@ -40,6 +45,17 @@ class AgreementType(models.Model):
         ordering = ["name"]
         verbose_name = _("agreement type")
         verbose_name_plural = _("agreement types")
+        constraints = [
+            # clean() compares every name and synonym as normalise_name does; the database
+            # can compare the names at least without case (ASCII's alone on SQLite).
+            models.UniqueConstraint(
+                Lower("name"),
+                name="agreement_type_name_unique_ci",
+                violation_error_message=_("An agreement type with this name already exists."),
+            ),
+            not_blank_constraint("name", "agreement_type"),
+            not_blank_constraint("slug", "agreement_type"),
+        ]
 
     def __str__(self):
         return self.name
@@ -216,13 +232,25 @@ class Agreement(models.Model):
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="agreement_published_has_date",
             ),
-            # An end known to the day only: one known to the month or year may run to the
-            # period's last day, which clean() and the importer check (PartialDate.last_day).
+            # As clean() and the importer compare them (PartialDate.last_day): an end known
+            # to the month or year may run to the period's last day, so "from May 2020 to
+            # some time in 2020" (2020-05-01 to 2020-01-01) is a term.
             models.CheckConstraint(
                 condition=Q(starts_on__isnull=True)
                 | Q(ends_on__isnull=True)
-                | ~Q(ends_on_precision=DatePrecision.DAY)
-                | Q(ends_on__gte=F("starts_on")),
+                | Q(ends_on_precision=DatePrecision.DAY, ends_on__gte=F("starts_on"))
+                | (
+                    Q(ends_on_precision=DatePrecision.MONTH)
+                    & Q(GreaterThanOrEqual(month_number("ends_on"), month_number("starts_on")))
+                )
+                | (
+                    Q(ends_on_precision=DatePrecision.YEAR)
+                    & Q(
+                        GreaterThanOrEqual(
+                            DatePart("ends_on", "year"), DatePart("starts_on", "year")
+                        )
+                    )
+                ),
                 name="agreement_term_ends_after_start",
                 violation_error_message=_("The term cannot end before it starts."),
             ),
@@ -234,6 +262,11 @@ class Agreement(models.Model):
             precision_constraint("signed_on", "agreement"),
             precision_constraint("starts_on", "agreement"),
             precision_constraint("ends_on", "agreement"),
+            period_start_constraint("signed_on", "agreement"),
+            period_start_constraint("starts_on", "agreement"),
+            period_start_constraint("ends_on", "agreement"),
+            not_blank_constraint("title", "agreement"),
+            not_blank_constraint("slug", "agreement"),
         ]
         indexes = [
             # The public list: published agreements, newest first.
@@ -688,6 +721,8 @@ class Source(models.Model):
                 fields=["agreement", "url"], condition=~Q(url=""), name="source_url_once"
             ),
             precision_constraint("published_on", "source"),
+            period_start_constraint("published_on", "source"),
+            web_address_constraint("url", "source"),
         ]
 
     def __str__(self):

@@ -7,12 +7,13 @@ from agreements.models import Agreement
 from registry.addresses import record_url
 from registry.dates import (
     PartialDate,
+    period_start_constraint,
     precision_constraint,
     precision_field,
     settle_partial_dates,
 )
 from registry.models import FocusArea, Institution
-from registry.text import visible
+from registry.text import not_blank_constraint, visible
 
 
 class Lab(models.Model):
@@ -59,6 +60,9 @@ class Lab(models.Model):
                 name="lab_status_valid",
             ),
             precision_constraint("established_on", "lab"),
+            period_start_constraint("established_on", "lab"),
+            not_blank_constraint("name", "lab"),
+            not_blank_constraint("slug", "lab"),
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from registry.addresses import record_url
-from registry.text import visible
+from registry.text import not_blank_constraint, visible
 
 
 class Person(models.Model):
@@ -33,6 +33,12 @@ class Person(models.Model):
         # An institution's page lists its people by name a page at a time: in this order,
         # the first page is found without reading all of them (agreements/pages.py).
         indexes = [models.Index(fields=["name", "id"], name="person_name_idx")]
+        # What the forms and the importer refuse, refused also to a write past them.
+        constraints = [
+            not_blank_constraint("name", "person"),
+            not_blank_constraint("slug", "person"),
+            not_blank_constraint("native_name", "person", optional=True),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.native_name})" if self.native_name else self.name
@@ -61,6 +67,7 @@ class PersonAlias(models.Model):
         verbose_name_plural = _("other names")
         constraints = [
             models.UniqueConstraint(fields=["person", "name"], name="person_alias_unique"),
+            not_blank_constraint("name", "person_alias"),
         ]
 
     def __str__(self):

@@ -5,6 +5,8 @@ reverse(), 90 to 170 µs a call on the benchmark's machine of 2026-12-04 (a rout
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.validators import URLValidator
+from django.db import models
 from django.urls import get_script_prefix, reverse
 
 MARKER = "slug-goes-here"
@@ -28,3 +30,12 @@ def record_url(name, slug):
     """`reverse(name, args=[slug])`: a slug's characters are quoted as reverse() quotes them."""
     before, after = route(name)
     return f"{before}{quote(slug)}{after}"
+
+
+def web_address_constraint(field, model_name):
+    """A URLField's address starts with a scheme its form accepts: one of another ("javascript:")
+    would be a link the public clicks. The rest of an address's form is the form's to check."""
+    condition = models.Q(**{field: ""})
+    for scheme in URLValidator.schemes:
+        condition |= models.Q(**{f"{field}__istartswith": f"{scheme}://"})
+    return models.CheckConstraint(condition=condition, name=f"{model_name}_{field}_web_address")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext, pgettext_lazy
@@ -125,6 +126,63 @@ def precision_constraint(field, model_name):
         | (Q(**{f"{field}__isnull": False}) & ~Q(**{f"{field}_precision": ""})),
         name=f"{model_name}_{field}_has_precision",
         violation_error_message=_("Give a date together with its precision, or neither."),
+    )
+
+
+class DatePart(models.Func):
+    """The year, month or day of a date, as a number, for the database's checks: in SQL both
+    databases have built in. Django's Extract calls a function of its own on SQLite, which any
+    other client of the file (the sqlite3 shell, a backup tool) lacks, and then cannot write
+    to a table whose check needs it."""
+
+    output_field = models.IntegerField()
+    # Doubled twice: Func.as_sql formats the template, and the query its parameters.
+    SQLITE = {"year": "%%%%Y", "month": "%%%%m", "day": "%%%%d"}
+
+    def __init__(self, expression, part):
+        super().__init__(expression, part=part)
+        self.part = part
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template=f"EXTRACT({self.part.upper()} FROM %(expressions)s)"
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        pattern = self.SQLITE[self.part]
+        return super().as_sql(
+            compiler,
+            connection,
+            template=f"CAST(strftime('{pattern}', %(expressions)s) AS INTEGER)",
+        )
+
+
+def month_number(field):
+    """Months since the start of year 0: one number to compare two dates' months by."""
+    return DatePart(field, "year") * 12 + DatePart(field, "month")
+
+
+def period_start_constraint(field, model_name):
+    """A partial date's precision is one of DatePrecision, and the date is the first day of
+    the period it names (truncate), as the forms and the importer store it: "May 2020" stored
+    as 2020-05-17 would sort after 10 May 2020, and a term's end be compared by the wrong day."""
+    day, month = DatePart(field, "day"), DatePart(field, "month")
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}_precision__in": ["", *DatePrecision.values]})
+        & (
+            Q(**{f"{field}__isnull": True})
+            | Q(**{f"{field}_precision": DatePrecision.DAY})
+            | (Q(**{f"{field}_precision": DatePrecision.MONTH}) & Q(Exact(day, 1)))
+            | (
+                Q(**{f"{field}_precision": DatePrecision.YEAR})
+                & Q(Exact(day, 1))
+                & Q(Exact(month, 1))
+            )
+        ),
+        name=f"{model_name}_{field}_starts_its_period",
+        violation_error_message=_(
+            "A date known to the month or year is stored as the first day of that period."
+        ),
     )
 
 

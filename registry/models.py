@@ -10,8 +10,8 @@ from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from registry.addresses import record_url
-from registry.text import visible
+from registry.addresses import record_url, web_address_constraint
+from registry.text import not_blank_constraint, visible
 
 
 class InstitutionKind(models.TextChoices):
@@ -95,6 +95,15 @@ class Institution(models.Model):
                 fields=["ror"], condition=~Q(ror=""), name="institution_ror_unique"
             ),
             models.CheckConstraint(condition=~Q(parent=F("pk")), name="institution_not_own_parent"),
+            # What the forms and the importer refuse, refused also to a write past them.
+            not_blank_constraint("name", "institution"),
+            not_blank_constraint("slug", "institution"),
+            not_blank_constraint("native_name", "institution", optional=True),
+            not_blank_constraint("acronym", "institution", optional=True),
+            models.CheckConstraint(
+                condition=Q(kind__in=InstitutionKind.values), name="institution_kind_valid"
+            ),
+            web_address_constraint("website", "institution"),
         ]
         indexes = [
             # The "institution" filter of the search widens a parent to its units.
@@ -147,6 +156,7 @@ class InstitutionAlias(models.Model):
             models.UniqueConstraint(
                 fields=["institution", "name"], name="institution_alias_unique"
             ),
+            not_blank_constraint("name", "institution_alias"),
         ]
 
     def __str__(self):
@@ -161,6 +171,10 @@ class FocusAreaGroup(models.Model):
         ordering = ["name"]
         verbose_name = _("focus area group")
         verbose_name_plural = _("focus area groups")
+        constraints = [
+            not_blank_constraint("name", "focus_area_group"),
+            not_blank_constraint("slug", "focus_area_group"),
+        ]
 
     def __str__(self):
         return self.name
@@ -195,6 +209,8 @@ class FocusArea(models.Model):
                 name="focus_area_name_unique_ci",
                 violation_error_message=_("A focus area with this name already exists."),
             ),
+            not_blank_constraint("name", "focus_area"),
+            not_blank_constraint("slug", "focus_area"),
         ]
 
     def __str__(self):

@@ -5,6 +5,9 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Trim
+from django.db.models.lookups import Exact
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +42,15 @@ def visible(text):
             ),
             code="invisible",
         )
+
+
+def not_blank_constraint(field, model_name, *, optional=False):
+    """The database's share of `visible` (and of a slug being required): a text is not empty
+    nor spaces alone, or, where the field is optional, is empty rather than spaces. Which
+    characters show is Unicode's to say, which neither database's checks can ask."""
+    blank = models.Q(Exact(Trim(field), ""))
+    condition = models.Q(**{field: ""}) | ~blank if optional else ~blank
+    return models.CheckConstraint(condition=condition, name=f"{model_name}_{field}_not_blank")
 
 
 def unique_slug(model, text, *, max_length=80):
