@@ -399,7 +399,9 @@ def test_the_year_facet_s_link_finds_an_agreement_of_any_year_a_date_may_have(cl
 
 def test_an_institution_known_only_from_drafts_is_as_unknown_as_a_misspelt_one(client, seeds):
     secret = AgreementFactory(status="draft").parties.create(
-        institution=Institution.objects.create(name="Zqdraft Secretcorp", slug="zqdraft")
+        institution=Institution.objects.create(
+            name="Zqdraft Secretcorp", slug="zqdraft", kind="company"
+        )
     )
     assert secret.agreement.status == "draft"
 
