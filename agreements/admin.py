@@ -227,10 +227,17 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
     search_fields = ["search_document__document__matches"]
     autocomplete_fields = ["focus_areas"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["status", "published_at", "published_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "first_published_at",
+        "published_at",
+        "published_by",
+        "created_at",
+        "updated_at",
+    ]
     # Restoring an earlier version restores its texts, dates and links; the status changes only
     # by a move of the review workflow, and the version is checked as the agreement is now.
-    kept_on_restore = ["status", "published_at", "published_by"]
+    kept_on_restore = ["status", "first_published_at", "published_at", "published_by"]
     fieldsets = [
         (
             None,
@@ -259,7 +266,16 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
         ),
         (
             _("Publication"),
-            {"fields": ["status", "published_at", "published_by", "created_at", "updated_at"]},
+            {
+                "fields": [
+                    "status",
+                    "first_published_at",
+                    "published_at",
+                    "published_by",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
         ),
     ]
     # Parties come first: a signatory's party is looked up among the saved parties.

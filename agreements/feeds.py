@@ -79,7 +79,9 @@ class SearchFeed(Feed):
         return agreement.title
 
     def item_pubdate(self, agreement):
-        return agreement.published_at
+        # As its page and the API date it: first published, though the feed lists it again,
+        # newest, when it is published again after a withdrawal.
+        return agreement.first_published_at
 
     def item_updateddate(self, agreement):
         return agreement.updated_at

@@ -199,7 +199,15 @@ class Agreement(models.Model):
     focus_areas = models.ManyToManyField(
         FocusArea, blank=True, related_name="agreements", verbose_name=_("focus areas")
     )
+    # When it was last made public: a withdrawn agreement published again moves it (and to the
+    # top of the feeds, which it had left).
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    # When it was first made public, which its page and the API give as the record's date of
+    # publication: kept through a withdrawal, as the address others cited from that day on
+    # stays the same record.
+    first_published_at = models.DateTimeField(
+        _("first published at"), null=True, blank=True, editable=False
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("published by"),
@@ -360,7 +368,8 @@ class Agreement(models.Model):
             fields = ["status", "updated_at"]
             if transition.target == self.Status.PUBLISHED:
                 self.published_at, self.published_by = timezone.now(), by
-                fields += ["published_at", "published_by"]
+                self.first_published_at = self.first_published_at or self.published_at
+                fields += ["published_at", "published_by", "first_published_at"]
             self._history_user = by  # simple_history's record of this save names who moved it
             self.save(update_fields=fields)
             StatusChange.objects.create(

@@ -49,6 +49,7 @@ from agreements.public import (
 from agreements.search_index import PARTY, TYPE, YEAR
 from people.models import Person
 from registry.cache import cached
+from registry.dates import DISPLAY_FORMATS, DatePrecision
 from registry.http import read_only
 from registry.models import FocusArea, Institution, InstitutionKind
 from registry.paging import no_such_page, page_of
@@ -149,6 +150,8 @@ def agreement_detail(request, slug):
             "witnesses": [p for p in participations if p.role == Role.WITNESS],
             "attendees": [p for p in participations if p.role == Role.ATTENDEE],
             "relations": relations,
+            # The record's own dates, in the visitor's language as its other dates are.
+            "day_format": DISPLAY_FORMATS[DatePrecision.DAY],
         },
     )
     if preview:

@@ -168,7 +168,8 @@ SCHEMAS = {
     },
     "Agreement": {
         "type": "object",
-        "description": "An agreement in the interchange format (see interchange.md), plus url.",
+        "description": "An agreement in the interchange format (see interchange.md), plus url, "
+        "published_at and updated_at.",
         "properties": {
             **text("key", "title", "agreement_type", "status"),
             **maybe_text("place", "summary"),
@@ -182,6 +183,17 @@ SCHEMAS = {
             "photos": listed(ref("Photo")),
             "relations": listed(ref("Relation")),
             **URL,
+            "published_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "when it was first published in the registry, in UTC (kept "
+                "when it is withdrawn and published again)",
+            },
+            "updated_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "when what the public sees of it last changed, in UTC",
+            },
         },
     },
     "Institution": {

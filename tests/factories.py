@@ -72,6 +72,7 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     published_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == Agreement.Status.PUBLISHED else None
     )
+    first_published_at = factory.LazyAttribute(lambda o: o.published_at)
 
 
 class PartyFactory(factory.django.DjangoModelFactory):

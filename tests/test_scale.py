@@ -102,6 +102,7 @@ def bulk_agreements(count):
             agreement_type=kind,
             status="published",
             published_at="2020-01-01T00:00Z",
+            first_published_at="2020-01-01T00:00Z",
             summary="x" * 400,
         )
         for n in range(count)

@@ -244,6 +244,7 @@ def bulk_agreements(count, name="once"):
             agreement_type=kind,
             status="published",
             published_at="2020-01-01T00:00Z",
+            first_published_at="2020-01-01T00:00Z",
         )
         for n in range(count)
     )

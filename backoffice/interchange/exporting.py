@@ -5,6 +5,7 @@ empty database; lines, and the lists in them, come in a fixed order, so that exp
 into an empty database and export again give the same bytes.
 """
 
+import datetime
 import json
 from collections import defaultdict
 from itertools import islice
@@ -50,10 +51,13 @@ class AgreementRecords:
 
     `public`: published agreements only, and relations only to those: nothing public names a
     draft.
-    `photo_address(photo)`: a Photo's image_url (by default the one an import reads back)."""
+    `photo_address(photo)`: a Photo's image_url (by default the one an import reads back).
+    `dates`: with the record's `published_at` (first) and `updated_at`, as the API gives them;
+    not in a file, which would differ at each export of the same agreements."""
 
-    def __init__(self, *, public=False, photo_address=photo_address):
+    def __init__(self, *, public=False, photo_address=photo_address, dates=False):
         self.public = public
+        self.dates = dates
         self.photo_address = photo_address
         self.institutions = InstitutionRecords()
 
@@ -63,7 +67,7 @@ class AgreementRecords:
         agreements = agreements.values_list(
             *("pk", "slug", "title", "agreement_type__name", "status", "place", "term_years"),
             *("signed_on", "signed_on_precision", "starts_on", "starts_on_precision"),
-            *("ends_on", "ends_on_precision", "summary"),
+            *("ends_on", "ends_on_precision", "summary", "first_published_at", "updated_at"),
             named=True,
         )
         agreements = {row.pk: row for row in agreements}
@@ -150,6 +154,14 @@ class AgreementRecords:
         institution = self.institutions.record
         party_names = {party.pk: self.institutions.name(party.institution) for party in parties}
         lab_records = sorted((labs[link.lab], link.outcome) for link in lab_links)
+        dates = (
+            {
+                "published_at": utc(agreement.first_published_at),
+                "updated_at": utc(agreement.updated_at),
+            }
+            if self.dates
+            else {}
+        )
         return {
             "key": agreement.slug,
             "title": agreement.title,
@@ -202,6 +214,7 @@ class AgreementRecords:
                 ({"type": row.type, "key": row.target__slug} for row in relations),
                 key=lambda relation: (relation["type"], relation["key"]),
             ),
+            **dates,
         }
 
     def people(self, pks):
@@ -311,6 +324,13 @@ def grouped(queryset, key, *fields):
 def iso(date, precision):
     partial = PartialDate.from_fields(date, precision)
     return partial.isoformat() if partial else None
+
+
+def utc(moment):
+    """ISO 8601 in UTC, to the second: 2021-05-03T08:00:00Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def sorted_names(names):

@@ -499,6 +499,7 @@ class Importer:
             self.tell_if_stored(agreement)
         if fields["status"] == Agreement.Status.PUBLISHED:
             agreement.published_at, agreement.published_by = timezone.now(), self.user
+            agreement.first_published_at = agreement.published_at
         return agreement
 
     def tell_if_stored(self, agreement):
@@ -817,6 +818,7 @@ class Importer:
         changed = assign(agreement, agreement_type_id=agreement_type.pk, **data.fields)
         if publishing:
             agreement.published_at, agreement.published_by = timezone.now(), self.user
+            agreement.first_published_at = agreement.first_published_at or agreement.published_at
         if changed:
             agreement.save()
         if agreement.status != moved_from:

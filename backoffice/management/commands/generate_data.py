@@ -485,6 +485,7 @@ class Generator:
                     agreement_type=rng.choice(self.types),
                     status="published" if published else "draft",
                     published_at=self.now if published else None,
+                    first_published_at=self.now if published else None,
                     signed_on=signed,
                     signed_on_precision=precision,
                     place=rng.choice(CITIES),
