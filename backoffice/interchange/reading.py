@@ -34,9 +34,10 @@ from registry.text import shows_something, visible
 AGREEMENT_KEYS = {
     "key", "title", "agreement_type", "status", "signed_on", "place", "term", "summary",
     "parties", "participants", "focus_areas", "labs", "sources", "photos", "relations",
-    # The address of its page, which the API adds to each agreement: read and left aside, so
-    # that what the API answers imports as the download does (the page is the registry's own).
-    "url",
+    # The address of its page and its dates, which the API adds to each agreement: read and
+    # left aside, so that what the API answers imports as the download does (the page and
+    # when it was published and updated are the registry's own).
+    "url", "published_at", "updated_at",
 }  # fmt: skip
 TERM_KEYS = {"starts_on", "ends_on", "years"}
 PARTY_KEYS = {"institution", "unit"}
