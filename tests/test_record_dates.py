@@ -134,7 +134,7 @@ def test_the_feed_dates_an_entry_as_its_page_does(client, publisher):
 
 def test_the_migration_dates_each_agreement_by_its_first_move_to_published(publisher):
     migration = __import__(
-        "agreements.migrations.0023_first_published_at", fromlist=["first_publications"]
+        "agreements.migrations.0024_first_published_at", fromlist=["first_publications"]
     )
     agreement = AgreementFactory()
     PartyFactory(agreement=agreement)

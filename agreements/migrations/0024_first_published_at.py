@@ -27,7 +27,7 @@ def first_publications(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agreements", "0022_names_that_show"),
+        ("agreements", "0023_forms_rules_in_database"),
         ("registry", "0007_names_that_show"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
