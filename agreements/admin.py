@@ -28,6 +28,7 @@ from agreements.forms import (
 )
 from agreements.models import (
     EDITORS,
+    PUBLISH_PERMISSION,
     PUBLISHERS,
     TRANSITIONS,
     Agreement,
@@ -39,6 +40,7 @@ from agreements.models import (
     Source,
     StatusChange,
 )
+from agreements.notifications import send_move_mails
 from agreements.search_index import refreshed_once
 from registry.admin import (
     URL_FORMFIELD,
@@ -53,7 +55,6 @@ from registry.forms import PartialDatesForm, ProcessedImageForm
 # (templates/admin/agreements/agreement/submit_line.html). Moves that need a comment (send
 # back, withdraw) have a page of their own (AgreementAdmin.move_view).
 SUBMIT, PUBLISH = "_submit", "_publish"
-PUBLISH_PERMISSION = "agreements.publish_agreement"
 # What the admin's log and the messages say of each move.
 MOVE_DONE = {
     "submit": _("Submitted for review."),
@@ -395,15 +396,45 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
             and self.may_move(request, agreement, transition)
         ]
 
-    def move(self, request, agreement, transition, comment=""):
-        """Make one move and log it, or tell the user why it cannot be made."""
-        try:
-            agreement.move(transition.name, by=request.user, comment=comment)
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            return False
-        self.log_change(request, agreement, f"{MOVE_DONE[transition.name]} {comment}".strip())
-        return True
+    def move(self, request, agreements, transition, comment=""):
+        """Make the move of each of `agreements` and log it, or tell the user why one cannot
+        be made; those moved, whose publishers or submitter are mailed once it is committed.
+        Of the whole save, for the buttons beside "Save": no mail tells of a rolled-back move."""
+        moved = []
+        for agreement in agreements:
+            try:
+                agreement.move(transition.name, by=request.user, comment=comment)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                continue
+            self.log_change(request, agreement, f"{MOVE_DONE[transition.name]} {comment}".strip())
+            moved.append(agreement)
+        if moved:
+            transaction.on_commit(
+                lambda: self.mail_moves(request, moved, transition, comment.strip())
+            )
+        return moved
+
+    def mail_moves(self, request, agreements, transition, comment):
+        failed = send_move_mails(
+            name=transition.name,
+            agreements=agreements,
+            by=request.user,
+            comment=comment,
+            absolute_url=request.build_absolute_uri,
+        )
+        if failed:
+            # Logged with the error (agreements.notifications); the moves stay made.
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d mail telling of this could not be sent.",
+                    "%(count)d mails telling of this could not be sent.",
+                    failed,
+                )
+                % {"count": failed},
+                messages.WARNING,
+            )
 
     # Actions: each moves the selected agreements that can make the move, and says how many
     # could not. Sending back and withdrawing first ask for the comment.
@@ -471,7 +502,7 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
                     request, "admin/agreements/agreement/move_selected.html", context
                 )
             comment = form.cleaned_data["comment"]
-        moved = sum(self.move(request, agreement, transition, comment) for agreement in movable)
+        moved = len(self.move(request, movable, transition, comment))
         self.message_user(
             request,
             ngettext("%(move)s: %(count)d agreement.", "%(move)s: %(count)d agreements.", moved)
@@ -531,7 +562,7 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
             raise PermissionDenied
         form = MoveForm(request.POST or None, transition=transition)
         if request.method == "POST" and form.is_valid():
-            if self.move(request, agreement, transition, form.cleaned_data["comment"]):
+            if self.move(request, [agreement], transition, form.cleaned_data["comment"]):
                 self.message_user(
                     request,
                     _("“%(title)s”: %(done)s")
@@ -626,7 +657,7 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
         name = (
             "submit" if SUBMIT in request.POST else "publish" if PUBLISH in request.POST else None
         )
-        if name and self.move(request, form.instance, TRANSITIONS[name]):
+        if name and self.move(request, [form.instance], TRANSITIONS[name]):
             self.message_user(
                 request,
                 _("“%(title)s”: %(done)s") % {"title": form.instance, "done": MOVE_DONE[name]},

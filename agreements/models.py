@@ -383,6 +383,7 @@ class Agreement(models.Model):
 # agreement, publishers, or editors who may not publish (a publisher sends back instead,
 # saying why).
 CHANGERS, PUBLISHERS, EDITORS = "changers", "publishers", "editors"
+PUBLISH_PERMISSION = "agreements.publish_agreement"
 
 
 @dataclass(frozen=True)

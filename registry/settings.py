@@ -293,6 +293,12 @@ if not DEFAULT_FROM_EMAIL:
 if not EMAIL_HOST and not PRODUCTION:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 PASSWORD_RESET_BY_MAIL = bool(EMAIL_HOST) or not PRODUCTION
+# The review workflow's mail (agreements/notifications.py): publishers are told what awaits
+# them, editors what became of what they submitted. On wherever mail can be sent.
+REVIEW_MAIL = env_bool("REVIEW_MAIL", PASSWORD_RESET_BY_MAIL)
+if REVIEW_MAIL and not PASSWORD_RESET_BY_MAIL:
+    # Django would try a mail server on this machine at every move, and log its failure.
+    raise ImproperlyConfigured("REVIEW_MAIL needs EMAIL_HOST, the mail server that sends it")
 # A link works once, and for an hour: long enough to read one's mail, short enough that an
 # old mail found in a mailbox later opens nothing.
 PASSWORD_RESET_TIMEOUT = 60 * 60

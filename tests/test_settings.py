@@ -33,6 +33,7 @@ SETTINGS = [
     "EMAIL_USE_SSL",
     "DEFAULT_FROM_EMAIL",
     "PASSWORD_RESET_MAIL_LIMIT",
+    "REVIEW_MAIL",
 ]
 
 
@@ -139,6 +140,9 @@ def test_production_settings_turn_on_https_and_secure_cookies():
             "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on",
         ),
         ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
+        # Every move would try a mail server on the machine, and log its failure
+        ({"REVIEW_MAIL": "1"}, "REVIEW_MAIL needs EMAIL_HOST"),
+        ({"REVIEW_MAIL": "maybe"}, "REVIEW_MAIL must be true or false"),
         (
             {"PASSWORD_RESET_MAIL_LIMIT": "0"},
             "PASSWORD_RESET_MAIL_LIMIT must be a whole number of at least 1",
@@ -216,3 +220,23 @@ def test_password_reset_mail_is_sent_where_a_mail_server_is_set_or_printed_here(
     result = manage(env, "shell", "--no-imports", "-c", MAIL_SETTINGS)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(expected)
+
+
+WITH_MAIL = {"EMAIL_HOST": "smtp.example.org", "DEFAULT_FROM_EMAIL": "registry@example.org"}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (this_environment(), "True"),  # printed in the terminal of `make run`
+        (production(), "False"),
+        (production(**WITH_MAIL), "True"),
+        (production(**WITH_MAIL, REVIEW_MAIL="0"), "False"),
+    ],
+    ids=["this machine", "production without mail", "production with mail", "turned off"],
+)
+def test_review_mail_is_on_wherever_mail_can_be_sent_unless_turned_off(env, expected):
+    code = "from django.conf import settings as s; print(s.REVIEW_MAIL)"
+    result = manage(env, "shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
