@@ -428,8 +428,10 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d mail telling of this could not be sent.",
-                    "%(count)d mails telling of this could not be sent.",
+                    "Done, but %(count)d mail telling of it could not be sent: the error is "
+                    "in the log.",
+                    "Done, but %(count)d mails telling of it could not be sent: the error is "
+                    "in the log.",
                     failed,
                 )
                 % {"count": failed},

@@ -318,7 +318,7 @@ def test_a_mail_server_that_fails_neither_fails_nor_undoes_the_move(
     assert status_of(agreement) == Agreement.Status.PUBLISHED
     assert agreement.status_changes.filter(to_status="published").exists()
     assert sorted(messages_of(response)) == [
-        "1 mail telling of this could not be sent.",
+        "Done, but 1 mail telling of it could not be sent: the error is in the log.",
         f"“{agreement.title}”: Published.",
     ]
     assert caplog.records and caplog.records[0].exc_info
