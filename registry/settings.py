@@ -338,7 +338,8 @@ if REDIS_URL:
 SEARCH_CACHE = env_bool("SEARCH_CACHE", False)
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 600)
 
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
+# INFO: the sign-ins, imports, exports and merges an operator asks about later (README, Logs).
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 if LOG_LEVEL not in LOG_LEVELS:
     raise ImproperlyConfigured(
@@ -356,6 +357,17 @@ LOGGING = {
             "datefmt": "%Y-%m-%d %H:%M:%S %z",
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "dated"}},
+    "filters": {"request_user": {"()": "registry.logs.RequestUserFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "dated",
+            "filters": ["request_user"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own handlers go: its console one printed every line of Django's a second time
+    # with DEBUG, and its "django" logger's level let Django's lines past LOG_LEVEL. Its mail
+    # to ADMINS went nowhere: no ADMINS are set.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}},
 }

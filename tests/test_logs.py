@@ -1,0 +1,100 @@
+"""What an operator reads in the logs (README, Logs): the security and data events, each one
+line naming who and from where, Django's errors once with the user's id, and no secret."""
+
+import logging
+
+import pytest
+from django.test import Client
+from django.urls import path
+
+from tests.factories import UserFactory, logged_in
+from tests.test_settings import manage, production, this_environment
+
+
+def fails(request):
+    request.user.has_perm("agreements.add_agreement")  # as every back-office page asks
+    raise RuntimeError("a bug")
+
+
+pytestmark = pytest.mark.django_db
+
+urlpatterns = [path("fails/", fails)]
+
+
+def console():
+    """The handler that writes the log (settings.LOGGING), as it is set up under pytest."""
+    return next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+
+
+def printed(records):
+    """`records` as the console wrote them (its filter has been through them already)."""
+    return "\n".join(map(console().format, records))
+
+
+def lines(caplog, logger, level=logging.INFO):
+    return [r.getMessage() for r in caplog.records if r.name == logger and r.levelno == level]
+
+
+# The configuration, as a process started with it prints.
+
+
+def test_the_apps_info_lines_are_shown_by_default_in_production():
+    code = "import logging; logging.getLogger('backoffice.x').info('Imported a file')"
+    result = manage(production(), "shell", "--no-imports", "-c", code)
+    assert "[INFO] backoffice.x: Imported a file" in result.stderr, result.stderr
+
+
+def test_djangos_lines_are_printed_once_with_debug():
+    code = "import logging; logging.getLogger('django.request').error('Internal Server Error: /x/')"
+    result = manage(this_environment() | {"DEBUG": "1"}, "shell", "--no-imports", "-c", code)
+    assert result.stderr.count("Internal Server Error: /x/") == 1, result.stderr
+
+
+def test_log_level_quietens_djangos_lines_too():
+    code = "import logging; logging.getLogger('django.request').warning('Not Found: /x/')"
+    result = manage(production(LOG_LEVEL="ERROR"), "shell", "--no-imports", "-c", code)
+    assert "Not Found" not in result.stderr, result.stderr
+
+
+# Django's own lines of a request.
+
+
+@pytest.mark.urls("tests.test_logs")
+def test_a_server_error_is_logged_once_with_the_user_and_without_what_was_posted(caplog):
+    user = UserFactory()
+    client = logged_in(user)
+    client.raise_request_exception = False
+    response = client.post("/fails/", {"password": "hunter2-secret", "note": "private words"})
+
+    assert response.status_code == 500
+    assert b"Traceback" not in response.content and b"a bug" not in response.content
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    text = printed(errors)
+    assert f"Internal Server Error: /fails/ (user #{user.pk})" in text
+    assert "RuntimeError: a bug" in text  # the traceback, for the operator
+    for secret in ("hunter2-secret", "private words", client.session.session_key):
+        assert secret not in text
+
+
+@pytest.mark.urls("tests.test_logs")
+def test_a_server_error_of_an_anonymous_visitor_names_no_user(client, caplog):
+    client.raise_request_exception = False
+    client.get("/fails/")
+    assert printed(caplog.records).count("Internal Server Error: /fails/\n") == 1
+
+
+def test_a_back_office_page_refused_is_a_warning_with_the_user(editor_client, editor, caplog):
+    assert editor_client.get("/admin/reports/").status_code == 403
+    text = printed(r for r in caplog.records if r.levelno == logging.WARNING)
+    # One line: no traceback of the PermissionDenied that refused.
+    assert text.endswith(f"Forbidden (Permission denied): /admin/reports/ (user #{editor.pk})")
+
+
+def test_a_failed_csrf_check_is_a_warning(caplog):
+    """Guard: Django's own line, which reaches the console."""
+    client = Client(enforce_csrf_checks=True)
+    assert client.post("/admin/login/", {"username": "x", "password": "y"}).status_code == 403
+    assert lines(caplog, "django.security.csrf", logging.WARNING) == [
+        "Forbidden (CSRF cookie not set.): /admin/login/"
+    ]
