@@ -15,11 +15,17 @@ in, need no models, authentication backend or middleware of a third party."""
 
 import functools
 import hashlib
+import logging
 import unicodedata
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.shortcuts import render
+
+from registry.logs import digest, staff
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request):
@@ -32,6 +38,16 @@ def client_address(request):
     if count and len(forwarded) >= count:
         return forwarded[-count]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def account_named(request):
+    """The account a sign-in named, for the log: by name when there is one, else a digest of
+    what was typed, which may be a password typed in the wrong box."""
+    typed = unicodedata.normalize("NFKC", request.POST.get("username", ""))
+    User = get_user_model()
+    if User._default_manager.filter(**{User.USERNAME_FIELD: typed}).exists():
+        return typed
+    return f"unknown:{digest(typed)}"
 
 
 def failures_keys(request, *, username=None):
@@ -78,12 +94,29 @@ def limit_login_attempts(login_view):
                 status=429,
             )
             response["Retry-After"] = str(settings.LOGIN_LOCKOUT_MINUTES * 60)
+            logger.warning(
+                "Sign-in refused, locked out: account=%s address=%s",
+                account_named(request),
+                client_address(request),
+            )
             return response
         response = login_view(request, *args, **kwargs)
         # The login view redirects when it signs someone in, and shows the form again when not.
         if response.status_code == 302:
             cache.delete(pair)
+            logger.info(
+                "Signed in: account=%s address=%s", staff(request.user), client_address(request)
+            )
         else:
+            logger.warning(
+                "Sign-in failed: account=%s address=%s failures=%d/%d address_failures=%d/%d",
+                account_named(request),
+                client_address(request),
+                pair_failures + 1,
+                settings.LOGIN_FAILURE_LIMIT,
+                address_failures + 1,
+                settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+            )
             # Not atomic: two attempts at the same instant may count once. A few more guesses
             # in a lockout window is no weakness worth a lock.
             cache.set_many(

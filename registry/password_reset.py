@@ -7,6 +7,7 @@ active staff user with a usable password, and every request is counted alike."""
 
 import functools
 import hashlib
+import logging
 import unicodedata
 
 from django.conf import settings
@@ -20,7 +21,9 @@ from django.urls import path, re_path
 from django.utils.translation import gettext_noop
 
 from registry.login_limit import client_address, forgive_failures
+from registry.logs import digest, staff
 
+logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60 * 60
 
 # Two messages of Django 5.2's pages that its Chinese catalogue lacks (the sign-in page's link
@@ -33,7 +36,32 @@ class StaffPasswordResetForm(PasswordResetForm):
     def get_users(self, email):
         # Django's already leaves out inactive users and those without a usable password; a
         # user taken off staff has no back office to go back to.
-        return (user for user in super().get_users(email) if user.is_staff)
+        self.accounts = [user for user in super().get_users(email) if user.is_staff]
+        return self.accounts
+
+    def save(self, *args, request, **kwargs):
+        super().save(*args, request=request, **kwargs)
+        # The address typed is said only as a digest when no account has it: a stranger's
+        # address, or a colleague's private one, is not for the log.
+        accounts = ",".join(map(staff, self.accounts)) or (
+            "none email=" + digest(self.cleaned_data["email"].casefold())
+        )
+        logger.info(
+            "Password reset asked: accounts=%s address=%s", accounts, client_address(request)
+        )
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Its owner proved the mailbox theirs: a lockout from here ends, as a success's would.
+        forgive_failures(self.request, username=form.user.get_username())
+        logger.info(
+            "Password reset done: account=%s address=%s",
+            staff(form.user),
+            client_address(self.request),
+        )
+        return response
 
 
 def requests_keys(request):
@@ -59,6 +87,7 @@ def limit_reset_requests(reset_view):
         ):
             response = render(request, "registry/password_reset_refused.html", status=429)
             response["Retry-After"] = str(WINDOW_SECONDS)
+            logger.warning("Password reset refused, too many: address=%s", client_address(request))
             return response
         response = reset_view(request, *args, **kwargs)
         # Redirected to "sent" when the form was valid, whoever the address belongs to.
@@ -67,12 +96,6 @@ def limit_reset_requests(reset_view):
         return response
 
     return view
-
-
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    def form_valid(self, form):
-        forgive_failures(self.request, username=form.user.get_username())
-        return super().form_valid(form)
 
 
 def not_offered(request, *args, **kwargs):

@@ -2,8 +2,10 @@
 line naming who and from where, Django's errors once with the user's id, and no secret."""
 
 import logging
+import re
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import path
 
@@ -97,4 +99,90 @@ def test_a_failed_csrf_check_is_a_warning(caplog):
     assert client.post("/admin/login/", {"username": "x", "password": "y"}).status_code == 403
     assert lines(caplog, "django.security.csrf", logging.WARNING) == [
         "Forbidden (CSRF cookie not set.): /admin/login/"
+    ]
+
+
+# Security events: sign-ins and password resets, with the client's address for fail2ban.
+
+
+def test_a_failed_sign_in_names_the_account_the_address_and_the_count(client, caplog):
+    user = UserFactory()
+    client.post("/admin/login/", {"username": user.username, "password": "wrong"})
+    client.post("/admin/login/", {"username": user.username, "password": "wrong"})
+    assert lines(caplog, "registry.login_limit", logging.WARNING)[-1] == (
+        f"Sign-in failed: account={user.username} address=127.0.0.1 failures=2/5 "
+        "address_failures=2/50"
+    )
+
+
+def test_a_failed_sign_in_with_no_such_account_keeps_what_was_typed_out_of_the_log(client, caplog):
+    """What was typed may be a password in the wrong box: a digest tells attempts apart."""
+    for typed in ("correct horse battery", "correct horse battery", "another"):
+        client.post("/admin/login/", {"username": typed, "password": "x"})
+    logged = lines(caplog, "registry.login_limit", logging.WARNING)
+    assert "correct horse" not in "".join(logged) and "another" not in "".join(logged)
+    accounts = [re.search(r"account=(\S+)", line)[1] for line in logged]
+    assert accounts[0] == accounts[1] != accounts[2]
+    assert re.fullmatch(r"unknown:[0-9a-f]{8}", accounts[0])
+
+
+def test_a_locked_out_sign_in_is_a_warning_each_time(client, caplog, settings):
+    user = UserFactory()
+    settings.LOGIN_FAILURE_LIMIT = 1
+    client.post("/admin/login/", {"username": user.username, "password": "wrong"})
+    refused = client.post("/admin/login/", {"username": user.username, "password": "wrong"})
+    assert refused.status_code == 429
+    assert lines(caplog, "registry.login_limit", logging.WARNING)[-1] == (
+        f"Sign-in refused, locked out: account={user.username} address=127.0.0.1"
+    )
+
+
+def test_a_sign_in_names_the_account_and_the_address_behind_the_proxies(settings, caplog):
+    settings.TRUSTED_PROXY_COUNT = 1
+    user = UserFactory()
+    Client().post(
+        "/admin/login/",
+        {"username": user.username, "password": "correct horse battery"},
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+    )
+    assert lines(caplog, "registry.login_limit") == [
+        f"Signed in: account={user.username}#{user.pk} address=203.0.113.9"
+    ]
+
+
+def test_a_password_reset_names_the_account_never_the_token(client, caplog):
+    user = UserFactory(email="wang.li@example.edu")
+    client.post("/admin/password_reset/", {"email": "wang.li@example.edu"})
+    link = re.search(r"(/admin/password_reset/\S+/\S+/)", mail.outbox[0].body)[1]
+    form = client.get(link, follow=True)
+    new = "a long new passphrase 42"
+    client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+
+    assert lines(caplog, "registry.password_reset") == [
+        f"Password reset asked: accounts={user.username}#{user.pk} address=127.0.0.1",
+        f"Password reset done: account={user.username}#{user.pk} address=127.0.0.1",
+    ]
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert token not in printed(caplog.records) and new not in printed(caplog.records)
+
+
+def test_a_password_reset_for_an_unknown_address_keeps_the_address_out_of_the_log(client, caplog):
+    client.post("/admin/password_reset/", {"email": "Someone.Else@example.com"})
+    client.post("/admin/password_reset/", {"email": "someone.else@example.com"})
+    logged = lines(caplog, "registry.password_reset")
+    assert "someone" not in "".join(logged).casefold()
+    assert logged[0] == logged[1]
+    assert re.fullmatch(
+        r"Password reset asked: accounts=none email=[0-9a-f]{8} address=127\.0\.0\.1", logged[0]
+    )
+
+
+def test_too_many_password_resets_are_a_warning(client, caplog, settings):
+    settings.PASSWORD_RESET_MAIL_LIMIT = 1
+    client.post("/admin/password_reset/", {"email": "wang.li@example.edu"})
+    assert (
+        client.post("/admin/password_reset/", {"email": "wang.li@example.edu"}).status_code == 429
+    )
+    assert lines(caplog, "registry.password_reset", logging.WARNING) == [
+        "Password reset refused, too many: address=127.0.0.1"
     ]
