@@ -4,12 +4,14 @@ permission only. Here rather than in agreements/admin.py because the interchange
 to the back office, and agreements may not import from it."""
 
 import json
+import logging
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,8 +31,11 @@ from labs.admin import AgreementWithLabsAdmin
 from people.admin import PersonAdmin
 from people.models import Person
 from registry.admin import DateHierarchyChecked, InstitutionAdmin
+from registry.logs import staff
 from registry.models import Institution
 from registry.text import attachment
+
+logger = logging.getLogger(__name__)
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -59,6 +64,18 @@ def export_response(request, agreements, format):
         response = HttpResponse(content, content_type=EXPORT_FORMATS[format])
     else:
         raise Http404
+    # Drafts leaving the building: how many, in a count of its own (streamed files are read
+    # only as they are sent).
+    counts = agreements.aggregate(
+        total=Count("pk"), unpublished=Count("pk", filter=~Q(status=Agreement.Status.PUBLISHED))
+    )
+    logger.info(
+        "Export of agreements as %s by %s: agreements=%d unpublished=%d",
+        format,
+        staff(request.user),
+        counts["total"],
+        counts["unpublished"],
+    )
     return attachment(response, "agreements", timezone.localdate().isoformat(), extension=format)
 
 

@@ -9,6 +9,7 @@ changed meanwhile so that it would not, nothing is imported and the new preview 
 
 import base64
 import json
+import logging
 import secrets
 import zlib
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ from agreements.models import Agreement
 from backoffice import spreadsheet
 from backoffice.interchange import import_lines
 from backoffice.report_files import FORMATS as FILE_TYPES
+from registry.logs import staff
+
+logger = logging.getLogger(__name__)
 
 ADD_PERMISSION = "agreements.add_agreement"
 # Uploads larger than this are for the command line (manage.py import_agreements).
@@ -202,10 +206,13 @@ def upload(request):
     chosen = Upload(file.name, file.read())
     lines = chosen.read()
     if lines.problems:
+        log(request, chosen, f"refused: {lines.problems[0]}", dry_run=True)
         return render_form(request, form, lines.problems)
     if problem := too_many_updates(lines.lines):
+        log(request, chosen, f"refused: {problem}", dry_run=True)
         return render_form(request, form, [problem])
     report = import_lines(lines.lines, dry_run=True, user=request.user, details=True)
+    log(request, chosen, report.logged(), dry_run=True)
     if report.errors:
         return render_form(request, form, [lines.tell(error) for error in report.errors])
     token = keep(request, chosen, plain(report.by_line()))
@@ -227,6 +234,7 @@ def confirm(request):
         if changed:
             transaction.set_rollback(True)
     forget(request, request.POST["token"])
+    log(request, chosen, "not imported, changed since the preview" if changed else report.logged())
     if report.errors:
         problems = [
             _("The registry has changed since the preview, and the file no longer imports:")
@@ -267,6 +275,17 @@ def template(request, format):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="agreements-template.{format}"'
     return response
+
+
+def log(request, chosen, outcome, *, dry_run=False):
+    # The file's name as Python writes it: one a browser sends may hold a line break.
+    logger.info(
+        "Import%s of %r by %s: %s",
+        " (dry run)" if dry_run else "",
+        chosen.name,
+        staff(request.user),
+        outcome,
+    )
 
 
 def keep(request, chosen, preview):

@@ -7,6 +7,7 @@ permission; others get 403. Writes are POST only.
 Also the public side of a merge: the merged-away record's address sends its visitors on."""
 
 import functools
+import logging
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,8 +35,11 @@ from backoffice.merging import (
 from backoffice.models import Merge, NotDuplicate, RecordKind
 from labs.models import LabHost
 from people.models import Person
+from registry.logs import staff
 from registry.middleware import is_key
 from registry.models import Institution
+
+logger = logging.getLogger(__name__)
 
 PAIRS_PER_PAGE = 50
 
@@ -287,6 +291,15 @@ def merge(request, kind, name, survivor, duplicate):
                 return redirect("duplicates:list", name)
             errors = error.messages
         else:
+            # By ids: a person's name is not for the log, which erase_person cannot reach.
+            logger.info(
+                "Merge of %s by %s: #%d into #%d (merge #%d)",
+                name,
+                staff(request.user),
+                duplicate.pk,
+                survivor.pk,
+                record.pk,
+            )
             messages.success(
                 request,
                 _("“%(duplicate)s” was merged into “%(survivor)s”.")

@@ -1,4 +1,5 @@
 import json
+import logging
 from itertools import islice
 
 from django.contrib import admin
@@ -26,8 +27,11 @@ from backoffice.report_files import (
     report_words,
 )
 from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
+from registry.logs import staff
 from registry.models import Institution
 from registry.text import attachment
+
+logger = logging.getLogger(__name__)
 
 # Reports count drafts too when asked, and export in bulk: the export permission guards them
 # (backoffice/migrations/0002_export_permission.py).
@@ -117,6 +121,13 @@ def report_download(request, slug, format):
             content_type="text/plain; charset=utf-8",
         )
     response = HttpResponse(report_file(result, format), content_type=FORMATS[format])
+    logger.info(
+        "Report %s downloaded as %s by %s: %s",
+        slug,
+        format,
+        staff(request.user),
+        request.GET.urlencode() or "no filters",
+    )
     # A name in Chinese is sent as RFC 6266 says, with a plain fallback.
     return attachment(response, *report_words(result), extension=format)
 

@@ -1,15 +1,17 @@
 """What an operator reads in the logs (README, Logs): the security and data events, each one
 line naming who and from where, Django's errors once with the user's id, and no secret."""
 
+import io
 import logging
 import re
 
 import pytest
 from django.core import mail
 from django.test import Client
-from django.urls import path
+from django.urls import path, reverse
 
-from tests.factories import UserFactory, logged_in
+from backoffice.models import Merge
+from tests.factories import AgreementFactory, InstitutionFactory, UserFactory, logged_in
 from tests.test_settings import manage, production, this_environment
 
 
@@ -185,4 +187,94 @@ def test_too_many_password_resets_are_a_warning(client, caplog, settings):
     )
     assert lines(caplog, "registry.password_reset", logging.WARNING) == [
         "Password reset refused, too many: address=127.0.0.1"
+    ]
+
+
+# Data events: imports, exports, merges, and the commands' work.
+
+
+def test_an_import_in_the_admin_is_logged_previewed_then_done(editor_client, editor, caplog):
+    from tests.test_admin_import import confirm, csv_file, preview, row
+
+    shown = preview(editor_client, csv_file([row(key="a-1"), row(key="a-2")], name="mou.csv"))
+    confirm(editor_client, shown)
+
+    who = f"{editor.username}#{editor.pk}"
+    counts = "agreements created=2 updated=0 unchanged=0 withdrawn=0"
+    assert lines(caplog, "backoffice.import_views") == [
+        f"Import (dry run) of 'mou.csv' by {who}: {counts}",
+        f"Import of 'mou.csv' by {who}: {counts}",
+    ]
+
+
+def test_an_import_refused_in_the_admin_is_logged_with_why(editor_client, editor, caplog):
+    from tests.test_admin_import import csv_file, preview, row
+
+    preview(editor_client, csv_file([row(key="a-1", signed_on="2019-13-40")], name="bad.csv"))
+    assert lines(caplog, "backoffice.import_views") == [
+        f"Import (dry run) of 'bad.csv' by {editor.username}#{editor.pk}: refused, "
+        "1 problem(s), the first: line 1: signed_on: '2019-13-40' is not a real date: month "
+        "must be in 1..12"
+    ]
+
+
+def test_the_import_command_logs_what_it_did(tmp_path, caplog):
+    from django.core.management import CommandError, call_command
+
+    from tests.test_interchange import agreement
+
+    good = tmp_path / "good.jsonl"
+    good.write_text(agreement() + "\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{\n")
+    call_command("import_agreements", good, "--dry-run", stdout=io.StringIO())
+    call_command("import_agreements", good, stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("import_agreements", bad, stdout=io.StringIO(), stderr=io.StringIO())
+
+    logged = lines(caplog, "backoffice.management.commands.import_agreements")
+    assert logged[:2] == [
+        f"Import (dry run) of '{good}': agreements created=1 updated=0 unchanged=0 withdrawn=0",
+        f"Import of '{good}': agreements created=1 updated=0 unchanged=0 withdrawn=0",
+    ]
+    assert logged[2].startswith(f"Import of '{bad}': refused, 1 problem(s), the first: line 1")
+
+
+def test_an_export_from_the_admin_says_who_took_how_many_drafts_in_which_format(
+    publisher_client, publisher, caplog
+):
+    draft = AgreementFactory()
+    published = AgreementFactory(status="published")
+    publisher_client.post(
+        reverse("admin:agreements_agreement_changelist"),
+        {"action": "export_xlsx", "_selected_action": [draft.pk, published.pk]},
+    )
+    publisher_client.get(reverse("admin:agreements_agreement_export", args=["jsonl"]))
+
+    who = f"{publisher.username}#{publisher.pk}"
+    assert lines(caplog, "backoffice.admin") == [
+        f"Export of agreements as xlsx by {who}: agreements=2 unpublished=1",
+        f"Export of agreements as jsonl by {who}: agreements=2 unpublished=1",
+    ]
+
+
+def test_a_report_download_says_who_took_which_report_made_with_what(
+    publisher_client, publisher, caplog
+):
+    AgreementFactory()
+    publisher_client.get("/admin/reports/countries/download.csv?status=all")
+    assert lines(caplog, "backoffice.views") == [
+        f"Report countries downloaded as csv by {publisher.username}#{publisher.pk}: status=all"
+    ]
+
+
+def test_a_merge_says_who_merged_which_records_by_id(editor, editor_client, caplog):
+    survivor, duplicate = InstitutionFactory(name="Huawei"), InstitutionFactory(name="Huawei T")
+    editor_client.post(
+        reverse("duplicates:merge", args=["institutions", survivor.pk, duplicate.pk])
+    )
+    merge = Merge.objects.get()
+    assert lines(caplog, "backoffice.merge_views") == [
+        f"Merge of institutions by {editor.username}#{editor.pk}: #{duplicate.pk} into "
+        f"#{survivor.pk} (merge #{merge.pk})"
     ]

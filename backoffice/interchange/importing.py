@@ -175,6 +175,17 @@ class Report:
             )
         return lines
 
+    def logged(self):
+        """The report in one line of the log, in English: what the file did or would do, or
+        how many problems it has and the first (the command prints them all)."""
+        if self.errors:
+            return f"refused, {len(self.errors)} problem(s), the first: {self.errors[0]}"
+        agreements = self.counts("agreements")
+        return (
+            f"agreements created={agreements[CREATED]} updated={agreements[UPDATED]} "
+            f"unchanged={agreements[UNCHANGED]} withdrawn={len(self.withdrawn)}"
+        )
+
     def summary(self):
         dry_run = _("Dry run: nothing was changed. The import would give:")
         lines = [dry_run] if self.dry_run else []

@@ -1,8 +1,11 @@
+import logging
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.interchange import import_lines
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -26,6 +29,9 @@ class Command(BaseCommand):
                 report = import_lines(lines, dry_run=dry_run, base_dir=file.resolve().parent)
         except OSError as error:
             raise CommandError(f"cannot read {file}: {error.strerror}") from None
+        logger.info(
+            "Import%s of %r: %s", " (dry run)" if dry_run else "", str(file), report.logged()
+        )
         if report.errors:
             for error in report.errors:
                 self.stderr.write(error)
