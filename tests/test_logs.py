@@ -3,15 +3,23 @@ line naming who and from where, Django's errors once with the user's id, and no 
 
 import io
 import logging
+import os
 import re
 
 import pytest
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import path, reverse
 
 from backoffice.models import Merge
-from tests.factories import AgreementFactory, InstitutionFactory, UserFactory, logged_in
+from tests.factories import (
+    AgreementFactory,
+    InstitutionFactory,
+    PersonFactory,
+    UserFactory,
+    logged_in,
+)
 from tests.test_settings import manage, production, this_environment
 
 
@@ -219,8 +227,6 @@ def test_an_import_refused_in_the_admin_is_logged_with_why(editor_client, editor
 
 
 def test_the_import_command_logs_what_it_did(tmp_path, caplog):
-    from django.core.management import CommandError, call_command
-
     from tests.test_interchange import agreement
 
     good = tmp_path / "good.jsonl"
@@ -277,4 +283,46 @@ def test_a_merge_says_who_merged_which_records_by_id(editor, editor_client, capl
     assert lines(caplog, "backoffice.merge_views") == [
         f"Merge of institutions by {editor.username}#{editor.pk}: #{duplicate.pk} into "
         f"#{survivor.pk} (merge #{merge.pk})"
+    ]
+
+
+def test_erasing_a_person_is_logged_by_id_without_their_name(caplog):
+    person = PersonFactory(name="Zhang Yong", slug="zhang-yong")
+    call_command("erase_person", "zhang-yong", stdout=io.StringIO())  # says, does nothing
+    call_command("erase_person", "zhang-yong", "--yes", stdout=io.StringIO())
+    [line] = lines(caplog, "backoffice.management.commands.erase_person")
+    assert line.startswith(f"Erased person #{person.pk} (")
+    assert "Zhang" not in printed(caplog.records)
+
+
+def test_the_unused_media_command_logs_what_it_removed(settings, caplog):
+    left = settings.MEDIA_ROOT / "photos" / "left.jpg"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"old")
+    os.utime(left, (0, 0))  # older than a day: unused, not an upload being saved
+    call_command("unused_media", stdout=io.StringIO())
+    call_command("unused_media", "--delete", stdout=io.StringIO())
+    assert lines(caplog, "backoffice.management.commands.unused_media") == [
+        "Unused media: removed=0 left=1",
+        "Unused media: removed=1 left=0",
+    ]
+
+
+def test_the_export_and_report_commands_log_what_left(tmp_path, caplog):
+    AgreementFactory()
+    AgreementFactory(status="published")
+    call_command("export_agreements", "-o", tmp_path / "all.jsonl")
+    call_command("report", "countries", "-o", tmp_path / "c.csv", stdout=io.StringIO())
+    assert lines(caplog, "backoffice.management.commands.export_agreements") == [
+        f"Export of every agreement, drafts included, to '{tmp_path / 'all.jsonl'}': agreements=2"
+    ]
+    assert lines(caplog, "backoffice.management.commands.report") == [
+        f"Report countries written to '{tmp_path / 'c.csv'}': rows=0 status=published"
+    ]
+
+
+def test_generating_data_is_logged(caplog):
+    call_command("generate_data", "--agreements", "2", stdout=io.StringIO())
+    assert lines(caplog, "backoffice.management.commands.generate_data") == [
+        "Generated synthetic data: agreements=2 seed=5"
     ]

@@ -1,8 +1,12 @@
+import logging
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.erasure import erase_person
 from people.models import Person
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -65,4 +69,6 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         done = ", ".join(f"{kind}: {count}" for kind, count in counts.items())
+        # By id alone: the log keeps no name of someone erased.
+        logger.info("Erased person #%d (%s)", person.pk, done)
         self.stdout.write(f"Erased #{person.pk} ({done}).")

@@ -1,7 +1,11 @@
+import logging
+
 from django.core.management.base import BaseCommand
 
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -18,6 +22,11 @@ class Command(BaseCommand):
         if output is None:
             for line in lines:
                 self.stdout.write(line, ending="")
-            return
-        with open(output, "w", encoding="utf-8", newline="\n") as file:
-            file.writelines(lines)
+        else:
+            with open(output, "w", encoding="utf-8", newline="\n") as file:
+                file.writelines(lines)
+        logger.info(
+            "Export of every agreement, drafts included, to %r: agreements=%d",
+            output or "standard output",
+            Agreement.objects.count(),
+        )

@@ -5,6 +5,7 @@ Seeded, so that the same N gives the same data. Rows are written with bulk_creat
 """
 
 import datetime
+import logging
 import random
 from itertools import islice
 
@@ -18,6 +19,8 @@ from backoffice.interchange import export_lines
 from labs.models import Lab, LabAgreement, LabHost
 from people.models import Person, PersonAlias
 from registry.models import FocusArea, Institution, InstitutionAlias, InstitutionKind
+
+logger = logging.getLogger(__name__)
 
 INSTITUTIONS = 3000
 PEOPLE = 20000
@@ -367,6 +370,7 @@ class Command(BaseCommand):
             for start in range(0, agreements, BATCH):
                 generator.agreements(start, min(BATCH, agreements - start))
         self.stdout.write(f"{agreements} agreements generated.")
+        logger.info("Generated synthetic data: agreements=%d seed=%d", agreements, seed)
         if jsonl:
             with open(jsonl, "w", encoding="utf-8", newline="\n") as file:
                 file.writelines(export_lines(Agreement.objects.all()))

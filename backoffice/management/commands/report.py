@@ -1,10 +1,13 @@
+import logging
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.report_files import FORMATS, report_file, report_words
-from backoffice.reports import REPORTS, SCOPES, run
+from backoffice.reports import DEFAULT_SCOPE, REPORTS, SCOPES, run
 from registry.text import file_name
+
+logger = logging.getLogger(__name__)
 
 # Options that name the search's parameters; those that may repeat OR their values.
 REPEATABLE = ["institution", "kind", "country", "focus_area", "type"]
@@ -43,3 +46,10 @@ class Command(BaseCommand):
         output = output or Path(file_name(*report_words(result), extension=format))
         output.write_bytes(report_file(result, format))
         self.stdout.write(f"Wrote {output} ({len(result.rows)} rows).")
+        logger.info(
+            "Report %s written to %r: rows=%d status=%s",
+            name,
+            str(output),
+            len(result.rows),
+            options["status"] or DEFAULT_SCOPE,
+        )

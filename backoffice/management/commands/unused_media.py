@@ -1,4 +1,5 @@
 import datetime
+import logging
 
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
@@ -6,6 +7,8 @@ from django.utils import timezone
 
 from agreements.models import Photo
 from registry.models import Institution
+
+logger = logging.getLogger(__name__)
 
 # Every field that names an uploaded file, by model.
 FILE_FIELDS = [(Institution, ["logo", "logo_thumbnail"]), (Photo, ["image", "thumbnail"])]
@@ -55,7 +58,7 @@ class Command(BaseCommand):
         used = names_in(FILE_FIELDS)
         in_history = names_in([(model.history.model, fields) for model, fields in FILE_FIELDS])
         young = timezone.now() - YOUNGEST
-        removed = 0
+        removed = unused = 0
         for name in sorted(stored_files(storage)):
             if name in used or storage.get_modified_time(name) > young:
                 continue
@@ -65,6 +68,8 @@ class Command(BaseCommand):
                 removed += 1
                 self.stdout.write(f"removed {name}")
             else:
+                unused += 1
                 self.stdout.write(f"unused {name}" + (" (in the history)" if kept else ""))
+        logger.info("Unused media: removed=%d left=%d", removed, unused)
         if delete:
             self.stdout.write(f"{removed} files removed.")
