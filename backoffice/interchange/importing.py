@@ -176,8 +176,8 @@ class Report:
         return lines
 
     def logged(self):
-        """The report in one line of the log, in English: what the file did or would do, or
-        how many problems it has and the first (the command prints them all)."""
+        """The report in one line of the log: what the file did or would do, or how many
+        problems it has and the first (the command prints them all)."""
         if self.errors:
             return f"refused, {len(self.errors)} problem(s), the first: {self.errors[0]}"
         agreements = self.counts("agreements")
