@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from agreements.admin import SearchRefreshedOnce
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.models import Agreement
+from backoffice.attention import AttentionFilter
 from backoffice.interchange import export_lines
 from backoffice.merge_views import KINDS, may_merge, warn_of_likely_duplicates
 from backoffice.models import Merge, NotDuplicate, RecordKind
@@ -85,6 +86,8 @@ admin.site.unregister(Agreement)
 @admin.register(Agreement)
 class AgreementAdmin(AgreementWithLabsAdmin):
     actions = [*AgreementWithLabsAdmin.actions, "export_csv", "export_xlsx", "export_jsonl"]
+    # What the needs-attention page links to (backoffice/attention.py).
+    list_filter = [*AgreementWithLabsAdmin.list_filter, AttentionFilter]
 
     def has_export_permission(self, request):
         return request.user.has_perm(EXPORT_PERMISSION)
@@ -152,13 +155,15 @@ class WarnsOfDuplicatesAdmin(admin.ModelAdmin):
 
 # Institutions and people are registered by their own apps, which may not import from the
 # back office or agreements; here they gain the back office's warning of duplicates, as
-# agreements gain its exports, and one refresh of the search a save.
+# agreements gain its exports, one refresh of the search a save, and the filter that lists what
+# the needs-attention page counts (backoffice/attention.py).
 admin.site.unregister(Institution)
 
 
 @admin.register(Institution)
 class InstitutionWithDuplicatesAdmin(SearchRefreshedOnce, WarnsOfDuplicatesAdmin, InstitutionAdmin):
     duplicates = "institutions"
+    list_filter = [*InstitutionAdmin.list_filter, AttentionFilter]
 
 
 admin.site.unregister(Person)
@@ -167,6 +172,7 @@ admin.site.unregister(Person)
 @admin.register(Person)
 class PersonWithDuplicatesAdmin(SearchRefreshedOnce, WarnsOfDuplicatesAdmin, PersonAdmin):
     duplicates = "people"
+    list_filter = [*PersonAdmin.list_filter, AttentionFilter]
 
 
 class MergePermissions:

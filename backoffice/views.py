@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from agreements.views import download_words, filtered_agreements, unreadable
+from backoffice import attention
 from backoffice.public import public_reader
 from backoffice.report_files import (
     FORMATS,
@@ -68,6 +69,18 @@ def staff_report_view(view):
 def report_index(request):
     context = {**admin.site.each_context(request), "title": _("Reports"), "reports": REPORTS}
     return render(request, "admin/backoffice/report_index.html", context)
+
+
+@staff_report_view
+def needs_attention(request):
+    """What keeps the record from being true and complete: each problem, how many records have
+    it, and a link to the admin's list of exactly those (backoffice/attention.py)."""
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Needs attention"),
+        "problems": attention.counted(),
+    }
+    return render(request, "admin/backoffice/needs_attention.html", context)
 
 
 @staff_report_view

@@ -55,6 +55,7 @@ MATRIX = {
     "/admin/backoffice/merge/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
     "/admin/reports/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
     "/admin/reports/companies/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    "/admin/reports/needs-attention/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
     "/admin/reports/companies/download.csv": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
     "/admin/import/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
     "/admin/duplicates/institutions/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
