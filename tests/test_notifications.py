@@ -87,7 +87,9 @@ def test_a_submitted_draft_is_mailed_to_every_publisher_but_the_submitter(commit
         "root@example.org",
     ]
     message = mail.outbox[0]
-    assert message.subject == "Partnership Registry: erin submitted 1 agreement for review"
+    assert message.subject == (
+        "Partnership Registry: erin submitted 1 agreement for review / erin 提交了 1 项协议待审核"
+    )
     assert "erin submitted 1 agreement for review.\nComment: Dates checked." in message.body
     assert f"- ECNU and Huawei\n  {admin_link(agreement)}\n" in message.body
 
@@ -169,7 +171,10 @@ def test_the_submitter_is_told_their_agreement_is_published_with_its_public_page
     assert status_of(agreement) == Agreement.Status.PUBLISHED
     assert recipients() == ["erin@example.org"]
     message = mail.outbox[0]
-    assert message.subject == "Partnership Registry: paula published 1 agreement you submitted"
+    assert message.subject == (
+        "Partnership Registry: paula published 1 agreement you submitted"
+        " / paula 发布了您提交的 1 项协议"
+    )
     assert "Comment: Fine." in message.body
     public = f"http://testserver{agreement.get_absolute_url()}"
     assert f"- ECNU and Huawei\n  {admin_link(agreement)}\n  {public}\n" in message.body
