@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from agreements.filters import matching_terms, search_terms
 from agreements.forms import (
@@ -654,8 +655,18 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
             )
         return super().response_add(request, obj, post_url_continue)
 
+    def save_model(self, request, obj, form, change):
+        # Saved as it was opened, it is left as it is, and so is its "last updated" (the
+        # public's, and the version an edit conflict is told by); unless a part changed, which
+        # save_related finds out once the formsets are saved.
+        if not saved_as_opened(form, change):
+            super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if saved_as_opened(form, change) and any(formset.has_changed() for formset in formsets):
+            # Only its parts changed (a party, a source): dated and recorded as before.
+            super().save_model(request, form.instance, form, change)
         name = (
             "submit" if SUBMIT in request.POST else "publish" if PUBLISH in request.POST else None
         )
@@ -665,6 +676,13 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
                 _("“%(title)s”: %(done)s") % {"title": form.instance, "done": MOVE_DONE[name]},
                 messages.SUCCESS,
             )
+
+
+def saved_as_opened(form, change):
+    """Whether a change page's own fields are saved as they were opened (its inlines aside). A
+    version restored from the history is not: its form opened on that version's values."""
+    restoring = getattr(form.instance, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None) is not None
+    return change and not restoring and not form.has_changed()
 
 
 def saved_since_opened(request, agreement):

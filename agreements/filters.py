@@ -9,6 +9,7 @@ from functools import reduce
 
 import django_filters as filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -143,6 +144,31 @@ class YearField(forms.IntegerField):
 
 class YearFilter(filters.Filter):
     field_class = YearField
+
+
+class InstantField(forms.Field):
+    """A moment in ISO 8601, as the API writes its dates (2021-05-03T08:00:00Z): without an
+    offset it is UTC, as they are; a date alone is its midnight, UTC."""
+
+    default_error_messages = {
+        "invalid": _(
+            "Give a date and time in ISO 8601, such as 2021-05-03T08:00:00Z (in an address, "
+            "the “+” of an offset is encoded)."
+        )
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+class InstantFilter(filters.Filter):
+    field_class = InstantField
 
 
 def records_by_slug(queryset, *, method, label, **field):
@@ -312,6 +338,33 @@ class AgreementFilter(filters.FilterSet):
             if other != name and not (name == "year" and other in ("signed_from", "signed_to")):
                 queryset = self.filters[other].filter(queryset, value)
         return queryset
+
+
+class ApiAgreementFilter(AgreementFilter):
+    """The search's filters, and what a mirror of the registry asks the API beside them: the
+    agreements updated since it last asked, in the order they were updated. Not the search
+    page's (it reads AgreementFilter, so these parameters are no part of its address): a
+    visitor has no use for them, and each would be one more address of every search."""
+
+    updated_since = InstantFilter(
+        method="filter_updated_since", label=_("Updated at or after (ISO 8601, UTC by default)")
+    )
+    sort = filters.ChoiceFilter(
+        choices=[*SORTS.items(), ("updated", _("last updated, oldest first"))],
+        method="filter_sort",
+        label=_("Sort"),
+        empty_label=None,
+    )
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(updated_at__gte=value)
+
+    def sorted(self, queryset):
+        if self.is_valid() and self.form.cleaned_data.get("sort") == "updated":
+            # Total, the key breaking ties, so that a mirror paging through it while nothing
+            # changes meets each agreement once.
+            return queryset.order_by("updated_at", "slug")
+        return super().sorted(queryset)
 
 
 def relevance(terms):

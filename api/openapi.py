@@ -4,7 +4,7 @@ FilterSet itself, so the description cannot drift from what the search accepts."
 import django_filters as filters
 from django.http import JsonResponse
 
-from agreements.filters import AgreementFilter, YearFilter
+from agreements.filters import ApiAgreementFilter, InstantFilter, YearFilter
 from api.views import INDEX_LINKS, read_only
 from labs.models import Lab
 
@@ -21,6 +21,8 @@ def parameter(name, filter_):
     field = filter_.field
     if isinstance(filter_, YearFilter):
         schema = {"type": "integer", "minimum": field.min_value, "maximum": field.max_value}
+    elif isinstance(filter_, InstantFilter):
+        schema = {"type": "string", "format": "date-time"}
     elif isinstance(filter_, filters.ModelMultipleChoiceFilter):
         schema = {"type": "array", "items": {"type": "string", "description": "slug"}}
     elif isinstance(filter_, filters.MultipleChoiceFilter):
@@ -196,6 +198,16 @@ SCHEMAS = {
             },
         },
     },
+    "Withdrawal": record(
+        "key",
+        "withdrawn_at",
+        key={"type": "string"},
+        withdrawn_at={
+            "type": "string",
+            "format": "date-time",
+            "description": "when it last left the public record, in UTC",
+        },
+    ),
     "Institution": {
         "type": "object",
         "properties": {
@@ -256,10 +268,17 @@ SCHEMAS = {
 
 def document():
     agreement_parameters = [
-        parameter(name, filter_) for name, filter_ in AgreementFilter.base_filters.items()
+        parameter(name, filter_) for name, filter_ in ApiAgreementFilter.base_filters.items()
     ]
     # Repeatable, several OR'd, as the agreements' (api.views.chosen).
-    kind = parameter("kind", AgreementFilter.base_filters["kind"])
+    kind = parameter("kind", ApiAgreementFilter.base_filters["kind"])
+    since = {
+        "name": "since",
+        "in": "query",
+        "required": False,
+        "description": "Withdrawn at or after (ISO 8601, UTC by default)",
+        "schema": {"type": "string", "format": "date-time"},
+    }
     status = {
         "name": "status",
         "in": "query",
@@ -302,6 +321,18 @@ def document():
                 }
             },
             **endpoint("agreements", "Agreement", "agreements", agreement_parameters),
+            "/api/withdrawn/": {
+                "get": {
+                    "summary": "The keys of the agreements once published and no longer (the "
+                    "last time each left the public record, the earliest first), 50 a page",
+                    "parameters": [since, PAGE],
+                    "responses": {
+                        "200": json_response(page_of("Withdrawal")),
+                        "400": ERRORS,
+                        **FAILURES,
+                    },
+                }
+            },
             **endpoint("institutions", "Institution", "institutions", [kind]),
             **endpoint("people", "Person", "people"),
             **endpoint("labs", "Lab", "joint labs", [status]),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("openapi.json", openapi.schema, name="openapi"),
     path("agreements/", views.agreements, name="agreements"),
     path("agreements/<str:slug>/", views.agreement, name="agreement"),
+    path("withdrawn/", views.withdrawn, name="withdrawn"),
     path("institutions/", views.institutions, name="institutions"),
     path("institutions/<str:slug>/", views.institution, name="institution"),
     path("people/", views.people, name="people"),

@@ -4,15 +4,16 @@ gives each agreement in the interchange format plus its `url`."""
 
 import functools
 
+from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch, Q
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from agreements.facets import result_count
-from agreements.filters import AgreementFilter, search_query
+from agreements.filters import ApiAgreementFilter, InstantField, search_query
 from agreements.models import Agreement
 from agreements.public import (
     InstitutionTree,
@@ -23,7 +24,7 @@ from agreements.public import (
     public_participations,
     public_person_ids,
 )
-from backoffice.interchange.exporting import sorted_names
+from backoffice.interchange.exporting import sorted_names, utc
 from backoffice.public import public_records
 from labs.models import Lab, LabAgreement, LabHost
 from people.models import Person
@@ -121,7 +122,15 @@ def absolute(request, record):
 
 
 # What the index links to, by their URL names: the lists, and the description.
-INDEX_LINKS = ["agreements", "institutions", "people", "labs", "focus-areas", "openapi"]
+INDEX_LINKS = [
+    "agreements",
+    "withdrawn",
+    "institutions",
+    "people",
+    "labs",
+    "focus-areas",
+    "openapi",
+]
 
 
 @read_only
@@ -140,7 +149,9 @@ def serialize_agreements(request, pks):
 
 @read_only
 def agreements(request):
-    filterset = AgreementFilter(search_query(request.GET), queryset=Agreement.objects.published())
+    filterset = ApiAgreementFilter(
+        search_query(request.GET), queryset=Agreement.objects.published()
+    )
     if not filterset.is_valid():
         return error(400, {name: list(errors) for name, errors in filterset.errors.items()})
     return paginated(
@@ -155,6 +166,41 @@ def agreements(request):
 def agreement(request, slug):
     keys = Agreement.objects.published().values_list("pk", flat=True)
     return detail(request, keys, slug, serialize_agreements)
+
+
+class WithdrawnForm(forms.Form):
+    since = InstantField(required=False)
+
+
+def withdrawn_agreements(since=None):
+    """(key, when) of each agreement once published and no longer: the last time it left the
+    public record, the earliest first. One published again is public, so not listed; one
+    never published was never public, so not either. Nothing else of it: no reason, no who."""
+    withdrawals = Agreement.objects.exclude(status=Agreement.Status.PUBLISHED).annotate(
+        withdrawn_at=Max(
+            "status_changes__at",
+            filter=Q(status_changes__from_status=Agreement.Status.PUBLISHED),
+        )
+    )
+    if since is None:
+        withdrawals = withdrawals.filter(withdrawn_at__isnull=False)
+    else:
+        withdrawals = withdrawals.filter(withdrawn_at__gte=since)
+    return withdrawals.order_by("withdrawn_at", "slug").values_list("slug", "withdrawn_at")
+
+
+def serialize_withdrawn(request, withdrawals):
+    return [{"key": key, "withdrawn_at": utc(at)} for key, at in withdrawals]
+
+
+@read_only
+def withdrawn(request):
+    """For a mirror of the registry: the keys it may hold that left the public record, which
+    the agreements' list, of what is public, cannot tell it. A key once public is no secret."""
+    form = WithdrawnForm(search_query(request.GET))
+    if not form.is_valid():
+        return error(400, {name: list(errors) for name, errors in form.errors.items()})
+    return paginated(request, withdrawn_agreements(form.cleaned_data["since"]), serialize_withdrawn)
 
 
 # Institutions

@@ -46,6 +46,16 @@ class LabAgreementFormSet(BaseInlineFormSet):
                         code="not_a_draft",
                     )
 
+    def changed_agreements(self):
+        """The keys of the agreements whose link to this lab a save of this formset added,
+        changed or removed: a row's agreement before and after (a row may be moved from one
+        agreement to another)."""
+        keys = set()
+        for form in self.forms:
+            if self._should_delete_form(form) or form.has_changed():
+                keys |= {form.initial.get("agreement"), form.instance.agreement_id}
+        return keys - {None}
+
 
 class LabAgreementInline(TabularInline):
     model = LabAgreement
@@ -101,6 +111,29 @@ class LabAdmin(SearchRefreshedOnce, HistoryAdmin):
                 Prefetch("labhost_set", queryset=LabHost.objects.select_related("institution"))
             )
         )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # An agreement's page and record list its labs: a link changed here changes what the
+        # public sees of the agreement, as its own form's lab rows do. The lab's own fields
+        # (its name, its status) are the lab's update, as an institution's name is its own.
+        linked = set()
+        for formset in formsets:
+            if isinstance(formset, LabAgreementFormSet):
+                linked |= formset.changed_agreements()
+        if linked:
+            Agreement.objects.filter(pk__in=linked).parts_changed()
+
+    def delete_model(self, request, obj):
+        linked = list(obj.agreements.values_list("pk", flat=True))
+        super().delete_model(request, obj)
+        Agreement.objects.filter(pk__in=linked).parts_changed()
+
+    def delete_queryset(self, request, queryset):
+        links = LabAgreement.objects.filter(lab__in=queryset)
+        linked = list(links.values_list("agreement", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        Agreement.objects.filter(pk__in=linked).parts_changed()
 
     @admin.display(description=_("established"), ordering="established_on")
     def established(self, lab):

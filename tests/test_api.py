@@ -237,6 +237,7 @@ def test_openapi_describes_every_endpoint_and_the_search_parameters(client, seed
         "signed_to",
         "has_lab",
         "sort",
+        "updated_since",
         "page",
     }
 
@@ -245,6 +246,8 @@ def test_openapi_describes_every_endpoint_and_the_search_parameters(client, seed
     "address",
     [
         "/api/agreements/",
+        "/api/agreements/?updated_since=2000-01-01T00:00:00Z&sort=updated",
+        "/api/withdrawn/?since=2000-01-01T00:00:00Z",
         "/api/institutions/",
         "/api/people/",
         "/api/labs/",

@@ -307,6 +307,9 @@ class Importer:
         self.new_images = []  # photos whose image files this import stored
         self.batch = 0  # new agreements waiting in self.rows
         self.stored_lines = []  # lines whose keys are stored, waiting for apply_stored
+        # Stored agreements whose parts (parties, people, sources …) a line changed and whose
+        # own fields it did not, so that no save dated them: dated at the end, in one UPDATE.
+        self.parts_changed = set()
 
     def load(self):
         """Read what is stored: at the start, and after a line has been rolled back."""
@@ -375,6 +378,8 @@ class Importer:
         self.apply_stored()
         self.write_batch()
         self.add_later_relations()
+        if self.parts_changed:
+            Agreement.objects.filter(pk__any_of=list(self.parts_changed)).parts_changed()
 
     def apply_stored(self):
         """The lines waiting whose keys are stored, in their order. A line that is exactly its
@@ -581,9 +586,14 @@ class Importer:
             resolved
         )
         write_groups(self.rows.take())  # the records the line introduces
-        agreement = self.save_agreement(data, stored_pk, agreement_type)
-        agreement.focus_areas.set(focus_areas)
-        party_rows, old_parties = sync(
+        agreement, saved = self.save_agreement(data, stored_pk, agreement_type)
+        # As focus_areas.set() would, in as many queries, telling whether they changed.
+        stored_areas = set(agreement.focus_areas.values_list("pk", flat=True))
+        wanted_areas = {area.pk for area in focus_areas}
+        agreement.focus_areas.remove(*(stored_areas - wanted_areas))
+        agreement.focus_areas.add(*(wanted_areas - stored_areas))
+        parts_changed = stored_areas != wanted_areas or bool(later)
+        party_rows, old_parties, wrote = sync(
             agreement.parties.all(),
             [
                 Party(agreement=agreement, institution=institution, unit=unit, position=position)
@@ -592,7 +602,8 @@ class Importer:
             key=attrgetter("institution_id"),
             fields=["unit_id", "position"],
         )
-        _rows, old_participations = sync(
+        parts_changed |= wrote
+        _rows, old_participations, wrote = sync(
             agreement.participations.all(),
             [
                 Participation(
@@ -609,9 +620,10 @@ class Importer:
             key=attrgetter("person_id", "role"),
             fields=["title", "organisation_id", "party_id", "position"],
         )
+        parts_changed |= wrote
         # Signatories leave a party before it goes: the database refuses the other order.
         delete(old_participations + old_parties)
-        _rows, old_sources = sync(
+        _rows, old_sources, wrote = sync(
             agreement.sources.all(),
             [
                 Source(agreement=agreement, position=position, **fields)
@@ -627,22 +639,25 @@ class Importer:
                 "position",
             ],
         )
+        parts_changed |= wrote
         for photo in photos:
             photo.agreement = agreement
         new_images += [photo for photo in photos if photo.image]
-        _rows, old_photos = sync(
+        _rows, old_photos, wrote = sync(
             agreement.photos.all(),
             photos,
             key=photo_address,
             fields=["caption", "credit", "image_url", "position"],
         )
-        _rows, old_labs = sync(
+        parts_changed |= wrote
+        _rows, old_labs, wrote = sync(
             LabAgreement.objects.filter(agreement=agreement),
             [LabAgreement(lab=lab, agreement=agreement, outcome=outcome) for lab, outcome in labs],
             key=attrgetter("lab_id"),
             fields=["outcome"],
         )
-        _rows, old_relations = sync(
+        parts_changed |= wrote
+        _rows, old_relations, wrote = sync(
             agreement.relations.all(),
             [
                 AgreementRelation(source=agreement, target_id=target, type=kind)
@@ -651,7 +666,10 @@ class Importer:
             key=attrgetter("type", "target_id"),
             fields=[],
         )
-        delete(old_sources + old_photos + old_labs + old_relations)
+        parts_changed |= wrote
+        old_rows = old_sources + old_photos + old_labs + old_relations
+        delete(old_rows)
+        parts_changed |= bool(old_rows or old_participations or old_parties)
 
         outcome = UPDATED if later or self.export(agreement.pk) != before else UNCHANGED
         status = self.reviewed.get(data.key)
@@ -663,6 +681,8 @@ class Importer:
             message = _("%(key)s is %(status)s; only a publisher may change it")
             data.line.error("key", message % {"key": repr(data.key), "status": label})
             return None
+        if outcome == UPDATED and parts_changed and not saved:
+            self.parts_changed.add(agreement.pk)
         self.report.record("agreements", agreement, outcome)
         self.later_relations += [(agreement.pk, relation, data.line) for relation in later]
         return outcome
@@ -843,7 +863,7 @@ class Importer:
                 by=self.user,
                 comment=IMPORT_COMMENT,
             )
-        return agreement
+        return agreement, changed
 
     def add_later_relations(self):
         rows = []
@@ -881,22 +901,25 @@ def sync(stored, wanted, *, key, fields):
 
     A wanted row takes the place of a stored row with the same key, which is saved only if one
     of `fields` differs, so that unchanged rows keep their history as it is. Returns the rows in
-    their new order, and the stored rows no longer wanted, for the caller to delete."""
+    their new order, the stored rows no longer wanted, for the caller to delete, and whether
+    any row was written."""
     unclaimed = {}
     for row in stored:
         unclaimed.setdefault(key(row), []).append(row)
-    rows = []
+    rows, wrote = [], False
     for row in wanted:
         claimed = unclaimed.get(key(row))
         if claimed:
             stored_row = claimed.pop(0)
             if assign(stored_row, **{name: getattr(row, name) for name in fields}):
                 stored_row.save()
+                wrote = True
             row = stored_row
         else:
             row.save()
+            wrote = True
         rows.append(row)
-    return rows, [row for rows_left in unclaimed.values() for row in rows_left]
+    return rows, [row for rows_left in unclaimed.values() for row in rows_left], wrote
 
 
 def assign(instance, **values):

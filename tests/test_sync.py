@@ -1,0 +1,384 @@
+"""What a mirror of the registry relies on: every change to what the public sees of an
+agreement moves its `updated_at` (and nothing else does), the API lists what changed since a
+time in a stable order, and the keys withdrawn from the public record since a time."""
+
+import datetime
+import json
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from agreements.models import Agreement
+from backoffice.interchange import export_lines, import_lines
+from labs.models import Lab
+from tests.factories import (
+    AgreementFactory,
+    LabAgreementFactory,
+    PartyFactory,
+    SignedAgreementFactory,
+    UserFactory,
+)
+from tests.test_admin import assert_saved, change_url, errors, form_data, set_row
+from tests.test_interchange import agreement as line
+
+pytestmark = pytest.mark.django_db
+
+LONG_AGO = datetime.datetime(2021, 5, 3, 8, 0, tzinfo=datetime.UTC)
+
+
+def dated_long_ago(*agreements):
+    Agreement.objects.filter(pk__in=[a.pk for a in agreements]).update(updated_at=LONG_AGO)
+
+
+def updated_at(agreement):
+    return Agreement.objects.values_list("updated_at", flat=True).get(pk=agreement.pk)
+
+
+# Imports
+
+
+def imported(*keys):
+    lines = [
+        line(key=key, status="published", sources=[{"url": f"https://example.com/{key}"}])
+        for key in keys
+    ]
+    assert import_lines(lines).errors == []
+    return [Agreement.objects.get(slug=key) for key in keys]
+
+
+def exported(agreement):
+    return json.loads("".join(export_lines(Agreement.objects.filter(pk=agreement.pk))))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda record: record["sources"][0].update(title="The signing, reported"),
+        lambda record: record["parties"].pop(),
+        lambda record: record["participants"].append(
+            {"person": {"name": "Zhang Yong"}, "role": "witness"}
+        ),
+        lambda record: record["focus_areas"].append("5G"),
+        lambda record: record["photos"].append({"image_url": "https://example.com/a.jpg"}),
+        lambda record: record["labs"].append({"name": "Joint 5G Lab"}),
+    ],
+    ids=["source", "party", "participant", "focus area", "photo", "lab"],
+)
+def test_an_import_that_changes_only_an_agreements_parts_dates_it(change):
+    (stored,) = imported("tju-huawei-2020")
+    dated_long_ago(stored)
+    record = exported(stored)
+    change(record)
+
+    report = import_lines([json.dumps(record, ensure_ascii=False)])
+
+    assert report.errors == [] and report.counts("agreements") == {"updated": 1}
+    assert updated_at(stored) > LONG_AGO
+
+
+def test_an_import_dates_the_agreements_whose_parts_it_changed_in_one_update():
+    stored = imported(*(f"agreement-{number}" for number in range(5)))
+    dated_long_ago(*stored)
+    records = [exported(agreement) for agreement in stored]
+    for record in records[:3]:
+        record["sources"][0]["title"] = "The signing, reported"
+
+    with CaptureQueriesContext(connection) as queries:
+        report = import_lines([json.dumps(record) for record in records])
+
+    assert report.counts("agreements") == {"updated": 3, "unchanged": 2}
+    assert [updated_at(agreement) > LONG_AGO for agreement in stored] == [True] * 3 + [False] * 2
+    dating = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith('UPDATE "agreements_agreement" SET "updated_at"')
+    ]
+    assert len(dating) == 1
+
+
+def test_an_import_that_renames_an_institution_does_not_date_its_agreements():
+    # Guard: the institution's name is its own record's update (README, record dates).
+    (stored,) = imported("tju-huawei-2020")
+    dated_long_ago(stored)
+    record = exported(stored)
+    record["parties"][0]["institution"]["city"] = "Tianjin"
+
+    assert import_lines([json.dumps(record)]).errors == []
+
+    assert updated_at(stored) == LONG_AGO
+
+
+# A lab's page
+
+
+def published(**fields):
+    agreement = SignedAgreementFactory(**fields)
+    PartyFactory(agreement=agreement)
+    agreement.publish(by=None)
+    return agreement
+
+
+def saved_lab(client, lab, row, **fields):
+    data = form_data(client.get(change_url(lab)))
+    set_row(data, "labagreement_set", row, **fields)
+    assert_saved(client.post(change_url(lab), data))
+
+
+@pytest.mark.parametrize(
+    "row, fields",
+    [(0, {"outcome": "extended"}), (0, {"DELETE": "on"}), (1, {"outcome": "proposed"})],
+    ids=["changed", "removed", "added"],
+)
+def test_a_labs_link_changed_from_its_page_dates_the_agreement(publisher_client, row, fields):
+    linked = LabAgreementFactory(agreement=published(), outcome="founded")
+    agreement = linked.agreement if row == 0 else published()
+    other = published()  # shows the lab too, its link untouched
+    LabAgreementFactory(lab=linked.lab, agreement=other, outcome="founded")
+    dated_long_ago(linked.agreement, agreement, other)
+    if row == 1:
+        fields["agreement"] = agreement.pk
+        row = 2
+
+    saved_lab(publisher_client, linked.lab, row, **fields)
+
+    assert updated_at(agreement) > LONG_AGO
+    assert updated_at(other) == LONG_AGO
+
+
+def test_a_link_moved_to_another_agreement_dates_both(publisher_client):
+    linked = LabAgreementFactory(agreement=published(), outcome="founded")
+    other = published()
+    dated_long_ago(linked.agreement, other)
+
+    saved_lab(publisher_client, linked.lab, 0, agreement=other.pk)
+
+    assert updated_at(linked.agreement) > LONG_AGO and updated_at(other) > LONG_AGO
+
+
+def test_a_labs_own_change_is_its_own_update_not_its_agreements(publisher_client):
+    # Guard: as an institution's name is its own record's update (README, record dates).
+    linked = LabAgreementFactory(agreement=published(), outcome="founded")
+    dated_long_ago(linked.agreement)
+
+    data = form_data(publisher_client.get(change_url(linked.lab)))
+    data.update(name="The renamed joint lab", status="closed")
+    assert_saved(publisher_client.post(change_url(linked.lab), data))
+
+    assert updated_at(linked.agreement) == LONG_AGO
+
+
+def test_a_deleted_lab_dates_the_agreements_that_showed_it(admin_client):
+    linked = LabAgreementFactory(agreement=published(), outcome="founded")
+    dated_long_ago(linked.agreement)
+
+    admin_client.post(change_url(linked.lab).replace("/change/", "/delete/"), {"post": "yes"})
+
+    assert not Lab.objects.exists()
+    assert updated_at(linked.agreement) > LONG_AGO
+
+
+# An agreement's page
+
+
+def test_an_agreement_saved_as_it_was_opened_keeps_its_last_update(publisher_client):
+    agreement = published()
+    dated_long_ago(agreement)
+    versions = agreement.history.count()
+
+    assert_saved(
+        publisher_client.post(
+            change_url(agreement), form_data(publisher_client.get(change_url(agreement)))
+        )
+    )
+
+    assert updated_at(agreement) == LONG_AGO
+    assert agreement.history.count() == versions
+
+
+def test_an_agreement_whose_parts_alone_changed_is_dated(publisher_client):
+    # Guard: a part edited in its form is its update (README, record dates).
+    agreement = published()
+    dated_long_ago(agreement)
+    versions = agreement.history.count()
+    data = form_data(publisher_client.get(change_url(agreement)))
+    set_row(data, "sources", 0, url="https://example.com/signing", title="The signing")
+
+    assert_saved(publisher_client.post(change_url(agreement), data))
+
+    assert updated_at(agreement) > LONG_AGO
+    assert agreement.history.count() == versions + 1
+
+
+def test_a_save_of_nothing_is_no_edit_conflict_for_another_publisher(publisher_client):
+    agreement = published(title="ECNU and Huawei")
+    dated_long_ago(agreement)
+    opened = form_data(publisher_client.get(change_url(agreement)))
+    another = Client()
+    another.force_login(UserFactory(group="Publishers"))
+
+    assert_saved(another.post(change_url(agreement), form_data(another.get(change_url(agreement)))))
+    opened["title"] = "ECNU and Huawei strategic partnership"
+    assert_saved(publisher_client.post(change_url(agreement), opened))
+
+    assert Agreement.objects.get(pk=agreement.pk).title == opened["title"]
+
+
+def test_a_page_opened_before_anothers_change_is_refused_even_saved_as_opened(publisher_client):
+    # Guard: the edit-conflict check runs before the save it may skip.
+    agreement = published(title="ECNU and Huawei")
+    opened = form_data(publisher_client.get(change_url(agreement)))
+    data = form_data(publisher_client.get(change_url(agreement)))
+    data["title"] = "ECNU and Huawei strategic partnership"
+    assert_saved(publisher_client.post(change_url(agreement), data))
+
+    response = publisher_client.post(change_url(agreement), opened)
+
+    assert any("Someone else saved this agreement" in error for error in errors(response))
+
+
+# The API
+
+
+def api(client, address, status=200):
+    response = client.get(address)
+    assert response.status_code == status, response.content
+    return response.json()
+
+
+def keys(page):
+    return [record["key"] for record in page["results"]]
+
+
+def dated(agreement, moment):
+    Agreement.objects.filter(pk=agreement.pk).update(updated_at=moment)
+
+
+@pytest.mark.parametrize(
+    "since, listed",
+    [
+        ("2021-05-03T08:00:00Z", ["old", "new"]),  # at or after
+        ("2021-05-03T08:00:01Z", ["new"]),
+        ("2021-05-03T08:00:00", ["old", "new"]),  # without an offset, UTC
+        ("2021-05-03T16:00:00%2B08:00", ["old", "new"]),  # 08:00 UTC
+        ("2021-05-03T16:00:01%2B08:00", ["new"]),
+        ("2021-05-03", ["old", "new"]),  # a date: its midnight
+        ("2026-01-01T00:00:00Z", []),
+    ],
+)
+def test_the_api_lists_the_agreements_updated_since_a_time(client, since, listed):
+    old, new = published(slug="old"), published(slug="new")
+    AgreementFactory(slug="draft")  # updated since, never public
+    dated(old, LONG_AGO)
+    dated(new, LONG_AGO + datetime.timedelta(days=365))
+
+    page = api(client, f"/api/agreements/?updated_since={since}&sort=updated")
+
+    assert keys(page) == listed and page["count"] == len(listed)
+
+
+@pytest.mark.parametrize(
+    "since", ["yesterday", "2021-13-01T00:00:00Z", "2021-05-03T16:00:00 08:00", "1620028800"]
+)
+def test_a_bad_updated_since_is_a_400_naming_it(client, since):
+    errors = api(client, f"/api/agreements/?updated_since={since}", status=400)["errors"]
+    assert list(errors) == ["updated_since"]
+    assert "ISO 8601, such as 2021-05-03T08:00:00Z" in errors["updated_since"][0]
+
+
+def test_updated_since_combines_with_the_search_parameters(client):
+    huawei = published(title="Huawei 5G agreement")
+    published(title="Alibaba cloud agreement")
+    dated(huawei, LONG_AGO)
+
+    page = api(client, "/api/agreements/?q=Huawei&updated_since=2021-01-01T00:00:00Z")
+
+    assert keys(page) == [huawei.slug]
+
+
+def test_the_api_sorts_by_last_update_the_key_breaking_ties(client):
+    for key, moment in [("c", LONG_AGO), ("b", LONG_AGO), ("a", LONG_AGO.replace(year=2022))]:
+        dated(published(slug=key), moment)
+
+    assert keys(api(client, "/api/agreements/?sort=updated")) == ["b", "c", "a"]
+
+
+def test_the_search_page_reads_neither_updated_since_nor_the_sort_by_update(client):
+    published(title="Huawei 5G agreement")
+    plain = client.get("/agreements/")
+
+    page = client.get("/agreements/?updated_since=2030-01-01T00:00:00Z")
+
+    assert page.status_code == 200
+    assert page.context["page"].paginator.count == plain.context["page"].paginator.count == 1
+    (canonical,) = [tag for tag in page.text.split("<link") if 'rel="canonical"' in tag]
+    assert "updated_since" not in canonical
+    assert "updated" not in page.context["sorts"]
+
+
+def test_the_openapi_description_names_updated_since_and_the_withdrawn_list(client):
+    document = api(client, "/api/openapi.json")
+    parameters = document["paths"]["/api/agreements/"]["get"]["parameters"]
+    (since,) = [p for p in parameters if p["name"] == "updated_since"]
+    assert since["schema"] == {"type": "string", "format": "date-time"}
+    (sort,) = [p for p in parameters if p["name"] == "sort"]
+    assert "updated" in sort["schema"]["enum"]
+    withdrawn = document["paths"]["/api/withdrawn/"]["get"]
+    assert [p["name"] for p in withdrawn["parameters"]] == ["since", "page"]
+    assert set(document["components"]["schemas"]["Withdrawal"]["properties"]) == {
+        "key",
+        "withdrawn_at",
+    }
+
+
+# Withdrawn
+
+
+def withdraw(agreement, publisher, moment):
+    agreement.withdraw(by=publisher, reason="Secret reason: the wrong university")
+    latest = agreement.status_changes.order_by("-pk").first()
+    type(latest).objects.filter(pk=latest.pk).update(at=moment)
+
+
+def test_the_api_lists_the_keys_withdrawn_from_the_public_record(client, publisher):
+    withdrawn = published(slug="withdrawn")
+    withdraw(withdrawn, publisher, LONG_AGO)
+    again = published(slug="published-again")
+    withdraw(again, publisher, LONG_AGO)
+    again.publish(by=publisher)
+    twice = published(slug="withdrawn-twice")
+    withdraw(twice, publisher, LONG_AGO)
+    twice.publish(by=publisher)
+    withdraw(twice, publisher, LONG_AGO.replace(year=2022))
+    AgreementFactory(slug="never-published")
+    in_review = AgreementFactory(slug="in-review")
+    PartyFactory(agreement=in_review)
+    in_review.submit(by=publisher)
+    published(slug="public")
+
+    page = api(client, "/api/withdrawn/")
+
+    assert page["results"] == [
+        {"key": "withdrawn", "withdrawn_at": "2021-05-03T08:00:00Z"},
+        {"key": "withdrawn-twice", "withdrawn_at": "2022-05-03T08:00:00Z"},
+    ]
+    assert page["count"] == 2 and "Secret reason" not in json.dumps(page)
+
+
+def test_the_withdrawn_list_says_what_left_since_a_time(client, publisher):
+    withdraw(published(slug="long-ago"), publisher, LONG_AGO)
+    withdraw(published(slug="lately"), publisher, LONG_AGO.replace(year=2022))
+
+    assert keys(api(client, "/api/withdrawn/?since=2022-01-01T00:00:00Z")) == ["lately"]
+    assert keys(api(client, "/api/withdrawn/?since=2021-05-03T08:00:00Z")) == ["long-ago", "lately"]
+    assert keys(api(client, "/api/withdrawn/?since=")) == ["long-ago", "lately"]
+
+
+def test_a_bad_since_is_a_400_naming_it(client):
+    errors = api(client, "/api/withdrawn/?since=last+week", status=400)["errors"]
+    assert list(errors) == ["since"]
+
+
+def test_the_api_index_links_the_withdrawn_list(client):
+    assert api(client, "/api/")["withdrawn"] == "http://testserver/api/withdrawn/"
