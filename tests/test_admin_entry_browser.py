@@ -3,6 +3,7 @@ seeds) through the admin's form in Chromium, makes mistakes, and loses nothing b
 
 import datetime
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -160,6 +161,10 @@ def test_an_editor_enters_an_agreement_and_a_mistake_in_one_row_loses_nothing(pa
     expect(page.locator("#photos-0 .field-image .errorlist")).to_contain_text(
         "“signing.jpg” was not kept"
     )
+    # Read with its box by a screen reader too (the row's box has no label of its own).
+    expect(page.locator("#id_photos-0-image")).to_have_accessible_description(
+        "“signing.jpg” was not kept, as the form was not saved: choose it again."
+    )
     expect(page.locator("#photos-0 img")).to_have_count(0)
 
     # Corrected, and the photo chosen again: saved and submitted, and told of the agreement
@@ -246,4 +251,7 @@ def test_in_chinese_the_form_s_labels_dates_and_errors_are_chinese_and_nothing_i
     assert chosen(page, "#parties-0 .field-institution") == ["Tianjin University"]
     assert chosen(page, "#participations-0 .field-person") == ["Yuan Yingjin"]
     expect(page.locator("#photos-0 .field-image .errorlist")).to_contain_text("signing.jpg")
+    expect(page.locator("#id_photos-0-image")).to_have_accessible_description(
+        re.compile("“signing.jpg”")
+    )
     context.close()
