@@ -3,12 +3,15 @@ staff who use a keyboard and a screen reader, or a laptop's screen at 200% zoom,
 in headless Chromium, checked with axe-core."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.contrib.auth.tokens import default_token_generator
 from django.core.management import call_command
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
@@ -220,3 +223,18 @@ def test_a_reports_institution_is_found_by_typing_and_named_for_a_screen_reader(
     assert "China Telecom" in page.locator(".report-scope").inner_text()
     violations = Axe().run(page).response["violations"]
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_new_passwords_rules_are_shown_and_read_with_its_box(page, language):
+    """The link's form of a new password named the rules' help as the box's description
+    (Django's aria-describedby) but did not show it: the rules were neither seen nor read
+    out, and learnt one refusal at a time."""
+    page.set_extra_http_headers({"Accept-Language": language})
+    page.goto(reset_link(UserFactory(group="Editors")))
+    with translation.override(language):
+        rules = password_validators_help_texts()
+    box = page.locator("#id_new_password1")
+    expect(box).to_have_accessible_description(re.compile(re.escape(rules[0])))
+    for rule in rules:
+        expect(page.get_by_text(rule)).to_be_visible()
