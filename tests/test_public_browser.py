@@ -18,6 +18,7 @@ pytestmark = [
 ]
 
 DEMO = Path(__file__).resolve().parent.parent / "demo" / "agreements.jsonl"
+LANGUAGES = ["en", "zh-hans"]
 
 
 @pytest.fixture
@@ -378,9 +379,11 @@ def public_pages():
     return pages
 
 
-def test_public_pages_have_no_accessibility_violations(page, demo):
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_public_pages_have_no_accessibility_violations(page, demo, language):
     # Every impact, minor ones too: a scrolling table once repeated its section's name as a
     # second landmark (axe's landmark-unique, "moderate").
+    page.set_extra_http_headers({"Accept-Language": language})
     axe = Axe()
     problems = []
     for address in public_pages():
@@ -394,9 +397,11 @@ def test_public_pages_have_no_accessibility_violations(page, demo):
     assert problems == []
 
 
-def test_public_pages_fit_a_phone_screen_without_scrolling_sideways(page, demo):
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_public_pages_fit_a_phone_screen_without_scrolling_sideways(page, demo, language):
     # 320 CSS pixels, the width at which WCAG asks content to reflow. A table wider than that
     # scrolls in its own box, which must then be reachable by keyboard.
+    page.set_extra_http_headers({"Accept-Language": language})
     page.set_viewport_size({"width": 320, "height": 640})
     too_wide = []
     for address in public_pages():
@@ -410,6 +415,72 @@ def test_public_pages_fit_a_phone_screen_without_scrolling_sideways(page, demo):
             assert region.get_attribute("tabindex") == "0", address
             assert page.locator(f"#{region.get_attribute('aria-labelledby')}").count() == 1
     assert too_wide == []
+
+
+def send_form(page, address, fields):
+    """Send `fields` to `address` as a form of the page would (a POST): the answer."""
+    with page.expect_navigation() as answer:
+        page.evaluate(
+            """([address, fields]) => {
+                const form = Object.assign(document.createElement("form"),
+                                           {method: "post", action: address});
+                for (const [name, value] of Object.entries(fields)) {
+                    form.append(Object.assign(document.createElement("input"), {name, value}));
+                }
+                document.body.append(form);
+                form.submit();
+            }""",
+            [address, fields],
+        )
+    return answer.value
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_pages_of_a_refusal_meet_the_public_pages_bar(page, settings, language):
+    """The site's pages that refuse (a form sent where none is taken, a stale form, too many
+    sign-ins or password resets, an admin page a staff member may not see) are in the site's
+    layout, in the admin too: no violation of any impact, and none scrolls sideways on a
+    phone. (A guard: each met the bar when it was added.)"""
+    from tests.factories import UserFactory
+    from tests.test_admin_browser import log_in
+
+    settings.LOGIN_FAILURE_LIMIT = settings.PASSWORD_RESET_MAIL_LIMIT = 0  # the first is refused
+    page.set_extra_http_headers({"Accept-Language": language})
+    page.set_viewport_size({"width": 320, "height": 640})
+    axe = Axe()
+    problems = []
+
+    def check(expected_status, status):
+        assert status == expected_status, page.url
+        problems.extend(
+            f"{page.url}: {violation['id']} ({violation['impact']})"
+            for violation in axe.run(page).response["violations"]
+        )
+        if (width := page.evaluate("document.documentElement.scrollWidth")) > 320:
+            problems.append(f"{page.url}: {width} px")
+
+    def sent(address, fields):
+        return send_form(page, address, fields).status
+
+    page.goto("/")
+    check(405, sent("/", {"q": "Huawei"}))
+    check(403, sent("/i18n/setlang/", {"language": "zh-hans"}))  # no CSRF token
+    page.goto("/admin/login/")
+    page.fill("#id_username", "wang.li")
+    page.fill("#id_password", "wrong")
+    with page.expect_navigation() as answer:
+        page.click("#login-form [type=submit]")
+    check(429, answer.value.status)
+    page.goto("/admin/password_reset/")
+    page.fill("#id_email", "wang.li@example.edu")
+    with page.expect_navigation() as answer:
+        page.click("#content [type=submit]")
+    check(429, answer.value.status)
+    settings.LOGIN_FAILURE_LIMIT = 5
+    log_in(page, UserFactory(group="Editors"), "/admin/")
+    check(403, page.goto("/admin/auth/user/").status)
+    check(403, sent("/admin/agreements/agreement/add/", {"csrfmiddlewaretoken": "x" * 64}))
+    assert problems == []
 
 
 def test_on_a_phone_the_results_come_first_and_link_to_the_filters(page, demo):
