@@ -2,6 +2,7 @@
 the admin's list its link opens (exactly the records counted), who may see it, and its queries."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -145,6 +146,10 @@ def test_the_page_shows_every_problem_with_its_link(publisher):
     url = PROBLEMS["no-place"].url().replace("&", "&amp;")
     assert f'<a href="{url}">1</a>' in page
     assert listed(publisher, PROBLEMS["no-place"].url()) == {no_place.pk}
+    # A problem no record has is a plain 0, not a link to an empty list.
+    no_source = PROBLEMS["no-source"].url().replace("&", "&amp;")
+    assert no_source not in page
+    assert re.search(r'id="attention-no-source">.*?<td>0</td>', page)
 
 
 def test_a_problem_unknown_to_the_list_lists_nothing(publisher):
