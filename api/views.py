@@ -6,7 +6,7 @@ import functools
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -176,17 +176,26 @@ def withdrawn_agreements(since=None):
     """(key, when) of each agreement once published and no longer: the last time it left the
     public record, the earliest first. One published again is public, so not listed; one
     never published was never public, so not either. Nothing else of it: no reason, no who."""
+    # The key it had when last public: one changed since, in a draft, was never public, and
+    # may name the parties of a new negotiation ("ecnu-tencent-2027").
+    last_public_key = (
+        Agreement.history.filter(id=OuterRef("pk"), status=Agreement.Status.PUBLISHED)
+        .order_by("-history_date", "-history_id")
+        .values("slug")[:1]
+    )
     withdrawals = Agreement.objects.exclude(status=Agreement.Status.PUBLISHED).annotate(
         withdrawn_at=Max(
             "status_changes__at",
             filter=Q(status_changes__from_status=Agreement.Status.PUBLISHED),
-        )
+        ),
+        key=Subquery(last_public_key),
     )
+    withdrawals = withdrawals.filter(key__isnull=False)
     if since is None:
         withdrawals = withdrawals.filter(withdrawn_at__isnull=False)
     else:
         withdrawals = withdrawals.filter(withdrawn_at__gte=since)
-    return withdrawals.order_by("withdrawn_at", "slug").values_list("slug", "withdrawn_at")
+    return withdrawals.order_by("withdrawn_at", "key").values_list("key", "withdrawn_at")
 
 
 def serialize_withdrawn(request, withdrawals):

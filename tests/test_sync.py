@@ -366,6 +366,22 @@ def test_the_api_lists_the_keys_withdrawn_from_the_public_record(client, publish
     assert page["count"] == 2 and "Secret reason" not in json.dumps(page)
 
 
+def test_the_withdrawn_list_gives_the_key_last_public_not_one_given_in_a_draft_since(
+    client, publisher
+):
+    agreement = published(slug="ecnu-huawei-2019")
+    agreement.slug = "ecnu-huawei-2019-renewed"  # changed while public: both were public
+    agreement.save()
+    withdraw(agreement, publisher, LONG_AGO)
+    agreement.slug = "ecnu-tencent-2027"  # a draft's, never public
+    agreement.save()
+
+    page = api(client, "/api/withdrawn/")
+
+    assert keys(page) == ["ecnu-huawei-2019-renewed"]
+    assert "tencent" not in json.dumps(page)
+
+
 def test_the_withdrawn_list_says_what_left_since_a_time(client, publisher):
     withdraw(published(slug="long-ago"), publisher, LONG_AGO)
     withdraw(published(slug="lately"), publisher, LONG_AGO.replace(year=2022))
