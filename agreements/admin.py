@@ -268,16 +268,7 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
         ),
         (
             _("Publication"),
-            {
-                "fields": [
-                    "status",
-                    "first_published_at",
-                    "published_at",
-                    "published_by",
-                    "created_at",
-                    "updated_at",
-                ]
-            },
+            {"fields": readonly_fields},
         ),
     ]
     # Parties come first: a signatory's party is looked up among the saved parties.

@@ -357,6 +357,12 @@ class Agreement(models.Model):
         """Take a published agreement off the public site, back to draft, saying why."""
         self.move("withdraw", by=by, comment=reason)
 
+    def mark_published(self, *, by):
+        """Set what a publication records, unsaved: when and by whom, and the first time,
+        kept through a withdrawal (the date the public record cites). For a move or an import."""
+        self.published_at, self.published_by = timezone.now(), by
+        self.first_published_at = self.first_published_at or self.published_at
+
     def move(self, name, *, by, comment=""):
         transition = TRANSITIONS[name]
         comment = comment.strip()
@@ -374,8 +380,7 @@ class Agreement(models.Model):
             self.status = transition.target
             fields = ["status", "updated_at"]
             if transition.target == self.Status.PUBLISHED:
-                self.published_at, self.published_by = timezone.now(), by
-                self.first_published_at = self.first_published_at or self.published_at
+                self.mark_published(by=by)
                 fields += ["published_at", "published_by", "first_published_at"]
             self._history_user = by  # simple_history's record of this save names who moved it
             self.save(update_fields=fields)

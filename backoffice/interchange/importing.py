@@ -23,7 +23,6 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -514,8 +513,7 @@ class Importer:
             self.made_keys[slug] = data.line.number
             self.tell_if_stored(agreement)
         if fields["status"] == Agreement.Status.PUBLISHED:
-            agreement.published_at, agreement.published_by = timezone.now(), self.user
-            agreement.first_published_at = agreement.published_at
+            agreement.mark_published(by=self.user)
         return agreement
 
     def tell_if_stored(self, agreement):
@@ -848,8 +846,7 @@ class Importer:
         moved_from = agreement.status
         changed = assign(agreement, agreement_type_id=agreement_type.pk, **data.fields)
         if publishing:
-            agreement.published_at, agreement.published_by = timezone.now(), self.user
-            agreement.first_published_at = agreement.first_published_at or agreement.published_at
+            agreement.mark_published(by=self.user)
         if changed:
             agreement.save()
         if agreement.status != moved_from:
