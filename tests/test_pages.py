@@ -927,6 +927,20 @@ def test_home_page_works_on_an_empty_registry(client, db):
     assert "No dated records yet." in html
 
 
+def test_the_search_of_an_empty_registry_says_nothing_is_published_not_to_remove_filters(
+    client, db
+):
+    # On a first deploy nothing is published yet: there is no filter to remove.
+    html = get(client, reverse("agreements:search"))
+    assert "No agreement has been published yet." in html
+    assert "Remove a filter" not in html
+    # A search that finds nothing in a registry that holds agreements: a filter to remove.
+    AgreementFactory(status=Agreement.Status.PUBLISHED)
+    html = get(client, reverse("agreements:search") + "?q=nowhere")
+    assert "Remove a filter or try other words." in html
+    assert "No agreement has been published yet." not in html
+
+
 def test_no_page_shows_template_syntax(client, data):
     # Django's {# #} comment is one line only: one over two lines is printed as it is.
     for url in [*public_urls(data), "/agreements/", "/agreements/?q=huawei&kind=company"]:
