@@ -363,7 +363,7 @@ def institution_record(request, institution):
             "units": units,
             "agreements": agreements,
             "agreement_count": agreement_count,
-            **partners_of(institution, family, agreements_qs, parties),
+            **partners_of(institution, family, parties),
             "has_people": has_people,
             "labs": labs,
             "per_year": fill_years(counts[YEAR]),
@@ -492,26 +492,16 @@ def page_uncounted(items, number, size):
     return UncountedPage(found[:size], number, len(found) > size)
 
 
-def partners_of(institution, family, agreements, parties):
-    """The institutions that share the most of `agreements` with `institution` and its units
+def partners_of(institution, family, parties):
+    """The institutions that share the most of their agreements with `institution` and its units
     (`family`), with the number shared, and how many share any. From `parties`, the links'
-    count of agreements per party institution ({id: agreements}), less the parties that
-    signed through a unit of the family (the family's own parties), each agreement with a
-    party once."""
-    shared = {pk: n for pk, n in parties.items() if pk not in family}
-    # A unit signs for an institution above it (Party.clean, the importer's check), so only a
-    # unit's family has parties of its own outside it: its parent's, say.
+    count of agreements per party institution ({id: agreements}), less the family and the
+    institutions above it: a unit's parent is never its partner, whether a unit of the family
+    signed for it or it signed beside one."""
+    own = family
     if institution.parent_id is not None:
-        own = (
-            Party.objects.filter(agreement__in=agreements, unit__in=family)
-            .exclude(institution__in=family)
-            .values_list("institution")
-            .annotate(n=Count("*"))
-            .order_by()
-        )
-        for pk, n in own:
-            shared[pk] -= n
-    shared = {pk: n for pk, n in shared.items() if n > 0}
+        own = family | set(InstitutionTree.above(institution.parent_id).parent)
+    shared = {pk: n for pk, n in parties.items() if pk not in own and n > 0}
     return {"partners": most_agreements(shared, PARTNERS_SHOWN), "partner_count": len(shared)}
 
 

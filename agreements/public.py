@@ -75,14 +75,23 @@ class InstitutionTree:
     def below(cls, *pks):
         """The tree of some institutions and everything below them, read in one (recursive)
         query rather than with every institution of the registry."""
+        return cls._reached(pks, "i.parent_id = r.id")
+
+    @classmethod
+    def above(cls, *pks):
+        """Some institutions and every institution above them, in one (recursive) query."""
+        return cls._reached(pks, "i.id = r.parent_id")
+
+    @classmethod
+    def _reached(cls, pks, join):
         table = connection.ops.quote_name(Institution._meta.db_table)
         marks = ", ".join(["%s"] * len(pks))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH RECURSIVE below (id, parent_id) AS ("  # noqa: S608 - a table name
+                f"WITH RECURSIVE reached (id, parent_id) AS ("  # noqa: S608 - a table name
                 f"SELECT id, parent_id FROM {table} WHERE id IN ({marks}) "
-                f"UNION SELECT i.id, i.parent_id FROM {table} i JOIN below b ON i.parent_id = b.id"
-                ") SELECT id, parent_id FROM below",
+                f"UNION SELECT i.id, i.parent_id FROM {table} i JOIN reached r ON {join}"
+                ") SELECT id, parent_id FROM reached",
                 pks,
             )
             return cls(cursor.fetchall())

@@ -541,6 +541,25 @@ def test_institution_page_lists_partners_with_shared_agreements(client, data):
     assert [p.slug for p, _ in college.context["partners"]] == ["china-telecom", "huawei"]
 
 
+def test_a_units_partners_leave_out_the_institutions_above_it_that_signed_beside_it(client, data):
+    # Tianjin University signs beside its college, whose lab signs for the college.
+    lab = InstitutionFactory(
+        name="Brain-inspired Computing Lab", slug="tju-lab", parent=data.college
+    )
+    both = published(title="Both levels sign", **signed(2023))
+    PartyFactory(agreement=both, institution=data.tju, position=0)
+    PartyFactory(agreement=both, institution=data.college, unit=lab, position=1)
+    PartyFactory(agreement=both, institution=data.ecnu, position=2)
+
+    def partners(institution):
+        response = client.get(institution.get_absolute_url())
+        return [p.slug for p, _ in response.context["partners"]], response.context["partner_count"]
+
+    assert partners(data.college) == (["china-telecom", "ecnu", "huawei"], 3)
+    assert partners(lab) == (["ecnu"], 1)
+    assert "tju-cic" not in partners(data.tju)[0]
+
+
 def people_of(institution):
     return reverse("agreements:institution-people", args=[institution.slug])
 
