@@ -28,6 +28,7 @@ from agreements.search_index import refreshed_once
 from backoffice.models import Merge, NotDuplicate, RecordKind
 from labs.models import LabHost
 from people.models import Person, PersonAlias
+from registry import locks
 from registry.cache import data_changed
 from registry.models import Institution, InstitutionAlias
 
@@ -341,6 +342,9 @@ def merge_institutions(*, survivor, duplicate, by):
     # survivor's. Merging a duplicate into the company named by 4,609 of 20,000 generated
     # agreements took 19 to 25 s on PostgreSQL, now 4.5 to 8 s.
     with transaction.atomic(), refreshed_once():
+        # The lock of parents being changed (registry 0009) before the pair's rows: a move in
+        # the admin holding it could wait for a row locked here, while this waited for it.
+        locks.held_until_commit(locks.INSTITUTION_TREE)
         survivor, duplicate = locked_pair(Institution, survivor=survivor, duplicate=duplicate)
         plan = plan_institution_merge(survivor=survivor, duplicate=duplicate)
         if plan.problems:

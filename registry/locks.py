@@ -12,6 +12,9 @@ MIGRATIONS = 5318009
 IMPORTS = 5318010
 # The first of two keys: a unique value being added, the second key its hash (forms).
 UNIQUE_VALUE = 5318011
+# Institutions given another parent, one transaction at a time, so that two moves at once
+# cannot close a loop neither saw (registry 0009's trigger, Institution.clean).
+INSTITUTION_TREE = 5318012
 
 
 def held_until_commit(key, text=None):

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from registry import locks
 from registry.addresses import record_url, web_address_constraint
 from registry.text import not_blank_constraint, visible
 
@@ -117,15 +118,23 @@ class Institution(models.Model):
         return record_url("agreements:institution-detail", self.slug)
 
     def clean(self):
-        try:
-            ancestor = self.parent
-        except Institution.DoesNotExist:
-            # An earlier version restored whose parent is gone since: its form says so.
-            return
-        while ancestor is not None:
-            if ancestor.pk == self.pk and self.pk is not None:
+        if self.pk is None or self.parent_id is None:
+            return  # a new institution has no units yet
+        stored = Institution.objects.filter(pk=self.pk).values_list("parent", flat=True)
+        if stored.first() == self.parent_id:
+            return  # not moved: no new loop
+        # Another move waits until this one is saved, then looks at the tree as it is then:
+        # two at once each found no loop in the other's, not yet committed (registry 0009).
+        # Taken before this save locks any row, as every writer of parents takes it.
+        locks.held_until_commit(locks.INSTITUTION_TREE)
+        # Walked as stored now, not through parents read before the lock; a parent that is
+        # gone (an earlier version restored) ends the walk, and its form says so.
+        above, seen = self.parent_id, set()
+        while above is not None and above not in seen:
+            if above == self.pk:
                 raise ValidationError({"parent": _("An institution cannot be part of itself.")})
-            ancestor = ancestor.parent
+            seen.add(above)
+            above = Institution.objects.filter(pk=above).values_list("parent", flat=True).first()
 
     def ancestors(self):
         node, chain = self.parent, []

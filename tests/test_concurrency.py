@@ -367,3 +367,50 @@ def test_two_staff_adding_the_same_record_at_once(form_class, data):
     errors = second.finish()
     assert "already has the key" in errors["slug"][0]
     assert list(model.objects.values_list(name, flat=True)) == ["Qubit Works"]
+
+
+def test_two_staff_making_two_institutions_part_of_each_other_at_once():
+    """Each form, read alone, finds no loop; the second to save waits for the first, then is
+    told, rather than both saving a loop (which nothing then walks out of)."""
+    telecom = InstitutionFactory(name="China Telecom", kind="company")
+    branch = InstitutionFactory(name="China Telecom Tianjin Branch", kind="company")
+    ParentForm = modelform_factory(
+        Institution, form=InstitutionForm, fields=["name", "slug", "kind", "parent"]
+    )
+    saved, release = threading.Event(), threading.Event()
+
+    def form(institution, parent):
+        stored = Institution.objects.get(pk=institution.pk)
+        data = {"name": stored.name, "slug": stored.slug, "kind": stored.kind}
+        data |= {"parent": parent.pk, "loaded_version": stored.updated_at.isoformat()}
+        return ParentForm(data=data, instance=stored)
+
+    def move_branch(thread):
+        with transaction.atomic():  # as the admin saves: held open until the test says
+            moved = form(branch, telecom)
+            assert moved.is_valid(), moved.errors
+            moved.save()
+            saved.set()
+            release.wait(30)
+
+    def move_telecom(thread):
+        with transaction.atomic():
+            moved = form(telecom, branch)
+            if moved.is_valid():
+                moved.save()
+            return moved.errors
+
+    first = in_django_thread(move_branch)
+    first.start()
+    assert saved.wait(30)
+    second = in_django_thread(move_telecom)
+    second.start()
+    second.wait_until_blocked()
+    release.set()
+    first.finish()
+    errors = second.finish()
+    assert errors["parent"] == ["An institution cannot be part of itself."]
+    assert dict(Institution.objects.values_list("name", "parent__name")) == {
+        "China Telecom": None,
+        "China Telecom Tianjin Branch": "China Telecom",
+    }

@@ -10,6 +10,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from agreements.models import Agreement, AgreementType, Participation, Party
 from registry.dates import PartialDate
+from registry.models import Institution
 from registry.text import FILE_WORDS_LENGTH, file_name, normalise_name
 from tests.factories import (
     AgreementFactory,
@@ -60,6 +61,21 @@ def test_institution_cannot_be_its_own_parent():
     institution = InstitutionFactory()
     institution.parent = institution
     refused(institution.save)
+
+
+def test_the_database_refuses_an_institution_within_one_of_its_own_units():
+    group = InstitutionFactory(name="China Telecom")
+    branch = InstitutionFactory(name="Tianjin Branch", parent=group)
+    office = InstitutionFactory(name="Binhai Office", parent=branch)
+    # Written past the forms and the importer, which refuse it too.
+    refused(lambda: Institution.objects.filter(pk=group.pk).update(parent=office))
+    refused(lambda: Institution.objects.filter(pk=branch.pk).update(parent=office))
+    group.refresh_from_db()
+    assert group.parent is None
+    # Moving within the tree, or out of it, is no loop.
+    Institution.objects.filter(pk=office.pk).update(parent=group)
+    Institution.objects.filter(pk=branch.pk).update(parent=office)
+    Institution.objects.filter(pk=branch.pk).update(parent=None)
 
 
 def test_one_participation_per_person_role_and_agreement():

@@ -233,8 +233,13 @@ def one_import_at_a_time():
     once read the registry as it was before either: both then made the same new
     institution, person, focus area or lab, and the second was refused with a duplicate key
     once the first committed; now it matches what the first made. (SQLite writes one
-    transaction at a time already.)"""
+    transaction at a time already.)
+
+    Then the lock of parents being changed (registry 0009), which an import may change, before
+    it locks any row: taken later, by a trigger, while a move in the admin that holds it waits
+    for a row the import locked, the two waited for each other."""
     locks.held_until_commit(locks.IMPORTS)
+    locks.held_until_commit(locks.INSTITUTION_TREE)
 
 
 def physical_lines(lines):
