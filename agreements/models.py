@@ -138,6 +138,15 @@ class AgreementQuerySet(models.QuerySet):
         the feed, the sitemap, and the API's `updated_since` that mirrors read)."""
         return self.update(updated_at=timezone.now())
 
+    def related_to(self, agreement):
+        """Those with a relation to or from `agreement` (a pk or an Agreement): while it is
+        published, their pages name it, and the records of those relating to it (the API's,
+        a download's) give its key."""
+        return self.filter(
+            Q(pk__in=AgreementRelation.objects.filter(target=agreement).values("source"))
+            | Q(pk__in=AgreementRelation.objects.filter(source=agreement).values("target"))
+        )
+
     def with_last_move(self):
         """Each agreement with when, by whom (`moved_by`: a username) and with what comment
         its status last changed; None for one that never moved."""
@@ -388,6 +397,9 @@ class Agreement(models.Model):
                 agreement=self, from_status=current, to_status=self.status, by=by, comment=comment
             )
             if self.Status.PUBLISHED in (current, self.status):
+                # What the public sees of the published agreements related to it changed too:
+                # dated, so that a mirror reading what changed since reads them again.
+                Agreement.objects.published().related_to(self).parts_changed()
                 data_changed()
 
 

@@ -4,6 +4,7 @@ time in a stable order, and the keys withdrawn from the public record since a ti
 
 import datetime
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -17,6 +18,7 @@ from tests.factories import (
     AgreementFactory,
     LabAgreementFactory,
     PartyFactory,
+    RelationFactory,
     SignedAgreementFactory,
     UserFactory,
 )
@@ -236,6 +238,59 @@ def test_a_page_opened_before_anothers_change_is_refused_even_saved_as_opened(pu
     response = publisher_client.post(change_url(agreement), opened)
 
     assert any("Someone else saved this agreement" in error for error in errors(response))
+
+
+# Related agreements
+
+
+def related_by_public_records():
+    """A published agreement that names a draft, one the draft names, and a draft that names
+    it: while it is a draft, neither public record names it."""
+    draft = AgreementFactory(slug="ecnu-huawei-2022")
+    PartyFactory(agreement=draft)
+    naming = published(slug="ecnu-huawei-2019-addendum")
+    named = published(slug="ecnu-huawei-2019")
+    RelationFactory(source=naming, target=draft, type="implements")
+    RelationFactory(source=draft, target=named, type="supersedes")
+    RelationFactory(source=AgreementFactory(), target=draft)
+    dated_long_ago(naming, named)
+    return draft, naming, named
+
+
+def test_a_publication_dates_the_published_agreements_whose_public_record_it_changes(
+    client, publisher
+):
+    # A mirror reads only what changed: it learns "implements ecnu-huawei-2022" from the
+    # record of the agreement that says it, and its page now says "superseded by".
+    draft, naming, named = related_by_public_records()
+
+    draft.publish(by=publisher)
+
+    since = urlencode({"updated_since": draft.published_at.isoformat()})
+    page = api(client, f"/api/agreements/?{since}")
+    assert sorted(keys(page)) == ["ecnu-huawei-2019", "ecnu-huawei-2019-addendum", draft.slug]
+    (record,) = [record for record in page["results"] if record["key"] == naming.slug]
+    assert record["relations"] == [{"type": "implements", "key": "ecnu-huawei-2022"}]
+
+
+def test_a_withdrawal_dates_the_published_agreements_that_named_it(publisher):
+    draft, naming, named = related_by_public_records()
+    draft.publish(by=publisher)
+    dated_long_ago(naming, named)
+
+    draft.withdraw(by=publisher, reason="Not signed after all")
+
+    assert updated_at(naming) > LONG_AGO and updated_at(named) > LONG_AGO
+
+
+def test_an_import_that_publishes_an_agreement_dates_those_related_to_it():
+    draft, naming, named = related_by_public_records()
+    record = exported(draft)
+    record["status"] = "published"
+
+    assert import_lines([json.dumps(record)]).errors == []
+
+    assert updated_at(naming) > LONG_AGO and updated_at(named) > LONG_AGO
 
 
 # The API

@@ -855,6 +855,10 @@ class Importer:
         if changed:
             agreement.save()
         if agreement.status != moved_from:
+            if Agreement.Status.PUBLISHED in (moved_from, agreement.status):
+                # As Agreement.move dates them: their public records name it, or no longer.
+                related = Agreement.objects.published().related_to(agreement)
+                self.parts_changed.update(related.values_list("pk", flat=True))
             if moved_from == Agreement.Status.PUBLISHED:
                 self.report.withdrawn.append(f"{agreement.title} ({agreement.slug})")
             # A move of the review workflow made by a file, recorded as every move is.
