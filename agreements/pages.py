@@ -125,6 +125,9 @@ def agreement_detail(request, slug):
             signatories[participation.party_id].append(participation)
     relations = [(r.get_type_display(), r.target) for r in agreement.relations.all()]
     relations += [(INVERSE_RELATIONS[r.type], r.source) for r in agreement.incoming_relations.all()]
+    superseded_by = [
+        r.source for r in agreement.incoming_relations.all() if r.type == RelationType.SUPERSEDES
+    ]
     preview = agreement.status != Agreement.Status.PUBLISHED
     photo = next((photo for photo in agreement.photos.all() if photo.image), None)
     response = render(
@@ -150,6 +153,8 @@ def agreement_detail(request, slug):
             "witnesses": [p for p in participations if p.role == Role.WITNESS],
             "attendees": [p for p in participations if p.role == Role.ATTENDEE],
             "relations": relations,
+            # Said at the top, as a reader who lands here must not take it for the one in force.
+            "superseded_by": superseded_by,
             # The record's own dates, in the visitor's language as its other dates are.
             "day_format": DISPLAY_FORMATS[DatePrecision.DAY],
         },

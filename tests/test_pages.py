@@ -361,6 +361,25 @@ def test_agreement_page_shows_relations_in_both_directions(client, data):
     assert "follows" in later and "ECNU and Huawei strategic partnership agreement" in later
 
 
+def test_agreement_page_says_at_its_top_that_a_published_agreement_supersedes_it(client, data):
+    # The fixture's draft supersedes ecnu_2019 too: only the published one is named.
+    RelationFactory(source=data.ecnu_2022, target=data.ecnu_2019, type="supersedes")
+
+    header = get(client, data.ecnu_2019.get_absolute_url()).split('class="facts"')[0]
+
+    notice = header.split('<p class="notice">')[1].split("</p>")[0]
+    assert "This agreement has been superseded by:" in notice
+    later = data.ecnu_2022
+    assert f'<a href="{later.get_absolute_url()}">ECNU and Huawei agreement 2.0</a>' in notice
+    assert DRAFT not in notice
+
+
+def test_agreement_page_superseded_only_by_a_draft_says_nothing_of_it(client, data):
+    # Guard: the notice reads the relations from published agreements alone.
+    html = get(client, data.ecnu_2019.get_absolute_url())
+    assert "superseded" not in html and DRAFT not in html
+
+
 def test_agreement_page_shows_a_stored_photo_as_a_thumbnail_linking_to_the_image(client, data):
     photo = PhotoFactory(agreement=data.tju_2020, caption="Unveiling the lab.", credit="TJU")
     photo.image.save("ceremony.jpg", ContentFile(b"image"), save=False)
