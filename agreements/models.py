@@ -858,6 +858,23 @@ class AgreementRelation(models.Model):
     def __str__(self):
         return f"{self.source} {self.get_type_display()} {self.target}"
 
+    def clean(self):
+        # Each kind says which of the two came after, or rests on, the other: both ways
+        # contradict each other. (Not a constraint: no unique index can say it of every
+        # kind, and a file may turn a relation around; the importer checks it at its end.)
+        if self.source_id is None or self.target_id is None:
+            return
+        other_way = AgreementRelation.objects.filter(
+            source=self.target_id, target=self.source_id
+        ).first()
+        if other_way is not None:
+            message = _(
+                "“%(other)s” %(type)s this agreement already: two agreements relate in one"
+                " direction only."
+            )
+            values = {"other": other_way.source, "type": other_way.get_type_display()}
+            raise ValidationError({"target": message % values})
+
 
 # The search's derived, read-only relations (migration 0008), registered with this app.
 from agreements.search_index import SearchDocument, SearchLink, SearchTotal  # noqa: E402, F401

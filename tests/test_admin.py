@@ -566,6 +566,22 @@ def test_agreement_related_to_itself_is_a_form_error(editor_client):
     assert "An agreement cannot be related to itself." in errors(response)
 
 
+def test_a_relation_the_other_way_to_one_stored_is_a_form_error(editor_client):
+    agreement, earlier = SignedAgreementFactory(), AgreementFactory(title="ECNU–Huawei 2022")
+    PartyFactory(agreement=agreement)
+    RelationFactory(source=earlier, target=agreement, type="supersedes")
+    data = form_data(editor_client.get(change_url(agreement)))
+    set_row(data, "relations", 0, type="renews", target=earlier.pk)
+
+    response = editor_client.post(change_url(agreement), data)
+
+    assert (
+        "“ECNU–Huawei 2022” supersedes this agreement already: two agreements relate in one"
+        " direction only." in errors(response)
+    )
+    assert agreement.relations.count() == 0
+
+
 def test_agreement_lists_and_adds_the_labs_founded_under_it(editor_client):
     agreement = LabAgreementFactory(agreement=SignedAgreementFactory()).agreement
     data = form_data(editor_client.get(change_url(agreement)))

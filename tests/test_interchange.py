@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from agreements.models import Agreement, AgreementType, Participation, Photo
+from agreements.models import Agreement, AgreementRelation, AgreementType, Participation, Photo
 from backoffice.interchange import export_lines, import_lines, importing, writing
 from labs.models import Lab, LabAgreement
 from people.models import Person
@@ -566,6 +566,45 @@ def test_relations_may_point_to_a_later_line_or_a_stored_agreement():
         ("renews", "stored-2015"),
     ]
     assert import_lines(lines).counts("agreements") == {"unchanged": 2}
+
+
+def test_two_agreements_that_relate_both_ways_are_refused_on_both_lines():
+    # Every kind says which of the two came after, or rests on, the other.
+    lines = [
+        agreement(key="ecnu-huawei-2022", relations=[{"type": "supersedes", "key": "ecnu-2019"}]),
+        agreement(key="ecnu-2019", relations=[{"type": "follows", "key": "ecnu-huawei-2022"}]),
+    ]
+
+    report = import_lines(lines)
+
+    assert report.errors == [
+        "line 1: relations[0].key: 'ecnu-2019' follows this agreement already: two agreements"
+        " relate in one direction only",
+        "line 2: relations[0].key: 'ecnu-huawei-2022' supersedes this agreement already: two"
+        " agreements relate in one direction only",
+    ]
+    assert not Agreement.objects.exists()
+
+
+def test_a_relation_the_other_way_to_a_stored_one_is_refused_unless_the_file_turns_it():
+    stored = RelationFactory(
+        source=AgreementFactory(slug="ecnu-2019"), target=AgreementFactory(slug="ecnu-2017"),
+        type="renews",
+    )  # fmt: skip
+    turned = agreement(key="ecnu-2017", relations=[{"type": "renews", "key": "ecnu-2019"}])
+
+    report = import_lines([turned])
+
+    assert report.errors == [
+        "line 1: relations[0].key: 'ecnu-2019' renews this agreement already: two agreements"
+        " relate in one direction only"
+    ]
+    assert list(AgreementRelation.objects.all()) == [stored]
+    # The same file with the stored one's line, which no longer gives it: the relation turned.
+    assert import_lines([turned, agreement(key="ecnu-2019")]).errors == []
+    assert [(r.source.slug, r.target.slug) for r in AgreementRelation.objects.all()] == [
+        ("ecnu-2017", "ecnu-2019")
+    ]
 
 
 # Problems

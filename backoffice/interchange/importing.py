@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -33,6 +34,7 @@ from agreements.models import (
     Participation,
     Party,
     Photo,
+    RelationType,
     Role,
     Source,
     StatusChange,
@@ -308,6 +310,9 @@ class Importer:
         # (agreement pk, RelationData, Line) of relations to keys not seen yet: a later line
         # may add them.
         self.later_relations = []
+        # agreement pk -> (Line, [RelationData]) of the lines that give relations, checked at
+        # the end against the relations the other way (refuse_relations_both_ways).
+        self.relating = {}
         self.new_images = []  # photos whose image files this import stored
         self.batch = 0  # new agreements waiting in self.rows
         self.stored_lines = []  # lines whose keys are stored, waiting for apply_stored
@@ -382,6 +387,7 @@ class Importer:
         self.apply_stored()
         self.write_batch()
         self.add_later_relations()
+        self.refuse_relations_both_ways()
         if self.parts_changed:
             Agreement.objects.filter(pk__any_of=list(self.parts_changed)).parts_changed()
 
@@ -507,6 +513,8 @@ class Importer:
         for kind, target in relations:
             rows.add(AgreementRelation(source_id=pk, target_id=target, type=kind))
         self.later_relations += [(agreement.pk, relation, data.line) for relation in later]
+        if data.relations:
+            self.relating[agreement.pk] = (data.line, data.relations)
         self.report.record("agreements", agreement, CREATED)
         self.batch += 1
 
@@ -688,6 +696,8 @@ class Importer:
             self.parts_changed.add(agreement.pk)
         self.report.record("agreements", agreement, outcome)
         self.later_relations += [(agreement.pk, relation, data.line) for relation in later]
+        if data.relations:
+            self.relating[agreement.pk] = (data.line, data.relations)
         return outcome
 
     def export(self, pk):
@@ -887,6 +897,31 @@ class Importer:
             self.rows.start(line)
             self.rows.add(row)
         self.write_batch()
+
+    def refuse_relations_both_ways(self):
+        """Each kind of relation says which of two agreements came after, or rests on, the
+        other: two that relate both ways contradict each other. Checked once every line is
+        written, so that a file may turn a stored relation around (the line of one agreement
+        gives it, the other's no longer does)."""
+        if not self.relating:
+            return
+        other_way = AgreementRelation.objects.filter(
+            source=OuterRef("target"), target=OuterRef("source")
+        )
+        found = (
+            AgreementRelation.objects.filter(source__any_of=list(self.relating))
+            .annotate(other_type=Subquery(other_way.values("type")[:1]))
+            .filter(other_type__isnull=False)
+            .values_list("source", "type", "target__slug", "other_type")
+        )
+        message = _(
+            "%(key)s %(type)s this agreement already: two agreements relate in one direction only"
+        )
+        for source, kind, key, other_type in found:
+            line, relations = self.relating[source]
+            path = next(r.path for r in relations if (r.type, r.key) == (kind, key))
+            other = {"key": repr(key), "type": RelationType(other_type).label}
+            line.error(at(path, "key"), message % other)
 
     def delete_new_images(self):
         delete_images(self.new_images)
