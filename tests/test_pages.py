@@ -354,6 +354,22 @@ def test_agreement_page_shows_each_lab_with_its_outcome_and_status(client, data)
     assert "Planned under this agreement" in ecnu and "proposed" in ecnu
 
 
+def term(html):
+    return " ".join(html.split("<dt>Term</dt>")[1].split("</dd>")[0].replace("<dd>", "").split())
+
+
+def test_agreement_page_gives_a_term_in_years_alone_without_brackets(client, data):
+    assert term(get(client, data.ecnu_2019.get_absolute_url())) == "5 years"
+
+
+def test_agreement_page_gives_a_term_in_years_after_its_dates_at_their_precision(client, data):
+    Agreement.objects.filter(pk=data.ecnu_2019.pk).update(
+        starts_on=datetime.date(2019, 7, 1), starts_on_precision="month"
+    )
+    html = get(client, data.ecnu_2019.get_absolute_url())
+    assert term(html) == 'from <time datetime="2019-07">July 2019</time> (5 years)'
+
+
 def test_agreement_page_shows_relations_in_both_directions(client, data):
     earlier = section(get(client, data.ecnu_2019.get_absolute_url()), "related", "photos")
     assert "is followed by" in earlier and "ECNU and Huawei agreement 2.0" in earlier
