@@ -299,6 +299,12 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
             )
         )
 
+    def choice_label(self, agreement):
+        """How an autocomplete (a relation's other agreement, a lab's) names an agreement: by
+        its title, date and key, as an agreement and its renewal often share a title."""
+        said = [str(agreement.signed)] if agreement.signed else []
+        return f"{agreement.title} ({', '.join([*said, agreement.slug])})"
+
     def get_search_results(self, request, queryset, search_term):
         # An agreement's slug, as its public address has it, finds that agreement alone.
         slug = search_term.strip()

@@ -10,6 +10,7 @@ from django.contrib.admin.options import (
     get_content_type_for_model,
 )
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.contenttypes.models import ContentType
@@ -87,6 +88,18 @@ def readable(field, value):
     return True
 
 
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Django's autocomplete, naming each record as its model admin's `choice_label(record)`
+    does where it has one, rather than by its `__str__`: an agreement and its renewal often
+    share a title, and chosen by title alone, a relation could be made to the wrong one."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        if label := getattr(self.model_admin, "choice_label", None):
+            result["text"] = label(obj)
+        return result
+
+
 class ReadableAutocompleteSelect(ReadableChoices, AutocompleteSelect):
     pass
 
@@ -100,7 +113,13 @@ class ReadableAutocompletes:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         self.readable(ReadableAutocompleteSelect, db_field, request, kwargs)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and db_field.name in self.get_autocomplete_fields(request):
+            # The record chosen is named as the autocomplete's results name it.
+            related_admin = self.admin_site.get_model_admin(db_field.related_model)
+            if label := getattr(related_admin, "choice_label", None):
+                formfield.label_from_instance = label
+        return formfield
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         self.readable(ReadableAutocompleteSelectMultiple, db_field, request, kwargs)

@@ -69,6 +69,14 @@ urlpatterns = [
         "admin/r/<int:content_type_id>/<path:object_id>/",
         admin.site.admin_view(registry_admin.view_on_site),
     ),
+    # Before the admin's own autocomplete, which this one extends (naming records more fully).
+    path(
+        "admin/autocomplete/",
+        admin.site.admin_view(
+            registry_admin.LabelledAutocompleteJsonView.as_view(admin_site=admin.site),
+            cacheable=False,
+        ),
+    ),
     path("admin/", admin.site.urls),
     # In every mode, not only DEBUG: the view decides who may see each file.
     path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", views.upload, name="upload"),

@@ -566,6 +566,28 @@ def test_agreement_related_to_itself_is_a_form_error(editor_client):
     assert "An agreement cannot be related to itself." in errors(response)
 
 
+def test_the_other_agreement_of_a_relation_is_named_by_title_date_and_key(editor_client):
+    # A renewal often has the title of the agreement it renews: the title alone told neither.
+    title = "ECNU and Huawei strategic cooperation agreement"
+    day = {"signed_on_precision": "day"}
+    SignedAgreementFactory(title=title, slug="ecnu-huawei-2019", signed_on="2019-07-03", **day)
+    renewal = SignedAgreementFactory(
+        title=title, slug="ecnu-huawei-2022", signed_on="2022-05-01", **day
+    )
+    RelationFactory(source=renewal, target=AgreementFactory(title=title, slug="ecnu-huawei-x"))
+    address = "/admin/autocomplete/?app_label=agreements&model_name=agreementrelation"
+
+    found = editor_client.get(f"{address}&field_name=target&term=strategic").json()["results"]
+
+    assert [result["text"] for result in found] == [
+        f"{title} (1 May 2022, ecnu-huawei-2022)",
+        f"{title} (3 July 2019, ecnu-huawei-2019)",
+        f"{title} (ecnu-huawei-x)",
+    ]
+    page = editor_client.get(change_url(renewal)).content.decode()
+    assert f"selected>{title} (ecnu-huawei-x)</option>" in page
+
+
 def test_a_relation_the_other_way_to_one_stored_is_a_form_error(editor_client):
     agreement, earlier = SignedAgreementFactory(), AgreementFactory(title="ECNU–Huawei 2022")
     PartyFactory(agreement=agreement)
