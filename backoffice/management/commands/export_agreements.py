@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
+from backoffice.management.output import written_whole
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             for line in lines:
                 self.stdout.write(line, ending="")
         else:
-            with open(output, "w", encoding="utf-8", newline="\n") as file:
+            with written_whole(output, encoding="utf-8", newline="\n") as file:
                 file.writelines(lines)
         logger.info(
             "Export of every agreement, drafts included, to %r: agreements=%d",

@@ -1,0 +1,63 @@
+"""The management commands as an operator runs them: a path, an option or a pipe that fails is
+one line saying so and a non-zero exit, never a traceback, and changes nothing; a file they
+write is whole or not there."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from backoffice.interchange import import_lines
+from backoffice.management.commands import export_agreements
+
+DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    with DEMO.open("rb") as lines:
+        assert not import_lines(lines).errors
+
+
+def test_an_export_into_a_missing_folder_is_an_error_naming_it(tmp_path, demo):
+    output = tmp_path / "missing" / "all.jsonl"
+
+    with pytest.raises(CommandError, match=f"cannot write {output}: No such file"):
+        call_command("export_agreements", "--output", str(output))
+
+
+def test_an_export_into_a_folder_is_an_error_naming_it(tmp_path, demo):
+    with pytest.raises(CommandError, match=f"cannot write {tmp_path}: Is a directory"):
+        call_command("export_agreements", "--output", str(tmp_path))
+
+
+def test_an_export_that_fails_midway_leaves_the_file_there_before_it(tmp_path, demo, monkeypatch):
+    output = tmp_path / "all.jsonl"
+    output.write_text("the export of yesterday\n", encoding="utf-8")
+
+    def fails_after_a_line(agreements):
+        yield "{}\n"
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(export_agreements, "export_lines", fails_after_a_line)
+    with pytest.raises(RuntimeError):
+        call_command("export_agreements", "--output", str(output))
+
+    assert output.read_text(encoding="utf-8") == "the export of yesterday\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["all.jsonl"]  # no part of a file
+
+
+def test_an_export_replaces_the_file_there_whole(tmp_path, demo):
+    output = tmp_path / "all.jsonl"
+    output.write_text("the export of yesterday\n", encoding="utf-8")
+    output.chmod(0o600)
+
+    call_command("export_agreements", "--output", str(output), stdout=io.StringIO())
+
+    assert output.read_bytes() == DEMO.read_bytes()
+    assert output.stat().st_mode & 0o777 == 0o600  # readable by whom it was before
+    assert [path.name for path in tmp_path.iterdir()] == ["all.jsonl"]
