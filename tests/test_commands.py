@@ -61,3 +61,10 @@ def test_an_export_replaces_the_file_there_whole(tmp_path, demo):
     assert output.read_bytes() == DEMO.read_bytes()
     assert output.stat().st_mode & 0o777 == 0o600  # readable by whom it was before
     assert [path.name for path in tmp_path.iterdir()] == ["all.jsonl"]
+
+
+def test_a_report_into_a_missing_folder_is_an_error_naming_it(tmp_path, demo):
+    output = tmp_path / "missing" / "countries.csv"
+
+    with pytest.raises(CommandError, match=f"cannot write {output}: No such file"):
+        call_command("report", "countries", "--output", str(output), stdout=io.StringIO())

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from backoffice.management.output import written_whole
 from backoffice.report_files import FORMATS, report_file, report_words
 from backoffice.reports import DEFAULT_SCOPE, REPORTS, SCOPES, run
 from registry.text import file_name
@@ -44,7 +45,9 @@ class Command(BaseCommand):
             problems = [f"{field}: {' '.join(errors)}" for field, errors in result.errors.items()]
             raise CommandError("; ".join(problems))
         output = output or Path(file_name(*report_words(result), extension=format))
-        output.write_bytes(report_file(result, format))
+        content = report_file(result, format)
+        with written_whole(output, "wb") as file:
+            file.write(content)
         self.stdout.write(f"Wrote {output} ({len(result.rows)} rows).")
         logger.info(
             "Report %s written to %r: rows=%d status=%s",
