@@ -3,6 +3,8 @@ one line saying so and a non-zero exit, never a traceback, and changes nothing; 
 write is whole or not there."""
 
 import io
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,32 @@ def test_a_report_into_a_missing_folder_is_an_error_naming_it(tmp_path, demo):
 
     with pytest.raises(CommandError, match=f"cannot write {output}: No such file"):
         call_command("report", "countries", "--output", str(output), stdout=io.StringIO())
+
+
+@pytest.fixture
+def pipe_read_no_more():
+    """Standard output piped into a reader that stopped reading (`| head`)."""
+    read, write = os.pipe()
+    os.close(read)
+    with open(write, "w", encoding="utf-8") as pipe:
+        yield pipe
+
+
+def test_an_export_into_a_pipe_closed_early_is_an_error_not_a_traceback(demo, pipe_read_no_more):
+    with pytest.raises(CommandError, match="standard output was closed before all was written"):
+        call_command("export_agreements", stdout=pipe_read_no_more)
+
+
+def test_an_export_with_standard_output_closed_is_an_error(demo, monkeypatch):
+    monkeypatch.setattr(sys, "stdout", None)  # as Python starts with it closed (>&-)
+
+    with pytest.raises(CommandError, match="standard output was closed before all was written"):
+        call_command("export_agreements")
+
+
+def test_an_export_into_a_file_needs_no_standard_output(tmp_path, demo, monkeypatch):
+    monkeypatch.setattr(sys, "stdout", None)
+
+    call_command("export_agreements", "--output", str(tmp_path / "all.jsonl"))
+
+    assert (tmp_path / "all.jsonl").read_bytes() == DEMO.read_bytes()

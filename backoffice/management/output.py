@@ -1,11 +1,42 @@
-"""Files the back office's commands write (an export, a report): whole or not at all."""
+"""What the back office's commands write: files (an export, a report), whole or not at all;
+and standard output, which may be a pipe whose reader stops early (`| head`)."""
 
 import contextlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
-from django.core.management.base import CommandError
+from django.core.management import base
+from django.core.management.base import CommandError, OutputWrapper
+
+CLOSED = "standard output was closed before all was written (a reader that stopped, | head)"
+
+
+class ClosedOutput:
+    """Standard output when the command was started without one (`>&-`)."""
+
+    def write(self, text):
+        raise BrokenPipeError(CLOSED)
+
+
+class BaseCommand(base.BaseCommand):
+    """Django's, for a command whose output may be piped: standard output closed before the
+    end is an error in one line, not a traceback, and so not exit status 0."""
+
+    def execute(self, *args, **options):
+        given = bool(options.get("stdout"))
+        if not given and sys.stdout is None:
+            self.stdout = OutputWrapper(ClosedOutput())
+        try:
+            output = super().execute(*args, **options)
+            self.stdout.flush()  # what is left in the buffer fails here, not after the exit
+        except BrokenPipeError:
+            if not given and sys.stdout is not None:
+                # Python would flush what is left on the way out, and fail again.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise CommandError(CLOSED) from None
+        return output
 
 
 @contextlib.contextmanager

@@ -2,7 +2,9 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from backoffice.management.output import BaseCommand
 
 ACCOUNTS = [
     ("admin", None, "superuser: everything"),

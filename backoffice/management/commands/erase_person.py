@@ -1,9 +1,10 @@
 import logging
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from backoffice.erasure import erase_person
+from backoffice.management.output import BaseCommand
 from people.models import Person
 
 logger = logging.getLogger(__name__)

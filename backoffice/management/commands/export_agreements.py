@@ -1,10 +1,8 @@
 import logging
 
-from django.core.management.base import BaseCommand
-
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
-from backoffice.management.output import written_whole
+from backoffice.management.output import BaseCommand, written_whole
 
 logger = logging.getLogger(__name__)
 

@@ -9,13 +9,14 @@ import logging
 import random
 from itertools import islice
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementType, Participation, Party, Role
 from agreements.search_index import refreshed_once
 from backoffice.interchange import export_lines
+from backoffice.management.output import BaseCommand
 from labs.models import Lab, LabAgreement, LabHost
 from people.models import Person, PersonAlias
 from registry.models import FocusArea, Institution, InstitutionAlias, InstitutionKind

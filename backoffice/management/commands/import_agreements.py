@@ -1,9 +1,10 @@
 import logging
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from backoffice.interchange import import_lines
+from backoffice.management.output import BaseCommand
 
 logger = logging.getLogger(__name__)
 

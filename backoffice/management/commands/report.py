@@ -1,9 +1,9 @@
 import logging
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from backoffice.management.output import written_whole
+from backoffice.management.output import BaseCommand, written_whole
 from backoffice.report_files import FORMATS, report_file, report_words
 from backoffice.reports import DEFAULT_SCOPE, REPORTS, SCOPES, run
 from registry.text import file_name

@@ -2,10 +2,10 @@ import datetime
 import logging
 
 from django.core.files.storage import default_storage
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from agreements.models import Photo
+from backoffice.management.output import BaseCommand
 from registry.models import Institution
 
 logger = logging.getLogger(__name__)
