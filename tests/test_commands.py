@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 
 from backoffice.interchange import import_lines
 from backoffice.management.commands import export_agreements
+from registry.models import FocusArea, Institution
 
 DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
 
@@ -99,3 +100,11 @@ def test_an_export_into_a_file_needs_no_standard_output(tmp_path, demo, monkeypa
     call_command("export_agreements", "--output", str(tmp_path / "all.jsonl"))
 
     assert (tmp_path / "all.jsonl").read_bytes() == DEMO.read_bytes()
+
+
+@pytest.mark.parametrize("count", ["0", "-5"])
+def test_generate_data_for_no_agreements_is_refused_and_adds_nothing(count):
+    with pytest.raises(CommandError, match=f"--agreements {count}: give a number of 1 or more"):
+        call_command("generate_data", "--agreements", count, stdout=io.StringIO())
+
+    assert not FocusArea.objects.exists() and not Institution.objects.exists()

@@ -363,6 +363,8 @@ class Command(BaseCommand):
         parser.add_argument("--jsonl", help="also write every agreement to this interchange file")
 
     def handle(self, *args, agreements, seed, jsonl, **options):
+        if agreements < 1:
+            raise CommandError(f"--agreements {agreements}: give a number of 1 or more.")
         if Agreement.objects.exists():
             raise CommandError("The database has agreements already; use an empty one.")
         generator = Generator(random.Random(seed))  # noqa: S311 - test data, not secrets
