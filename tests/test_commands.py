@@ -108,3 +108,10 @@ def test_generate_data_for_no_agreements_is_refused_and_adds_nothing(count):
         call_command("generate_data", "--agreements", count, stdout=io.StringIO())
 
     assert not FocusArea.objects.exists() and not Institution.objects.exists()
+
+
+def test_generate_data_into_a_registry_with_records_but_no_agreements_is_refused():
+    FocusArea.objects.create(name="5G", slug="5g")  # left by a demo whose agreements went
+
+    with pytest.raises(CommandError, match="use an empty one"):
+        call_command("generate_data", "--agreements", "1", stdout=io.StringIO())

@@ -365,8 +365,15 @@ class Command(BaseCommand):
     def handle(self, *args, agreements, seed, jsonl, **options):
         if agreements < 1:
             raise CommandError(f"--agreements {agreements}: give a number of 1 or more.")
-        if Agreement.objects.exists():
-            raise CommandError("The database has agreements already; use an empty one.")
+        # Not only agreements: a run for none, or agreements deleted since, leave the names
+        # this run would make again, and it stopped on the first with a database error.
+        if any(
+            model.objects.exists() for model in (Agreement, Institution, Person, FocusArea, Lab)
+        ):
+            raise CommandError(
+                "The database has agreements, institutions, people, focus areas or labs "
+                "already; use an empty one."
+            )
         generator = Generator(random.Random(seed))  # noqa: S311 - test data, not secrets
         with transaction.atomic(), refreshed_once():
             generator.vocabulary()
