@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from agreements.models import Agreement
 from backoffice.interchange import import_lines
 from backoffice.management.commands import export_agreements
 from registry.models import FocusArea, Institution
@@ -115,3 +116,20 @@ def test_generate_data_into_a_registry_with_records_but_no_agreements_is_refused
 
     with pytest.raises(CommandError, match="use an empty one"):
         call_command("generate_data", "--agreements", "1", stdout=io.StringIO())
+
+
+def test_generate_data_into_a_missing_folder_is_refused_before_it_generates(tmp_path):
+    output = tmp_path / "missing" / "synthetic.jsonl"
+
+    with pytest.raises(CommandError, match=f"cannot write {output}: No such file"):
+        call_command("generate_data", "--agreements", "1", "--jsonl", output, stdout=io.StringIO())
+
+    assert not Agreement.objects.exists()
+
+
+def test_generate_data_writes_what_it_generated(tmp_path):
+    output = tmp_path / "synthetic.jsonl"
+
+    call_command("generate_data", "--agreements", "3", "--jsonl", output, stdout=io.StringIO())
+
+    assert len(output.read_text(encoding="utf-8").splitlines()) == Agreement.objects.count() == 3

@@ -7,6 +7,7 @@ Seeded, so that the same N gives the same data. Rows are written with bulk_creat
 import datetime
 import logging
 import random
+from contextlib import nullcontext
 from itertools import islice
 
 from django.core.management.base import CommandError
@@ -16,7 +17,7 @@ from django.utils import timezone
 from agreements.models import Agreement, AgreementType, Participation, Party, Role
 from agreements.search_index import refreshed_once
 from backoffice.interchange import export_lines
-from backoffice.management.output import BaseCommand
+from backoffice.management.output import BaseCommand, written_whole
 from labs.models import Lab, LabAgreement, LabHost
 from people.models import Person, PersonAlias
 from registry.models import FocusArea, Institution, InstitutionAlias, InstitutionKind
@@ -375,15 +376,20 @@ class Command(BaseCommand):
                 "already; use an empty one."
             )
         generator = Generator(random.Random(seed))  # noqa: S311 - test data, not secrets
-        with transaction.atomic(), refreshed_once():
-            generator.vocabulary()
-            for start in range(0, agreements, BATCH):
-                generator.agreements(start, min(BATCH, agreements - start))
-        self.stdout.write(f"{agreements} agreements generated.")
-        logger.info("Generated synthetic data: agreements=%d seed=%d", agreements, seed)
-        if jsonl:
-            with open(jsonl, "w", encoding="utf-8", newline="\n") as file:
+        # The file is opened first: a path that cannot be written is said before minutes of
+        # work are committed without it.
+        with (
+            written_whole(jsonl, encoding="utf-8", newline="\n") if jsonl else nullcontext() as file
+        ):
+            with transaction.atomic(), refreshed_once():
+                generator.vocabulary()
+                for start in range(0, agreements, BATCH):
+                    generator.agreements(start, min(BATCH, agreements - start))
+            self.stdout.write(f"{agreements} agreements generated.")
+            logger.info("Generated synthetic data: agreements=%d seed=%d", agreements, seed)
+            if jsonl:
                 file.writelines(export_lines(Agreement.objects.all()))
+        if jsonl:
             self.stdout.write(f"Written to {jsonl}.")
 
 
