@@ -3,6 +3,7 @@ one line saying so and a non-zero exit, never a traceback, and changes nothing; 
 write is whole or not there."""
 
 import io
+import json
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from PIL import Image
 
 from agreements.models import Agreement
 from backoffice.interchange import import_lines
@@ -133,3 +135,26 @@ def test_generate_data_writes_what_it_generated(tmp_path):
     call_command("generate_data", "--agreements", "3", "--jsonl", output, stdout=io.StringIO())
 
     assert len(output.read_text(encoding="utf-8").splitlines()) == Agreement.objects.count() == 3
+
+
+def test_an_import_whose_photo_cannot_be_stored_says_so_not_that_its_file_cannot_be_read(
+    tmp_path, settings
+):
+    Image.new("RGB", (40, 30), "red").save(tmp_path / "ceremony.jpg")
+    line = {
+        "title": "A photographed agreement",
+        "agreement_type": "MoU",
+        "parties": [{"institution": {"name": "A University", "kind": "university"}}],
+        "photos": [{"caption": "The ceremony.", "image_url": "ceremony.jpg"}],
+    }
+    path = tmp_path / "agreements.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (tmp_path / "a-file").write_text("not a folder")
+    settings.MEDIA_ROOT = tmp_path / "a-file" / "media"
+
+    with pytest.raises(CommandError) as refused:
+        call_command("import_agreements", str(path), stdout=io.StringIO())
+
+    assert str(refused.value).startswith(f"cannot import {path}: {settings.MEDIA_ROOT}/")
+    assert str(refused.value).endswith(": Not a directory; nothing was imported.")
+    assert not Agreement.objects.exists()

@@ -25,11 +25,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run, **options):
         try:
-            with file.open("rb") as lines:
-                # Photos given as relative paths are found next to the file.
-                report = import_lines(lines, dry_run=dry_run, base_dir=file.resolve().parent)
+            lines = file.open("rb")
         except OSError as error:
             raise CommandError(f"cannot read {file}: {error.strerror}") from None
+        with lines:
+            try:
+                # Photos given as relative paths are found next to the file.
+                report = import_lines(lines, dry_run=dry_run, base_dir=file.resolve().parent)
+            except OSError as error:
+                # Storing a photo (in MEDIA_ROOT), or reading the file further: rolled back.
+                where = f"import {file}: {error.filename}" if error.filename else f"read {file}"
+                raise CommandError(
+                    f"cannot {where}: {error.strerror or error}; nothing was imported."
+                ) from None
         logger.info(
             "Import%s of %r: %s", " (dry run)" if dry_run else "", str(file), report.logged()
         )
