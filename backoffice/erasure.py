@@ -42,14 +42,7 @@ def erase_person(*, person_id):
                 _("No person #%(id)s, now or in the history.") % {"id": person_id}
             )
         if person is not None:
-            agreements = sorted(
-                {p.agreement.title for p in person.participations.select_related("agreement")}
-            )
-            if agreements:
-                raise ValidationError(
-                    _("%(name)s still takes part in: %(agreements)s. Remove them there first.")
-                    % {"name": person.name, "agreements": "; ".join(agreements)}
-                )
+            refuse_while_taking_part(person)
         # The records merged into this one were the same person under another name.
         merges = merged_into(person_id)
         ids = {person_id, *(merge.duplicate_pk for merge in merges)}
@@ -75,6 +68,19 @@ def erase_person(*, person_id):
         }
         data_changed()
     return counts
+
+
+def refuse_while_taking_part(person):
+    """Refused, naming the agreements, while `person` takes part in any: they are removed
+    there first, where the removal is recorded. The command's preview says it too."""
+    agreements = sorted(
+        {p.agreement.title for p in person.participations.select_related("agreement")}
+    )
+    if agreements:
+        raise ValidationError(
+            _("%(name)s still takes part in: %(agreements)s. Remove them there first.")
+            % {"name": person.name, "agreements": "; ".join(agreements)}
+        )
 
 
 def merged_into(person_id):

@@ -105,6 +105,16 @@ def test_a_person_who_still_takes_part_is_not_erased():
     assert Person.history.filter(id=zhang.pk).exists()
 
 
+def test_without_yes_a_person_who_still_takes_part_is_said_to_be_refused(capsys):
+    zhang = PersonFactory(name="Zhang Yong", slug="zhang-yong")
+    ParticipationFactory(agreement=AgreementFactory(title="Grand pact"), person=zhang)
+
+    with pytest.raises(CommandError, match="Zhang Yong still takes part in: Grand pact"):
+        call_command("erase_person", "zhang-yong")
+
+    assert "Would erase" not in capsys.readouterr().out
+
+
 def test_without_yes_nothing_is_erased(capsys):
     PersonFactory(name="Zhang Yong", slug="zhang-yong")
 

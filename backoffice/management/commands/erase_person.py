@@ -3,7 +3,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from backoffice.erasure import erase_person
+from backoffice.erasure import erase_person, refuse_while_taking_part
 from backoffice.management.output import BaseCommand
 from people.models import Person
 
@@ -60,6 +60,10 @@ class Command(BaseCommand):
                 raise CommandError(f"No person has or had the slug {slug!r}.")
             person = Person.history.filter(id=found[0]).latest("history_date").instance
         if not yes:
+            try:  # said now, not only once run again with --yes
+                refuse_while_taking_part(person)
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from None
             self.stdout.write(
                 f"Would erase {person} (#{person.pk}) and the history of their names. "
                 "Run again with --yes to erase them."
