@@ -6,7 +6,7 @@ import os
 import time
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from agreements.models import Photo
 from registry.images import process_image
@@ -50,6 +50,11 @@ def test_a_deleted_photos_files_are_listed_and_removed_with_delete():
 
     assert run("--delete", "--with-history").splitlines()[-1] == "2 files removed."
     assert not image.storage.exists(image.name) and not image.storage.exists(thumbnail.name)
+
+
+def test_with_history_alone_is_refused_for_it_deletes_nothing():
+    with pytest.raises(CommandError, match="--with-history goes with --delete"):
+        run("--with-history")
 
 
 def test_a_file_no_row_nor_version_names_is_removed_with_delete():

@@ -2,6 +2,7 @@ import datetime
 import logging
 
 from django.core.files.storage import default_storage
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from agreements.models import Photo
@@ -52,6 +53,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, delete, with_history, **options):
+        if with_history and not delete:
+            # Alone it deleted nothing, and listed the files only the history names as if no
+            # version named them.
+            raise CommandError("--with-history goes with --delete: it says what to remove.")
         storage = default_storage
         if not storage.exists(""):
             return
