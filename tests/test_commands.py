@@ -158,3 +158,13 @@ def test_an_import_whose_photo_cannot_be_stored_says_so_not_that_its_file_cannot
     assert str(refused.value).startswith(f"cannot import {path}: {settings.MEDIA_ROOT}/")
     assert str(refused.value).endswith(": Not a directory; nothing was imported.")
     assert not Agreement.objects.exists()
+
+
+@pytest.mark.parametrize(("name", "option"), [("companies", "--days"), ("terms-ending", "--top")])
+def test_a_report_given_another_reports_option_is_refused(tmp_path, name, option):
+    output = tmp_path / "report.csv"
+
+    with pytest.raises(CommandError, match=f"{option} is an option of .*, not of {name}"):
+        call_command("report", name, option, "30", "--output", output, stdout=io.StringIO())
+
+    assert not output.exists()

@@ -39,6 +39,13 @@ class Command(BaseCommand):
         parser.add_argument("--top", help="people: people per role (default 10)")
 
     def handle(self, *args, name, format, output, **options):
+        for option in ("days", "top"):
+            # Another report's option was silently left out: the file seemed made with it.
+            if options[option] is not None and option not in REPORTS[name].options:
+                takers = ", ".join(
+                    slug for slug, report in REPORTS.items() if option in report.options
+                )
+                raise CommandError(f"--{option} is an option of {takers}, not of {name}.")
         fields = ["status", "days", "top", *SINGLE, *REPEATABLE]
         result = run(REPORTS[name], {field: options[field] for field in fields})
         if result.errors:
