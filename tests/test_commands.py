@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, load_command_class
+from django.core.management.base import BaseCommand
 from PIL import Image
 
 from agreements.models import Agreement
@@ -168,3 +169,19 @@ def test_a_report_given_another_reports_option_is_refused(tmp_path, name, option
         call_command("report", name, option, "30", "--output", output, stdout=io.StringIO())
 
     assert not output.exists()
+
+
+def test_every_option_of_report_says_in_its_help_what_it_means():
+    command = load_command_class("backoffice", "report")
+    parser = command.create_parser("manage.py", "report")
+    django_own = set(BaseCommand.base_stealth_options) | {
+        action.dest for action in BaseCommand().create_parser("manage.py", "x")._actions
+    }
+
+    silent = [
+        action.option_strings[0]
+        for action in parser._actions
+        if action.dest not in django_own and not action.help
+    ]
+
+    assert silent == []

@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 from backoffice.management.output import BaseCommand, written_whole
 from backoffice.report_files import FORMATS, report_file, report_words
 from backoffice.reports import DEFAULT_SCOPE, REPORTS, SCOPES, run
+from registry.models import InstitutionKind
 from registry.text import file_name
 
 logger = logging.getLogger(__name__)
@@ -13,6 +14,20 @@ logger = logging.getLogger(__name__)
 # Options that name the search's parameters; those that may repeat OR their values.
 REPEATABLE = ["institution", "kind", "country", "focus_area", "type"]
 SINGLE = ["q", "signed_from", "signed_to", "has_lab", "signed_after", "signed_before"]
+# What each means, as in the public search (README, "The public site and the API").
+MEANING = {
+    "q": "words, read as the public search reads them",
+    "signed_from": "a year: signed in it or after",
+    "signed_to": "a year: signed in it or before",
+    "has_lab": "true or false: with a joint lab, or without",
+    "signed_after": "a date, YYYY-MM-DD: signed on it or after",
+    "signed_before": "a date, YYYY-MM-DD: signed on it or before",
+    "institution": "an institution's slug, its units included",
+    "kind": "a party's kind: " + ", ".join(InstitutionKind.values),
+    "country": "a party's country, its ISO 3166-1 code (CN)",
+    "focus_area": "a technology's slug",
+    "type": "an agreement type's slug",
+}
 
 
 class Command(BaseCommand):
@@ -24,16 +39,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", choices=sorted(REPORTS), help="the report")
-        parser.add_argument("--format", choices=list(FORMATS), default="csv")
+        parser.add_argument("--format", choices=list(FORMATS), default="csv", help="default csv")
         parser.add_argument(
             "--output", "-o", type=Path, help="the file to write (default: NAME-DATE.FORMAT)"
         )
-        parser.add_argument("--status", choices=[value for value, _ in SCOPES])
+        parser.add_argument(
+            "--status",
+            choices=[value for value, _ in SCOPES],
+            help="the agreements counted: published (the default), all, or draft (drafts and "
+            "those in review)",
+        )
         for name in SINGLE:
-            parser.add_argument(f"--{name.replace('_', '-')}", dest=name)
+            parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=MEANING[name])
         for name in REPEATABLE:
             parser.add_argument(
-                f"--{name.replace('_', '-')}", dest=name, action="append", help="repeatable"
+                f"--{name.replace('_', '-')}",
+                dest=name,
+                action="append",
+                help=f"{MEANING[name]}; repeatable: any of them",
             )
         parser.add_argument("--days", help="terms-ending: the days ahead (default 90)")
         parser.add_argument("--top", help="people: people per role (default 10)")
