@@ -72,7 +72,12 @@ class Command(BaseCommand):
         fields = ["status", "days", "top", *SINGLE, *REPEATABLE]
         result = run(REPORTS[name], {field: options[field] for field in fields})
         if result.errors:
-            problems = [f"{field}: {' '.join(errors)}" for field, errors in result.errors.items()]
+            # Named as the operator typed them: --signed-from, not the form's signed_from.
+            named = {field: f"--{field.replace('_', '-')}" for field in fields}
+            problems = [
+                f"{named.get(field, field)}: {' '.join(errors)}"
+                for field, errors in result.errors.items()
+            ]
             raise CommandError("; ".join(problems))
         output = output or Path(file_name(*report_words(result), extension=format))
         content = report_file(result, format)
