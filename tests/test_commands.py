@@ -16,7 +16,7 @@ from PIL import Image
 
 from agreements.models import Agreement
 from backoffice.interchange import import_lines
-from backoffice.management.commands import export_agreements
+from backoffice.management.commands import export_agreements, import_agreements
 from registry.models import FocusArea, Institution
 
 DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
@@ -185,3 +185,13 @@ def test_every_option_of_report_says_in_its_help_what_it_means():
     ]
 
     assert silent == []
+
+
+def test_a_long_import_says_on_standard_error_how_far_it_has_read(monkeypatch):
+    monkeypatch.setattr(import_agreements, "PROGRESS_LINES", 2)  # the demo's two lines
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("import_agreements", str(DEMO), stdout=out, stderr=err)
+
+    assert err.getvalue() == "2 lines read\n"
+    assert out.getvalue().startswith("agreements: 2 created")  # the results alone

@@ -8,6 +8,10 @@ from backoffice.management.output import BaseCommand
 
 logger = logging.getLogger(__name__)
 
+# A file of 100,000 lines takes minutes (README, "Performance and scaling"): the operator is
+# told how far it has read, on standard error, every so many lines.
+PROGRESS_LINES = 10_000
+
 
 class Command(BaseCommand):
     help = (
@@ -31,7 +35,11 @@ class Command(BaseCommand):
         with lines:
             try:
                 # Photos given as relative paths are found next to the file.
-                report = import_lines(lines, dry_run=dry_run, base_dir=file.resolve().parent)
+                report = import_lines(
+                    self.told(lines, options["verbosity"]),
+                    dry_run=dry_run,
+                    base_dir=file.resolve().parent,
+                )
             except OSError as error:
                 # Storing a photo (in MEDIA_ROOT), or reading the file further: rolled back.
                 where = f"import {file}: {error.filename}" if error.filename else f"read {file}"
@@ -46,3 +54,10 @@ class Command(BaseCommand):
                 self.stderr.write(error)
             raise CommandError(f"{len(report.errors)} problem(s) in {file}; nothing was imported.")
         self.stdout.write(report.summary())
+
+    def told(self, lines, verbosity):
+        """The file's lines, saying every PROGRESS_LINES how many were read."""
+        for number, line in enumerate(lines, start=1):
+            if verbosity and number % PROGRESS_LINES == 0:
+                self.stderr.write(f"{number:,} lines read")
+            yield line
