@@ -16,7 +16,7 @@ from PIL import Image
 
 from agreements.models import Agreement
 from backoffice.interchange import import_lines
-from backoffice.management.commands import export_agreements, import_agreements
+from backoffice.management.commands import export_agreements, generate_data, import_agreements
 from registry.models import FocusArea, Institution
 
 DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
@@ -195,3 +195,14 @@ def test_a_long_import_says_on_standard_error_how_far_it_has_read(monkeypatch):
 
     assert err.getvalue() == "2 lines read\n"
     assert out.getvalue().startswith("agreements: 2 created")  # the results alone
+
+
+def test_a_long_generation_says_on_standard_error_how_far_it_is(monkeypatch):
+    monkeypatch.setattr(generate_data, "BATCH", 1)
+    monkeypatch.setattr(generate_data, "PROGRESS", 2)
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("generate_data", "--agreements", "5", stdout=out, stderr=err)
+
+    assert err.getvalue() == "2 of 5 agreements generated\n4 of 5 agreements generated\n"
+    assert out.getvalue() == "5 agreements generated.\n"

@@ -28,6 +28,7 @@ INSTITUTIONS = 3000
 PEOPLE = 20000
 LABS = 4000
 BATCH = 2000
+PROGRESS = 10_000  # agreements between two lines of progress
 LAST_SIGNED = datetime.date(2026, 11, 30)
 
 WORDS = [
@@ -385,6 +386,10 @@ class Command(BaseCommand):
                 generator.vocabulary()
                 for start in range(0, agreements, BATCH):
                     generator.agreements(start, min(BATCH, agreements - start))
+                    done = min(start + BATCH, agreements)
+                    if options["verbosity"] and done < agreements and done % PROGRESS == 0:
+                        # 100,000 take minutes: how far it is, as the import says it.
+                        self.stderr.write(f"{done:,} of {agreements:,} agreements generated")
             self.stdout.write(f"{agreements} agreements generated.")
             logger.info("Generated synthetic data: agreements=%d seed=%d", agreements, seed)
             if jsonl:
