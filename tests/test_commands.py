@@ -171,9 +171,24 @@ def test_a_report_given_another_reports_option_is_refused(tmp_path, name, option
     assert not output.exists()
 
 
-def test_every_option_of_report_says_in_its_help_what_it_means():
-    command = load_command_class("backoffice", "report")
-    parser = command.create_parser("manage.py", "report")
+OUR_COMMANDS = [
+    ("backoffice", "demo_accounts"),
+    ("backoffice", "erase_person"),
+    ("backoffice", "export_agreements"),
+    ("backoffice", "generate_data"),
+    ("backoffice", "import_agreements"),
+    ("backoffice", "report"),
+    ("backoffice", "unused_media"),
+    ("registry", "new_cache_generation"),
+    ("registry", "wait_for_database"),
+]
+
+
+@pytest.mark.parametrize(("app", "name"), OUR_COMMANDS)
+def test_every_option_of_our_commands_says_in_its_help_what_it_means(app, name):
+    command = load_command_class(app, name)
+    assert command.help
+    parser = command.create_parser("manage.py", name)
     django_own = set(BaseCommand.base_stealth_options) | {
         action.dest for action in BaseCommand().create_parser("manage.py", "x")._actions
     }

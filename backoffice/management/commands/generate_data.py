@@ -361,7 +361,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--agreements", type=int, required=True, help="how many (N)")
-        parser.add_argument("--seed", type=int, default=5)
+        parser.add_argument(
+            "--seed", type=int, default=5, help="default 5: the same N and seed, the same data"
+        )
         parser.add_argument("--jsonl", help="also write every agreement to this interchange file")
 
     def handle(self, *args, agreements, seed, jsonl, **options):
