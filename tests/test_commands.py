@@ -17,6 +17,7 @@ from PIL import Image
 from agreements.models import Agreement
 from backoffice.interchange import import_lines
 from backoffice.management.commands import export_agreements, generate_data, import_agreements
+from backoffice.management.output import written_whole
 from registry.models import FocusArea, Institution
 
 DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
@@ -89,6 +90,13 @@ def pipe_read_no_more():
 def test_an_export_into_a_pipe_closed_early_is_an_error_not_a_traceback(demo, pipe_read_no_more):
     with pytest.raises(CommandError, match="standard output was closed before all was written"):
         call_command("export_agreements", stdout=pipe_read_no_more)
+
+
+def test_standard_output_closed_while_a_file_is_written_is_said_as_that(tmp_path):
+    with pytest.raises(BrokenPipeError), written_whole(tmp_path / "synthetic.jsonl"):
+        raise BrokenPipeError  # "N agreements generated." to a reader gone, as BaseCommand says
+
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_export_with_standard_output_closed_is_an_error(demo, monkeypatch):

@@ -63,5 +63,7 @@ def written_whole(path, mode="w", **options):
             partial.replace(target)
         finally:
             partial.unlink(missing_ok=True)
+    except BrokenPipeError:
+        raise  # standard output's, written to meanwhile: BaseCommand says so
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from None
