@@ -18,9 +18,10 @@ from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
+from django.forms import BoundField
 from django.http import Http404, HttpResponseRedirect
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, strip_tags
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
@@ -131,14 +132,36 @@ class ReadableAutocompletes:
             kwargs["widget"] = widget(db_field, self.admin_site, using=kwargs.get("using"))
 
 
+class Cell(BoundField):
+    """A field in a row of a tabular inline. Its help text is drawn once, as the tooltip of
+    its column's heading, not beside it: the description Django gives it named an element
+    ("id_…_helptext") no page has, and a screen reader read the field without its help. It
+    tells its help itself (aria-description), and is described by its errors, drawn in its
+    cell, when it has any."""
+
+    @property
+    def aria_describedby(self):
+        if self.auto_id and not self.is_hidden and self.errors:
+            return f"{self.auto_id}_error"
+        return None
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.help_text and not (widget or self.field.widget).is_hidden:
+            attrs.setdefault("aria-description", strip_tags(self.help_text))
+        return attrs
+
+
 class LabelledCells:
-    """A formset whose fields are each named by their label (aria-label). In a tabular
-    inline the label is only the heading of a column: a screen reader read a row's fields as
-    "combo box, edit text, check box", and a field without a name is no help to fill in."""
+    """A formset whose fields are each named by their label (aria-label), and told their
+    help (Cell). In a tabular inline the label is only the heading of a column: a screen
+    reader read a row's fields as "combo box, edit text, check box", and a field without a
+    name is no help to fill in."""
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
         for name, field in form.fields.items():
+            field.bound_field_class = Cell
             # The admin's wrapper of a related field (its add and change links) draws the
             # widget it wraps, with that widget's attributes: its own are the original's.
             widget = getattr(field.widget, "widget", field.widget)

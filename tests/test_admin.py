@@ -501,6 +501,26 @@ def test_witness_on_behalf_of_a_party_is_a_form_error(editor_client):
     assert not Agreement.objects.exists()
 
 
+def test_a_field_of_an_inline_row_tells_its_help_and_is_described_by_what_its_cell_shows(
+    editor_client,
+):
+    """A row's help text is drawn once, in its column's heading: a field described by an
+    "…_helptext" element no page has was read by a screen reader without its help."""
+    data = new_agreement_data(editor_client)
+    set_row(data, "parties", 0, institution=InstitutionFactory().pk)
+    set_row(data, "participations", 0, person=PersonFactory().pk, role="witness")
+    data["participations-0-title"] = "x" * 301  # over its 300 characters
+
+    refused = editor_client.post(add_agreement_url(), data).content.decode()
+    blank = editor_client.get(add_agreement_url()).content.decode()
+
+    for page in (refused, blank):
+        assert undescribed(page) == []
+        assert 'aria-description="The title the person held at the time."' in page
+    assert 'aria-describedby="id_participations-0-title_error"' in refused
+    assert 'id="id_participations-0-title_error"' in refused
+
+
 def test_signatory_keeps_their_party_when_the_agreement_is_edited(editor_client):
     party = PartyFactory()
     signatory = ParticipationFactory(agreement=party.agreement, role="signatory", party=party)
