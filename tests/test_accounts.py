@@ -4,6 +4,7 @@ every page); and a staff member's name stays on what they did after they have le
 forgotten password is in tests/test_password_reset.py."""
 
 import io
+import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -148,3 +149,10 @@ def test_a_refused_sign_in_says_why_and_for_how_long_in_both_languages(client, l
 
     assert refused.status_code == 429
     assert message in refused.content.decode()
+
+
+@pytest.mark.parametrize(("language", "heading"), [("en", "Log in"), ("zh-hans", "登录")])
+def test_the_sign_in_page_has_its_heading_in_both_languages(client, language, heading):
+    page = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert re.findall(r"<h1[\s>].*?</h1>", page, re.S) == [f"<h1>{heading}</h1>"]
