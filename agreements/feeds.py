@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from agreements.filters import filters_in_words
 from agreements.models import Party
@@ -26,7 +27,8 @@ def search_words(filterset):
     """What a search asked, in words (Technology: 5G), as the reports say their filters: the
     feed's title. Its order changes nothing of a feed."""
     return [
-        f"{label}: {words}" for label, words in filters_in_words(filterset, leaving_out={"sort"})
+        _("%(label)s: %(value)s") % {"label": label, "value": words}
+        for label, words in filters_in_words(filterset, leaving_out={"sort"})
     ]
 
 
@@ -45,7 +47,9 @@ class SearchFeed(Feed):
         words = search_words(search.filterset)
         if not words:
             return _("Partnership Registry: new agreements")
-        return _("Partnership Registry: new agreements: %(search)s") % {"search": "; ".join(words)}
+        return _("Partnership Registry: new agreements: %(search)s") % {
+            "search": pgettext("between the items of a list", "; ").join(words)
+        }
 
     def subtitle(self, search):
         return _(

@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from django_countries import countries
 
 from agreements.models import Agreement, AgreementType, Party
@@ -183,11 +184,13 @@ def in_words(form, name):
     """A filter's cleaned value as words: choices by their labels, records by their names."""
     value, formfield = form.cleaned_data[name], form.fields[name]
     if isinstance(formfield, forms.ModelMultipleChoiceField):
-        return ", ".join(str(record) for record in value)
+        return pgettext("between the values of one filter", ", ").join(map(str, value))
     # Plain choices only: the model fields above would read every institution.
     choices = dict(formfield.choices) if isinstance(formfield, forms.ChoiceField) else {}
     values = value if isinstance(value, list) else [value]
-    return ", ".join(str(choices.get(item, item)) for item in values)
+    return pgettext("between the values of one filter", ", ").join(
+        str(choices.get(item, item)) for item in values
+    )
 
 
 def filters_in_words(filterset, *, leaving_out=()):

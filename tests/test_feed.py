@@ -203,3 +203,12 @@ def test_an_institution_without_agreements_names_no_feed(client):
     lab.agreements.add(published("Any", days_ago=1), through_defaults={"outcome": "founded"})
     html = client.get("/institutions/host-only/").content.decode()
     assert "feed.atom" not in html
+
+
+def test_a_chinese_feeds_title_is_punctuated_as_chinese(client):
+    # Full-width colons and semicolons, and 、 between the values of one filter: an English
+    # ": " and "; " read as mistakes in a Chinese title.
+    published("Any", days_ago=1, institution=InstitutionFactory(kind="company"))
+    client.cookies["django_language"] = "zh-hans"
+    title = feed(client, "?kind=company&kind=government&country=CN").findtext(f"{ATOM}title")
+    assert title == "合作协议登记库：新协议：合作方类型：企业、政府机构；国家/地区：中国"

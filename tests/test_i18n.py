@@ -84,6 +84,15 @@ def test_a_visitor_who_chooses_chinese_sees_the_search_page_in_chinese(client, a
     assertContains(response, "TJU and Huawei agreement")
 
 
+def test_a_chinese_search_names_its_filters_with_chinese_punctuation(client, agreements):
+    # A full-width colon and semicolon: ": " and "; " are English.
+    response = choose_language(client, "zh-hans", "/agreements/?kind=company&country=CN")
+
+    title = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)[1]
+    assert title.startswith("协议；合作方类型：企业；国家/地区：中国 ·")
+    assertContains(response, "合作方类型：企业 <span aria-hidden")
+
+
 def test_the_choice_of_chinese_lasts_to_the_next_page(client, agreements):
     choose_language(client, "zh-hans", "/agreements/")
 
