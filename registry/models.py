@@ -1,12 +1,17 @@
 """The shared vocabulary every app points at: institutions and focus areas."""
 
+from collections import defaultdict
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -118,23 +123,73 @@ class Institution(models.Model):
         return record_url("agreements:institution-detail", self.slug)
 
     def clean(self):
-        if self.pk is None or self.parent_id is None:
-            return  # a new institution has no units yet
+        if self.pk is None:
+            return  # a new institution has no units, nor parties signed by one
         stored = Institution.objects.filter(pk=self.pk).values_list("parent", flat=True)
         if stored.first() == self.parent_id:
-            return  # not moved: no new loop
+            return  # not moved: no new loop, no unit taken from under what it signed for
         # Another move waits until this one is saved, then looks at the tree as it is then:
         # two at once each found no loop in the other's, not yet committed (registry 0009).
         # Taken before this save locks any row, as every writer of parents takes it.
         locks.held_until_commit(locks.INSTITUTION_TREE)
         # Walked as stored now, not through parents read before the lock; a parent that is
         # gone (an earlier version restored) ends the walk, and its form says so.
-        above, seen = self.parent_id, set()
-        while above is not None and above not in seen:
-            if above == self.pk:
-                raise ValidationError({"parent": _("An institution cannot be part of itself.")})
-            seen.add(above)
-            above = Institution.objects.filter(pk=above).values_list("parent", flat=True).first()
+        above = stored_line(self.parent_id)
+        if self.pk in above:
+            raise ValidationError({"parent": _("An institution cannot be part of itself.")})
+        # Still below the institutions above both its old place and its new one (moved deeper
+        # within its parent, say): only those it leaves can lose a unit that signed for them.
+        left = [pk for pk in stored_line(self.pk)[1:] if pk not in above]
+        if left:
+            self.keep_signing_units_within(left)
+
+    def keep_signing_units_within(self, left):
+        """Refuse the move if this institution, or a unit of it, signed for one of the
+        institutions it `left` (ids): a unit signs for an institution it is part of (Party.clean,
+        the importer, a merge), and moved out from under it, the party failed its own check
+        while the agreement counted towards the new parent on the public pages."""
+        # Agreements' parties, reached through the relation: the registry imports no app.
+        parties = self._meta.get_field("parties_as_unit").related_model._base_manager
+        table = connection.ops.quote_name(self._meta.db_table)
+        below = RawSQL(  # noqa: S611 - a table name, and a parameter
+            f"WITH RECURSIVE below (id) AS (SELECT id FROM {table} WHERE id = %s "  # noqa: S608
+            f"UNION SELECT i.id FROM {table} i JOIN below b ON i.parent_id = b.id) "
+            "SELECT id FROM below",
+            [self.pk],
+        )
+        stranded = (
+            parties.filter(institution__in=left, unit__in=below)
+            .select_related("agreement", "institution", "unit")
+            .order_by(
+                "unit__name",
+                "unit",
+                "institution__name",
+                "institution",
+                "agreement__title",
+                "agreement",
+            )
+        )
+        agreements = defaultdict(list)
+        for party in stranded:
+            agreements[party.unit, party.institution].append(party.agreement)
+        if agreements:
+            message = _(
+                "{unit} signed for {institution} in {agreements}, and would no longer be part "
+                "of it. Correct the unit of those parties first (another one, or none)."
+            )
+            raise ValidationError(
+                {
+                    "parent": [
+                        format_html(
+                            message,
+                            unit=unit,
+                            institution=institution,
+                            agreements=linked_list(signed),
+                        )
+                        for (unit, institution), signed in agreements.items()
+                    ]
+                }
+            )
 
     def ancestors(self):
         node, chain = self.parent, []
@@ -142,6 +197,35 @@ class Institution(models.Model):
             chain.append(node)
             node = node.parent
         return chain
+
+
+def stored_line(pk):
+    """`pk` and the ids of every institution above it, as stored now (a loop ends it)."""
+    line = []
+    while pk is not None and pk not in line:
+        line.append(pk)
+        pk = Institution.objects.filter(pk=pk).values_list("parent", flat=True).first()
+    return line
+
+
+def linked_list(records, shown=10):
+    """The first `shown` records, each a link to its page in the admin, and how many more."""
+    links = format_html_join(
+        ", ",
+        '<a href="{}">“{}”</a>',
+        (
+            (reverse(f"admin:{r._meta.app_label}_{r._meta.model_name}_change", args=[r.pk]), r)
+            for r in records[:shown]
+        ),
+    )
+    more = len(records) - shown
+    if more <= 0:
+        return links
+    return format_html(
+        "{} {}",
+        links,
+        ngettext("and %(counter)s more", "and %(counter)s more", more) % {"counter": more},
+    )
 
 
 class InstitutionAlias(models.Model):

@@ -886,6 +886,68 @@ def test_an_institution_cannot_be_made_part_of_its_own_unit(editor_client):
     assert top.parent is None
 
 
+def stranded(unit, institution, *agreements, more=""):
+    """The form's error for a move that would take `unit` out of the `institution` it signed
+    for in `agreements`."""
+    links = ", ".join(f'<a href="{change_url(a)}">“{a.title}”</a>' for a in agreements)
+    return (
+        f"{unit.name} signed for {institution.name} in {links}{more}, and would no longer be part "
+        "of it. Correct the unit of those parties first (another one, or none)."
+    )
+
+
+def test_a_unit_that_signed_for_its_institution_is_not_moved_out_of_it(editor_client):
+    # Huawei Cloud signed for Huawei: made part of China Telecom (or of nothing), its agreement
+    # counted towards China Telecom on the public pages and its party failed its own check.
+    huawei = InstitutionFactory(name="Huawei", kind="company")
+    cloud = InstitutionFactory(name="Huawei Cloud", kind="company", parent=huawei)
+    telecom = InstitutionFactory(name="China Telecom", kind="company")
+    signed = [AgreementFactory(title=title) for title in ["Smart port", "Cloud for Tianjin"]]
+    for agreement in signed:
+        PartyFactory(agreement=agreement, institution=huawei, unit=cloud)
+    PartyFactory(institution=telecom, unit=InstitutionFactory(parent=telecom))  # not moved
+    data = form_data(editor_client.get(change_url(cloud)))
+
+    for parent in [telecom.pk, ""]:
+        refused = editor_client.post(change_url(cloud), {**data, "parent": parent})
+        assert errors(refused) == [stranded(cloud, huawei, *reversed(signed))]
+        assert f'<a href="{change_url(signed[0])}">“Smart port”</a>' in refused.text  # a link
+    cloud.refresh_from_db()
+    assert cloud.parent == huawei
+
+    # Moved deeper within Huawei, it is still part of what it signed for.
+    consumer = InstitutionFactory(name="Huawei Consumer Business Group", parent=huawei)
+    assert_saved(editor_client.post(change_url(cloud), {**data, "parent": consumer.pk}))
+    # And Huawei itself may be made part of a group: its units stay within it.
+    group = InstitutionFactory(name="Huawei Investment & Holding")
+    data = form_data(editor_client.get(change_url(huawei)))
+    assert_saved(editor_client.post(change_url(huawei), {**data, "parent": group.pk}))
+
+
+def test_a_unit_is_not_moved_out_of_what_a_unit_of_it_signed_for(editor_client):
+    tju = InstitutionFactory(name="Tianjin University")
+    college = InstitutionFactory(name="College of Intelligence and Computing", parent=tju)
+    lab = InstitutionFactory(name="Brain-inspired Computing Lab", parent=college)
+    ecnu = InstitutionFactory(name="ECNU")
+    for_college = AgreementFactory(title="Signed for the college")
+    PartyFactory(agreement=for_college, institution=college, unit=lab)
+    data = form_data(editor_client.get(change_url(college)))
+    # The lab signed for the college, which it stays part of wherever the college goes.
+    assert_saved(editor_client.post(change_url(college), {**data, "parent": ecnu.pk}))
+
+    data = form_data(editor_client.get(change_url(college)))
+    assert_saved(editor_client.post(change_url(college), {**data, "parent": tju.pk}))
+    for_tju = [AgreementFactory(title=f"Signed for the university {n:02}") for n in range(12)]
+    for agreement in for_tju:
+        PartyFactory(agreement=agreement, institution=tju, unit=lab)
+    data = form_data(editor_client.get(change_url(college)))
+    refused = editor_client.post(change_url(college), {**data, "parent": ecnu.pk})
+    # The first ten named, as a list of agreements is, and how many more.
+    assert errors(refused) == [stranded(lab, tju, *for_tju[:10], more=" and 2 more")]
+    college.refresh_from_db()
+    assert college.parent == tju
+
+
 def test_clearing_a_logo_clears_its_thumbnail(editor_client):
     institution = InstitutionFactory()
     data = form_data(editor_client.get(change_url(institution)))

@@ -414,3 +414,58 @@ def test_two_staff_making_two_institutions_part_of_each_other_at_once():
         "China Telecom": None,
         "China Telecom Tianjin Branch": "China Telecom",
     }
+
+
+def test_two_staff_whose_moves_together_take_a_unit_out_of_what_it_signed_for():
+    """The lab signed for Tianjin University. One editor moves it into the Brain Centre, within
+    the university; another moves the Brain Centre out of it. Each, read alone, keeps the lab
+    within the university; the second to save waits for the first, then is told."""
+    tju = InstitutionFactory(name="Tianjin University")
+    ecnu = InstitutionFactory(name="East China Normal University")
+    college = InstitutionFactory(name="College of Intelligence and Computing", parent=tju)
+    centre = InstitutionFactory(name="Brain Centre", parent=tju)
+    lab = InstitutionFactory(name="Brain-inspired Computing Lab", parent=college)
+    PartyFactory(agreement=AgreementFactory(title="Brain lab"), institution=tju, unit=lab)
+    ParentForm = modelform_factory(
+        Institution, form=InstitutionForm, fields=["name", "slug", "kind", "parent"]
+    )
+    saved, release = threading.Event(), threading.Event()
+
+    def form(institution, parent):
+        stored = Institution.objects.get(pk=institution.pk)
+        data = {"name": stored.name, "slug": stored.slug, "kind": stored.kind}
+        data |= {"parent": parent.pk, "loaded_version": stored.updated_at.isoformat()}
+        return ParentForm(data=data, instance=stored)
+
+    def move_lab(thread):
+        with transaction.atomic():  # as the admin saves: held open until the test says
+            moved = form(lab, centre)
+            assert moved.is_valid(), moved.errors
+            moved.save()
+            saved.set()
+            release.wait(30)
+
+    def move_centre(thread):
+        with transaction.atomic():
+            moved = form(centre, ecnu)
+            if moved.is_valid():
+                moved.save()
+            return moved.errors
+
+    first = in_django_thread(move_lab)
+    first.start()
+    assert saved.wait(30), first.error
+    second = in_django_thread(move_centre)
+    second.start()
+    second.wait_until_blocked()
+    release.set()
+    first.finish()
+    errors = second.finish()
+    assert "Brain-inspired Computing Lab signed for Tianjin University in" in errors["parent"][0]
+    assert dict(Institution.objects.values_list("name", "parent__name")) == {
+        "Tianjin University": None,
+        "East China Normal University": None,
+        "College of Intelligence and Computing": "Tianjin University",
+        "Brain Centre": "Tianjin University",
+        "Brain-inspired Computing Lab": "Brain Centre",
+    }

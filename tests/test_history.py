@@ -288,6 +288,29 @@ def test_restoring_a_version_whose_parent_is_gone_says_so(publisher):
     assert branch.parent is None
 
 
+def test_restoring_a_version_that_takes_a_unit_out_of_what_it_signed_for_is_refused(publisher):
+    # Entered as part of China Telecom, corrected to Huawei, then signed for Huawei: the
+    # first version, restored, would strand that party as a move in the form would.
+    telecom = InstitutionFactory(name="China Telecom")
+    huawei = InstitutionFactory(name="Huawei")
+    cloud = InstitutionFactory(name="Huawei Cloud", parent=telecom)
+    client = logged_in(publisher)
+    edit(client, cloud, parent=huawei.pk)
+    signed = SignedAgreementFactory(title="Cloud for Tianjin", party__institution=huawei)
+    signed.parties.update(unit=cloud)
+    earlier = cloud.history.earliest("history_date")
+    url = version_url(cloud, earlier)
+
+    response = client.post(url, form_data(client.get(url)))
+
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["parent"]
+    assert "Huawei Cloud signed for Huawei in" in error
+    assert f'<a href="{change_url(signed)}">“Cloud for Tianjin”</a>' in error
+    cloud.refresh_from_db()
+    assert cloud.parent == huawei
+
+
 def test_a_changed_date_shows_with_its_precision_in_both_languages(editor):
     agreement = SignedAgreementFactory(
         signed_on=datetime.date(2019, 7, 1), signed_on_precision="month", term_years=None
