@@ -84,7 +84,8 @@ def json_response(schema):
     return {"description": "OK", "content": {"application/json": {"schema": schema}}}
 
 
-def endpoint(path, item, summary, parameters=()):
+def endpoint(path, item, summary, parameters=(), one=None):
+    """A list of `item`s and its records, each `one` (default: an `item`) at its own address."""
     return {
         f"/api/{path}/": {
             "get": {
@@ -97,7 +98,7 @@ def endpoint(path, item, summary, parameters=()):
             "get": {
                 "summary": f"One of the public {summary}",
                 "parameters": [SLUG],
-                "responses": {"200": json_response(ref(item)), "404": ERRORS, **FAILURES},
+                "responses": {"200": json_response(ref(one or item)), "404": ERRORS, **FAILURES},
             }
         },
     }
@@ -219,6 +220,21 @@ SCHEMAS = {
             **URL,
         },
     },
+    # At its own address, an institution lists its units too, as its page does.
+    "InstitutionWithUnits": {
+        "allOf": [
+            ref("Institution"),
+            record(
+                "units",
+                units={
+                    "type": "array",
+                    "items": {"type": "string", "description": "slug"},
+                    "description": "its own units with a public page, by name (theirs at their "
+                    "addresses)",
+                },
+            ),
+        ]
+    },
     "Person": {
         "type": "object",
         "properties": {
@@ -333,7 +349,9 @@ def document():
                     },
                 }
             },
-            **endpoint("institutions", "Institution", "institutions", [kind]),
+            **endpoint(
+                "institutions", "Institution", "institutions", [kind], "InstitutionWithUnits"
+            ),
             **endpoint("people", "Person", "people"),
             **endpoint("labs", "Lab", "joint labs", [status]),
             **endpoint("focus-areas", "FocusArea", "focus areas"),

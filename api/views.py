@@ -278,12 +278,22 @@ def institution(request, slug):
     # looked for in its own tree.
     asked = Institution.objects.filter(slug=slug).values_list("pk", flat=True).first()
     ids = set() if asked is None else public_institution_ids(counts, InstitutionTree.below(asked))
-    return detail(
-        request,
-        public_institutions(ids),
-        slug,
-        lambda r, found: serialize_institutions(r, found, counts),
+    # Its units with a page of their own, as its page lists them: those that, or whose units,
+    # a published agreement, a public lab or someone acting for them names (all in `ids`,
+    # which is every public one of its tree). Read with it, whatever their number.
+    units = Institution.objects.filter(pk__in=ids).only("slug", "parent").order_by("name", "pk")
+    found = public_institutions(ids).prefetch_related(
+        Prefetch("units", queryset=units, to_attr="public_units")
     )
+    return detail(request, found, slug, lambda r, found: serialize_institution(r, found, counts))
+
+
+def serialize_institution(request, institutions, counts):
+    """As in the list, and the slugs of its public units (`public_units`), by name."""
+    records = serialize_institutions(request, institutions, counts)
+    for record, institution in zip(records, institutions, strict=True):
+        record["units"] = [unit.slug for unit in institution.public_units]
+    return records
 
 
 # People
