@@ -194,6 +194,18 @@ class InstitutionForm(SavedVersionForm, KeyForm, ProcessedImageForm):
     image_field = "logo"
     thumbnail_field = "logo_thumbnail"
 
+    def clean(self):
+        # A move queues for the tree's lock (Institution.clean) before SavedVersionForm locks
+        # the row, as merges and imports take it before any row: holding the row while it
+        # waited, it deadlocked with a merge or an import that held the lock and then wrote
+        # that row.
+        if self.instance.pk and "parent" in self.cleaned_data:
+            parent = self.cleaned_data["parent"]
+            stored = type(self.instance).objects.filter(pk=self.instance.pk)
+            if stored.values_list("parent", flat=True).first() != (parent and parent.pk):
+                locks.held_until_commit(locks.INSTITUTION_TREE)
+        return super().clean()
+
 
 class PersonForm(SavedVersionForm, KeyForm):
     pass

@@ -130,7 +130,7 @@ class Institution(models.Model):
             return  # not moved: no new loop, no unit taken from under what it signed for
         # Another move waits until this one is saved, then looks at the tree as it is then:
         # two at once each found no loop in the other's, not yet committed (registry 0009).
-        # Taken before this save locks any row, as every writer of parents takes it.
+        # Its form has taken it already, before it locked the row (registry.forms).
         locks.held_until_commit(locks.INSTITUTION_TREE)
         # Walked as stored now, not through parents read before the lock; a parent that is
         # gone (an earlier version restored) ends the walk, and its form says so.

@@ -22,6 +22,7 @@ from backoffice.interchange import import_lines
 from backoffice.merging import MergeError, merge_institutions
 from labs.admin import LabForm
 from labs.models import Lab
+from registry import locks
 from registry.forms import InstitutionForm
 from registry.models import Institution
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory
@@ -469,3 +470,36 @@ def test_two_staff_whose_moves_together_take_a_unit_out_of_what_it_signed_for():
         "Brain Centre": "Tianjin University",
         "Brain-inspired Computing Lab": "Brain Centre",
     }
+
+
+def test_an_institution_moved_while_a_merge_or_import_holds_the_tree_is_no_deadlock():
+    """A merge or an import takes the tree's lock before any row, then may write an
+    institution's row. A move of that institution queues for the tree's lock before its form
+    locks the row, so it waits for the writer rather than hold the row the writer needs
+    (which, each waiting on the other, was a deadlock)."""
+    telecom = InstitutionFactory(name="China Telecom", kind="company")
+    branch = InstitutionFactory(name="China Telecom Tianjin Branch", kind="company")
+    ParentForm = modelform_factory(
+        Institution, form=InstitutionForm, fields=["name", "slug", "kind", "parent"]
+    )
+    writer = connect()
+    writer.execute("SELECT pg_advisory_xact_lock(%s)", [locks.INSTITUTION_TREE])
+
+    def move_branch(thread):
+        with transaction.atomic():
+            stored = Institution.objects.get(pk=branch.pk)
+            data = {"name": stored.name, "slug": stored.slug, "kind": stored.kind}
+            data |= {"parent": telecom.pk, "loaded_version": stored.updated_at.isoformat()}
+            moved = ParentForm(data=data, instance=stored)
+            if moved.is_valid():
+                moved.save()
+            return moved.errors
+
+    errors = commit_once_waited_for(
+        writer,
+        in_django_thread(move_branch),
+        "UPDATE registry_institution SET city = 'Tianjin' WHERE id = %s",
+        [branch.pk],
+    )
+    assert errors == {}
+    assert Institution.objects.get(pk=branch.pk).parent == telecom
