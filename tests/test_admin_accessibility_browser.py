@@ -16,7 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
-from agreements.models import Agreement
+from agreements.models import Agreement, Participation, Party
 from backoffice.reports import REPORTS
 from registry.models import Institution
 from tests.factories import AgreementFactory, InstitutionFactory, PartyFactory, UserFactory
@@ -189,6 +189,41 @@ def test_every_field_of_an_agreements_form_has_a_name(page):
     added = page.locator("#participations-group tr.form-row.dynamic-participations").last
     expect(added.locator(".field-person [role=combobox]")).to_have_accessible_name("Person")
 
+    violations = Axe().run(page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+
+def test_an_autocompletes_help_is_read_with_the_box_it_draws(page):
+    """select2 draws, for a screen reader, a box of its own over the field's <select>, which
+    carries the field's help (aria-describedby in a form, aria-description in a row of an
+    inline): a party's signing unit, a participant's organisation or an institution's parent
+    was read without its help, in a row added with "Add another" too."""
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+    agreement = Agreement.objects.get(slug="ecnu-huawei-2019")
+    log_in(page, UserFactory(group="Publishers"), f"/admin/agreements/agreement/{agreement.pk}/")
+    unit = str(Party._meta.get_field("unit").help_text)
+    organisation = str(Participation._meta.get_field("organisation").help_text)
+    parties = page.locator("#parties-group")
+    expect(
+        parties.locator("#id_parties-0-unit + .select2 [role=combobox]")
+    ).to_have_accessible_description(unit)
+    expect(
+        page.locator("#id_participations-0-organisation + .select2 [role=combobox]")
+    ).to_have_accessible_description(organisation)
+    # A field without help is told none.
+    expect(
+        parties.locator("#id_parties-0-institution + .select2 [role=combobox]")
+    ).to_have_accessible_description("")
+
+    parties.locator(".add-row a").click()
+    added = parties.locator("tr.form-row.dynamic-parties").last
+    expect(added.locator(".field-unit [role=combobox]")).to_have_accessible_description(unit)
+
+    institution = agreement.parties.order_by("pk").first().institution
+    page.goto(f"/admin/registry/institution/{institution.pk}/change/")
+    expect(page.locator("#id_parent + .select2 [role=combobox]")).to_have_accessible_description(
+        str(Institution._meta.get_field("parent").help_text)
+    )
     violations = Axe().run(page).response["violations"]
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
 

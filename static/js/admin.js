@@ -2,8 +2,11 @@
 // not at all, and the box of several values types in a field without a name: a screen reader
 // read "combo box" for a party's institution, its signing unit and a person alike. Each box
 // is named by its field's label (its <label>, or in a table of inline rows the aria-label
-// the server gives it) and then its value. select2 draws a box when the page is ready and
-// whenever a row is added, so boxes are named as they appear.
+// the server gives it) and then its value, and described as its field is: the <select>
+// carries the field's help (aria-describedby, or in a table of inline rows the
+// aria-description the server gives it), the box a screen reader reads did not. select2
+// draws a box when the page is ready and whenever a row is added, so boxes are named and
+// described as they appear.
 "use strict";
 {
   const labelOf = (select) =>
@@ -14,6 +17,16 @@
     const select = container.previousElementSibling;
     if (!(select instanceof HTMLSelectElement) || container.dataset.named) {
       return;
+    }
+    // The box of several values takes the focus in the field it types in.
+    const focused = container.querySelectorAll(
+      ".select2-selection--single, .select2-search__field",
+    );
+    for (const attribute of ["aria-describedby", "aria-description"]) {
+      const description = select.getAttribute(attribute);
+      if (description) {
+        focused.forEach((box) => box.setAttribute(attribute, description));
+      }
     }
     const label = labelOf(select);
     if (!label) {
