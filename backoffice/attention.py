@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.db import connection
 from django.db.models import Exists, OuterRef
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import lazy
@@ -96,6 +98,28 @@ def plain_http_sources(now):
     return published().filter(Exists(sources))
 
 
+def units_not_within(now):
+    # A unit signs for an institution above it (Party.clean), and a move that would take it
+    # from under one is refused (Institution.clean); a party stored before that refusal, or
+    # written around the form, is left with a unit outside its institution. Its agreement's
+    # form refuses to save until the unit is corrected, and a published one counts towards
+    # the unit's new parent on the public pages. Drafts too: they cannot be saved either.
+    # Every signing unit's ancestors are walked in one recursive query (UNION: a loop ends).
+    party = connection.ops.quote_name(Party._meta.db_table)
+    institution = connection.ops.quote_name(Institution._meta.db_table)
+    stranded = RawSQL(  # noqa: S611 - table names only
+        f"WITH RECURSIVE above (unit_id, id) AS ("  # noqa: S608
+        f"SELECT i.id, i.parent_id FROM {institution} i "
+        f"WHERE i.parent_id IS NOT NULL AND i.id IN (SELECT unit_id FROM {party}) "
+        f"UNION SELECT a.unit_id, i.parent_id FROM above a JOIN {institution} i ON i.id = a.id "
+        "WHERE i.parent_id IS NOT NULL) "
+        f"SELECT p.agreement_id FROM {party} p WHERE p.unit_id IS NOT NULL AND NOT EXISTS ("
+        "SELECT 1 FROM above a WHERE a.unit_id = p.unit_id AND a.id = p.institution_id)",
+        [],
+    )
+    return Agreement.objects.filter(pk__in=stranded)
+
+
 PROBLEMS = {
     problem.slug: problem
     for problem in [
@@ -142,6 +166,12 @@ PROBLEMS = {
             lazy_format(_("Drafts not changed for more than %(days)d days"), days=DRAFT_IDLE_DAYS),
             Agreement,
             idle_drafts,
+        ),
+        Problem(
+            "unit-outside",
+            _("Agreements where a party's signing unit is not part of its institution"),
+            Agreement,
+            units_not_within,
         ),
         Problem(
             "party-no-country",

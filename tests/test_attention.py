@@ -5,12 +5,13 @@ import datetime
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.models import Agreement, StatusChange
+from agreements.models import Agreement, Party, StatusChange
 from backoffice.attention import DRAFT_IDLE_DAYS, PROBLEMS, REVIEW_WAITS_DAYS
 from tests.factories import (
     AgreementFactory,
@@ -92,6 +93,27 @@ def make_registry():
     Agreement.objects.filter(pk=busy.pk).update(updated_at=days_ago(DRAFT_IDLE_DAYS - 1))
     expected["idle-draft"].add(idle.pk)
 
+    # Units within what they signed for, at any depth, or none; and units outside it: with
+    # no parent, below another institution, above their own, or within it for one party and
+    # not for another. In a draft too, whose form refuses to save as a published one's does.
+    telecom = InstitutionFactory(name="China Telecom")
+    branch = InstitutionFactory(name="China Telecom Tianjin Branch", parent=telecom)
+    office = InstitutionFactory(name="Binhai Office", parent=branch)
+    within = complete()
+    PartyFactory(agreement=within, institution=telecom, unit=office)
+    PartyFactory(agreement=within, institution=branch, unit=office)
+    PartyFactory(agreement=complete(DRAFT), institution=telecom, unit=branch)
+    for status, institution, unit in [
+        (PUBLISHED, telecom, InstitutionFactory()),
+        (DRAFT, telecom, InstitutionFactory(parent=InstitutionFactory())),
+        (REVIEW, office, telecom),
+        (PUBLISHED, InstitutionFactory(), branch),
+    ]:
+        stranded = complete(status)
+        PartyFactory(agreement=stranded, institution=institution, unit=unit)
+        expected["unit-outside"].add(stranded.pk)
+    PartyFactory(agreement=stranded, institution=InstitutionFactory(), unit=office)  # once
+
     nowhere = InstitutionFactory(country="")
     PartyFactory(agreement=complete(), institution=nowhere)
     expected["party-no-country"].add(nowhere.pk)
@@ -108,6 +130,20 @@ def make_registry():
     ParticipationFactory(agreement=complete(), person=titled_once, title="President")
     ParticipationFactory(agreement=complete(DRAFT), title="")  # in a draft only
     return expected
+
+
+def test_a_unit_outside_is_what_a_partys_own_check_refuses():
+    # The query walks the tree in SQL; Party.clean, which the agreement's form runs, in Python.
+    make_registry()
+    refused = set()
+    for party in Party.objects.select_related("unit"):
+        try:
+            party.clean()
+        except ValidationError:
+            refused.add(party.agreement_id)
+
+    counted = PROBLEMS["unit-outside"].records(timezone.now())
+    assert set(counted.values_list("pk", flat=True)) == refused != set()
 
 
 @pytest.fixture
