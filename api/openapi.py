@@ -339,7 +339,8 @@ def document():
             **endpoint("agreements", "Agreement", "agreements", agreement_parameters),
             "/api/withdrawn/": {
                 "get": {
-                    "summary": "The keys of the agreements once published and no longer (the "
+                    "summary": "The keys once public and no longer: agreements withdrawn or "
+                    "deleted, and the old keys of those whose key changed while published (the "
                     "last time each left the public record, the earliest first), 50 a page",
                     "parameters": [since, PAGE],
                     "responses": {

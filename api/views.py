@@ -6,7 +6,7 @@ import functools
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -173,29 +173,43 @@ class WithdrawnForm(forms.Form):
 
 
 def withdrawn_agreements(since=None):
-    """(key, when) of each agreement once published and no longer: the last time it left the
-    public record, the earliest first. One published again is public, so not listed; one
-    never published was never public, so not either. Nothing else of it: no reason, no who."""
-    # The key it had when last public: one changed since, in a draft, was never public, and
-    # may name the parties of a new negotiation ("ecnu-tencent-2027").
-    last_public_key = (
-        Agreement.history.filter(id=OuterRef("pk"), status=Agreement.Status.PUBLISHED)
-        .order_by("-history_date", "-history_id")
-        .values("slug")[:1]
+    """(key, when) of each key once public and no longer: the last time it left the public
+    record, the earliest first, whichever way it left: its agreement withdrawn, deleted, or
+    given another key while published (whose old key a mirror holds as well). A key public
+    again, whichever agreement has it now, is not listed; one never public (a draft's, or
+    one given in a draft since) was never public, so not either. Nothing else of it: no
+    reason, no who. Read from the history (django-simple-history), which keeps every version
+    of an agreement, its last at its deletion, where its moves went with it."""
+    versions = Agreement.history.all()
+    # When each version stopped being the agreement's own: the date of the one after it.
+    following = (
+        versions.filter(id=OuterRef("id"))
+        .filter(
+            Q(history_date__gt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__gt=OuterRef("history_id"))
+        )
+        .order_by("history_date", "history_id")
+        .values("history_date")[:1]
     )
-    withdrawals = Agreement.objects.exclude(status=Agreement.Status.PUBLISHED).annotate(
-        withdrawn_at=Max(
-            "status_changes__at",
-            filter=Q(status_changes__from_status=Agreement.Status.PUBLISHED),
-        ),
-        key=Subquery(last_public_key),
+    # The versions the public saw (a deletion's record repeats the last one), under keys no
+    # published agreement has now. The latest of a key's versions is followed by the one in
+    # which the key left: so the latest of the dates that follow is when it last left.
+    public = (
+        versions.filter(status=Agreement.Status.PUBLISHED)
+        .exclude(history_type="-")
+        # NOT EXISTS, an anti-join: PostgreSQL reads NOT IN row by row once the published
+        # keys outgrow its work_mem.
+        .exclude(Exists(Agreement.objects.published().filter(slug=OuterRef("slug"))))
     )
-    withdrawals = withdrawals.filter(key__isnull=False)
+    if since is not None:
+        # Only agreements with a version since (through the index of the versions' dates).
+        public = public.filter(id__in=versions.filter(history_date__gte=since).values("id"))
+    gone = public.values("slug").annotate(withdrawn_at=Max(Subquery(following)))
     if since is None:
-        withdrawals = withdrawals.filter(withdrawn_at__isnull=False)
+        gone = gone.filter(withdrawn_at__isnull=False)
     else:
-        withdrawals = withdrawals.filter(withdrawn_at__gte=since)
-    return withdrawals.order_by("withdrawn_at", "key").values_list("key", "withdrawn_at")
+        gone = gone.filter(withdrawn_at__gte=since)
+    return gone.order_by("withdrawn_at", "slug").values_list("slug", "withdrawn_at")
 
 
 def serialize_withdrawn(request, withdrawals):

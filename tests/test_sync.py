@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agreements.models import Agreement
 from backoffice.interchange import export_lines, import_lines
+from backoffice.interchange.exporting import utc
 from labs.models import Lab
 from tests.factories import (
     AgreementFactory,
@@ -390,10 +391,17 @@ def test_the_openapi_description_names_updated_since_and_the_withdrawn_list(clie
 # Withdrawn
 
 
+def back_to(moment, agreement_id):
+    """The agreement's versions since `moment` dated `moment`: as if what made them had been
+    done then (their order kept by their ids)."""
+    Agreement.history.filter(id=agreement_id, history_date__gt=moment).update(history_date=moment)
+
+
 def withdraw(agreement, publisher, moment):
     agreement.withdraw(by=publisher, reason="Secret reason: the wrong university")
     latest = agreement.status_changes.order_by("-pk").first()
     type(latest).objects.filter(pk=latest.pk).update(at=moment)
+    back_to(moment, agreement.pk)
 
 
 def test_the_api_lists_the_keys_withdrawn_from_the_public_record(client, publisher):
@@ -433,7 +441,7 @@ def test_the_withdrawn_list_gives_the_key_last_public_not_one_given_in_a_draft_s
 
     page = api(client, "/api/withdrawn/")
 
-    assert keys(page) == ["ecnu-huawei-2019-renewed"]
+    assert keys(page) == ["ecnu-huawei-2019", "ecnu-huawei-2019-renewed"]
     assert "tencent" not in json.dumps(page)
 
 
@@ -453,3 +461,100 @@ def test_a_bad_since_is_a_400_naming_it(client):
 
 def test_the_api_index_links_the_withdrawn_list(client):
     assert api(client, "/api/")["withdrawn"] == "http://testserver/api/withdrawn/"
+
+
+# Gone by another way than a withdrawal: deleted, or given another key while published. A
+# mirror holds their keys as it holds a withdrawn one's.
+
+
+def test_a_published_agreement_deleted_is_in_the_withdrawn_list(client):
+    deleted = published(slug="deleted-while-public")
+    pk = deleted.pk
+    deleted.delete()
+
+    (gone,) = api(client, "/api/withdrawn/")["results"]
+
+    last = Agreement.history.filter(id=pk).order_by("-history_id").first()
+    assert last.history_type == "-"
+    assert gone == {"key": "deleted-while-public", "withdrawn_at": utc(last.history_date)}
+
+
+def test_a_withdrawn_agreement_deleted_since_stays_in_the_withdrawn_list(client, publisher):
+    # Its withdrawal went with it (its moves are deleted with it): a mirror that had not read
+    # the list since kept the key for good.
+    agreement = published(slug="withdrawn-then-deleted")
+    withdraw(agreement, publisher, LONG_AGO)
+    agreement.delete()
+
+    page = api(client, "/api/withdrawn/")
+
+    assert page["results"] == [
+        {"key": "withdrawn-then-deleted", "withdrawn_at": "2021-05-03T08:00:00Z"}
+    ]
+    # Not again since: it left the public record at its withdrawal, which a mirror that read
+    # the list since has read.
+    assert keys(api(client, "/api/withdrawn/?since=2022-01-01T00:00:00Z")) == []
+
+
+def test_a_key_changed_while_published_is_in_the_withdrawn_list(client):
+    agreement = published(slug="ecnu-huawei-2019")
+    agreement.slug = "ecnu-huawei-2019-strategic"
+    agreement.save()
+    back_to(LONG_AGO, agreement.pk)
+
+    assert api(client, "/api/withdrawn/")["results"] == [
+        {"key": "ecnu-huawei-2019", "withdrawn_at": "2021-05-03T08:00:00Z"}
+    ]
+    assert keys(api(client, "/api/agreements/")) == ["ecnu-huawei-2019-strategic"]
+    assert keys(api(client, "/api/withdrawn/?since=2022-01-01T00:00:00Z")) == []
+
+
+def test_a_key_published_again_after_a_deletion_or_a_change_is_not_withdrawn(client, publisher):
+    published(slug="taken-over").delete()
+    renamed = published(slug="handed-on")
+    renamed.slug = "handed-on-2"
+    renamed.save()
+    withdrawn = published(slug="withdrawn-and-replaced")
+    withdraw(withdrawn, publisher, LONG_AGO)
+    withdrawn.slug = "withdrawn-and-replaced-old"  # a draft's, never public
+    withdrawn.save()
+    for key in ("taken-over", "handed-on", "withdrawn-and-replaced"):
+        published(slug=key)
+
+    assert keys(api(client, "/api/withdrawn/")) == []
+
+
+def test_a_draft_deleted_or_given_another_key_was_never_public_so_is_not_listed(client):
+    draft = AgreementFactory(slug="ecnu-tencent-2027")
+    PartyFactory(agreement=draft)
+    draft.slug = "ecnu-tencent-2028"
+    draft.save()
+    draft.delete()
+    in_review = AgreementFactory(slug="in-review-deleted")
+    PartyFactory(agreement=in_review)
+    in_review.submit(by=None)
+    in_review.delete()
+
+    page = api(client, "/api/withdrawn/")
+
+    assert page == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("gone", [1, 12])
+def test_the_withdrawn_list_reads_the_history_in_a_fixed_number_of_queries(
+    client, publisher, gone, django_assert_num_queries
+):
+    for number in range(gone):
+        agreement = published(slug=f"gone-{number}")
+        if number % 3 == 0:
+            withdraw(agreement, publisher, LONG_AGO)
+        elif number % 3 == 1:
+            agreement.delete()
+        else:
+            agreement.slug = f"renamed-{number}"
+            agreement.save()
+
+    with django_assert_num_queries(2):  # counted, then the page
+        page = api(client, "/api/withdrawn/?since=2021-01-01T00:00:00Z")
+
+    assert page["count"] == gone
