@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
@@ -281,6 +282,7 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
         StatusChangeInline,
     ]
     actions = [
+        "delete_selected",
         "submit_selected",
         "take_back_selected",
         "publish_selected",
@@ -374,6 +376,48 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
                 ) = lambda request, obj=None: False
                 inline.max_num = 0
         return inlines
+
+    def has_delete_permission(self, request, obj=None):
+        # A published agreement leaves the public record by a withdrawal, which says who
+        # withdrew it and why, tells its submitter, and dates the agreements that named it;
+        # then, a draft, it may be deleted. No "Delete" on its page: its "Withdraw" instead.
+        if obj is not None and obj.status == Agreement.Status.PUBLISHED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        agreement = self.get_object(request, unquote(object_id))
+        # Told so, where the delete would otherwise be allowed: published since its page was
+        # opened, say (Django answers 403 to what may not be deleted, saying nothing).
+        if (
+            agreement is not None
+            and agreement.status == Agreement.Status.PUBLISHED
+            and super().has_delete_permission(request, agreement)
+        ):
+            message = _("“%(title)s” is published: withdraw it first, saying why, then delete it.")
+            self.message_user(request, message % {"title": agreement}, messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:agreements_agreement_change", args=[agreement.pk])
+            )
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(
+        description=admin_actions.delete_selected.short_description, permissions=["delete"]
+    )
+    def delete_selected(self, request, queryset):
+        """Django's own, but none of the selected may be published (has_delete_permission):
+        all or nothing, as a deletion's confirmation lists every one selected."""
+        if published := queryset.filter(status=Agreement.Status.PUBLISHED).count():
+            message = ngettext(
+                "%(count)d of the selected agreements is published: withdraw it first, saying "
+                "why, then delete it. Nothing was deleted.",
+                "%(count)d of the selected agreements are published: withdraw them first, "
+                "saying why, then delete them. Nothing was deleted.",
+                published,
+            )
+            self.message_user(request, message % {"count": published}, messages.ERROR)
+            return None
+        return admin_actions.delete_selected(self, request, queryset)
 
     def has_take_back_permission(self, request):
         return self.has_change_permission(request) and not self.has_publish_permission(request)

@@ -5,10 +5,11 @@ Model.delete()), starts a new generation of the cache."""
 
 import pytest
 
-from agreements.models import Agreement
 from registry.images import process_image
+from registry.models import FocusArea
 from tests.factories import (
     AgreementFactory,
+    FocusAreaFactory,
     InstitutionAliasFactory,
     InstitutionFactory,
     LabAgreementFactory,
@@ -57,26 +58,29 @@ def test_what_is_removed_from_a_published_agreement_leaves_no_public_trace(clien
 def test_a_bulk_delete_in_the_admin_leaves_nothing_in_the_cached_search(
     client, settings, django_capture_on_commit_callbacks
 ):
+    # Of technologies: a published agreement is withdrawn before it is deleted (which
+    # starts a new generation by itself).
     settings.SEARCH_CACHE = True
-    for title in ("Grand pact", "Other pact"):
-        agreement = AgreementFactory(status="published", title=title)
-        PartyFactory(agreement=agreement, institution=InstitutionFactory(name=f"{title} Co"))
-    assert "Grand pact Co" in client.get("/agreements/").content.decode()  # a facet, cached
+    agreement = AgreementFactory(status="published", title="Grand pact")
+    PartyFactory(agreement=agreement)
+    for name in ("Quantum sensing", "Smart ports"):
+        agreement.focus_areas.add(FocusAreaFactory(name=name))
+    assert "Quantum sensing" in client.get("/agreements/").content.decode()  # a facet, cached
 
     publisher = logged_in(UserFactory(group="Publishers"))
     with django_capture_on_commit_callbacks(execute=True):  # as once the request commits
         response = publisher.post(
-            "/admin/agreements/agreement/",
+            "/admin/registry/focusarea/",
             {
                 "action": "delete_selected",
-                "_selected_action": [Agreement.objects.get(title="Grand pact").pk],
+                "_selected_action": [FocusArea.objects.get(name="Quantum sensing").pk],
                 "post": "yes",
             },
         )
 
-    assert response.status_code == 302 and Agreement.objects.count() == 1
+    assert response.status_code == 302 and FocusArea.objects.count() == 1
     html = client.get("/agreements/").content.decode()
-    assert "Grand pact Co" not in html and "Other pact Co" in html
+    assert "Quantum sensing" not in html and "Smart ports" in html
 
 
 def test_a_logo_replaced_or_cleared_in_the_admin_is_no_longer_served(client):

@@ -776,3 +776,61 @@ def test_reports_count_agreements_in_review_as_unpublished():
         for scope in ("published", "draft", "all")
     }
     assert counted == {"published": 1, "draft": 1, "all": 2}
+
+
+# Deleting: a published agreement leaves the public record by a withdrawal first
+
+
+def published_one(**fields):
+    agreement = SignedAgreementFactory(**fields)
+    PartyFactory(agreement=agreement)
+    agreement.publish(by=None)
+    return agreement
+
+
+def delete_url(agreement):
+    return reverse("admin:agreements_agreement_delete", args=[agreement.pk])
+
+
+@pytest.mark.parametrize("who", ["publisher_client", "admin_client"])
+def test_a_published_agreement_is_not_deleted_but_withdrawn_first(request, who):
+    client = request.getfixturevalue(who)
+    agreement = published_one(title="ECNU and Huawei")
+
+    page = client.get(change_url(agreement)).content.decode()
+    assert delete_url(agreement) not in page and move_url(agreement, "withdraw") in page
+    for method, data in (("get", {}), ("post", {"post": "yes"})):  # asked, and confirmed
+        response = getattr(client, method)(delete_url(agreement), data)
+        assert response.status_code == 302 and response.url == change_url(agreement)
+        assert messages_of(client.get(response.url)) == [
+            "“ECNU and Huawei” is published: withdraw it first, saying why, then delete it."
+        ]
+    assert status_of(agreement) == Agreement.Status.PUBLISHED
+
+    agreement.withdraw(by=None, reason="Entered twice")
+    assert client.post(delete_url(agreement), {"post": "yes"}).status_code == 302
+    assert not Agreement.objects.exists()
+
+
+def test_delete_selected_deletes_nothing_of_a_selection_with_a_published_agreement(
+    publisher_client,
+):
+    public, draft = published_one(), AgreementFactory()
+    action = {"action": "delete_selected", "_selected_action": [public.pk, draft.pk]}
+
+    for data in (action, {**action, "post": "yes"}):  # asked, and confirmed
+        response = publisher_client.post(reverse("admin:agreements_agreement_changelist"), data)
+        assert response.status_code == 302
+        assert messages_of(publisher_client.get(response.url)) == [
+            "1 of the selected agreements is published: withdraw it first, saying why, then "
+            "delete it. Nothing was deleted."
+        ]
+    assert Agreement.objects.count() == 2
+
+    action["_selected_action"] = [draft.pk]
+    asked = publisher_client.post(reverse("admin:agreements_agreement_changelist"), action)
+    assert asked.status_code == 200 and "Are you sure you want" in asked.content.decode()
+    publisher_client.post(
+        reverse("admin:agreements_agreement_changelist"), {**action, "post": "yes"}
+    )
+    assert list(Agreement.objects.all()) == [public]

@@ -37,7 +37,9 @@ MATRIX = {
     "{agreements}/add/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
     "{published}/change/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
     "{published}/history/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
-    "{published}/delete/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
+    # Told to withdraw it first, where it could be deleted as a draft.
+    "{published}/delete/": [LOGIN, DENIED, DENIED, ON, LOGIN, LOGIN, DENIED],
+    "{draft}/delete/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
     "{published}/move/withdraw/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
     "{draft}/move/publish/": [LOGIN, DENIED, DENIED, OK, LOGIN, LOGIN, DENIED],
     "{draft}/move/submit/": [LOGIN, DENIED, OK, OK, LOGIN, LOGIN, DENIED],
