@@ -75,6 +75,27 @@ MAX_PAGE = 10_000  # of people: a larger number is read as page 1
 NEWEST_FIRST = [F("agreement__signed_on").desc(nulls_last=True), "agreement__title"]
 
 
+def former_key(request, slug):
+    """The answer for a key no agreement the visitor may see has: once public, it is the
+    address of what others cited, so it sends them on for good (301) to the agreement's new
+    address where its key was changed while published, and answers 410 Gone where it left the
+    public record (withdrawn, deleted), that search engines drop it; a key never public (a
+    draft's, or none) is not found, as it was never anything to the public."""
+    last_public = (
+        Agreement.history.filter(slug=slug, status=Agreement.Status.PUBLISHED)
+        .exclude(history_type="-")
+        .order_by("-history_date", "-history_id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if last_public is None:
+        raise Http404("No agreement was ever public under this key.")
+    now = Agreement.objects.published().filter(pk=last_public).first()
+    if now is not None:
+        return redirect(now.get_absolute_url(), permanent=True)
+    return render(request, "agreements/agreement_gone.html", status=410)
+
+
 def later_app_model(model, relation):
     """The model at the other end of `relation`, which a later app (labs) adds to `model`:
     reached through the ORM, so that this app imports nothing from an app to its right."""
@@ -90,7 +111,7 @@ def agreement_detail(request, slug):
     # session still open, where a group's permission alone went on showing drafts.
     staff = request.user.is_staff and request.user.has_perm("agreements.view_agreement")
     lab_agreements = later_app_model(Agreement, "labagreement").objects.select_related("lab")
-    agreement = get_object_or_404(
+    agreement = (
         (Agreement.objects.all() if staff else published)
         .select_related("agreement_type")
         .prefetch_related(
@@ -115,9 +136,12 @@ def agreement_detail(request, slug):
                     "source"
                 ),
             ),
-        ),
-        slug=slug,
+        )
+        .filter(slug=slug)
+        .first()
     )
+    if agreement is None:
+        return former_key(request, slug)
     participations = list(agreement.participations.all())
     signatories = defaultdict(list)
     for participation in participations:

@@ -479,9 +479,12 @@ def test_draft_agreement_page_is_404(client, data):
     assert client.get(data.draft.get_absolute_url()).status_code == 404
 
 
-def test_withdrawn_agreement_page_is_404(client, data):
+def test_withdrawn_agreement_page_is_gone_and_says_nothing_of_it(client, data):
+    # 410, not 404: it was public, and search engines drop an address that is gone.
     data.tju_2020.withdraw(by=None, reason="Retracted by the source.")
-    assert client.get(data.tju_2020.get_absolute_url()).status_code == 404
+    response = client.get(data.tju_2020.get_absolute_url())
+    assert response.status_code == 410
+    assert data.tju_2020.title not in response.text and "Retracted" not in response.text
 
 
 ECNU_IN_FULL = 'East China Normal University <span class="native" lang="zh">华东师范大学</span>'

@@ -558,3 +558,55 @@ def test_the_withdrawn_list_reads_the_history_in_a_fixed_number_of_queries(
         page = api(client, "/api/withdrawn/?since=2021-01-01T00:00:00Z")
 
     assert page["count"] == gone
+
+
+# The old address of an agreement, for those who cited it
+
+
+def test_a_key_changed_while_published_sends_its_visitors_on_for_good(client):
+    agreement = published(slug="ecnu-huawei-2019", title="ECNU and Huawei")
+    for key in ("ecnu-huawei-2019-strategic", "ecnu-huawei-2019-5g"):
+        agreement.slug = key
+        agreement.save()
+
+    for old in ("ecnu-huawei-2019", "ecnu-huawei-2019-strategic"):
+        response = client.get(f"/agreements/{old}/")
+        assert response.status_code == 301 and response.url == "/agreements/ecnu-huawei-2019-5g/"
+    assert "ECNU and Huawei" in client.get("/agreements/ecnu-huawei-2019-5g/").content.decode()
+
+
+def test_the_address_of_an_agreement_withdrawn_or_deleted_is_gone(client, publisher):
+    withdrawn = published(slug="withdrawn-pact", title="Secret title one")
+    withdraw(withdrawn, publisher, LONG_AGO)
+    renamed = published(slug="renamed-then-withdrawn", title="Secret title two")
+    renamed.slug = "renamed-then-withdrawn-2"
+    renamed.save()
+    withdraw(renamed, publisher, LONG_AGO)
+    renamed.slug = "ecnu-tencent-2027"  # a draft's, never public
+    renamed.save()
+    published(slug="deleted-pact", title="Secret title three").delete()
+
+    for key in (
+        "withdrawn-pact",
+        "renamed-then-withdrawn",
+        "renamed-then-withdrawn-2",
+        "deleted-pact",
+    ):
+        response = client.get(f"/agreements/{key}/")
+        assert response.status_code == 410, key
+        assert "no longer public" in response.text and "Secret title" not in response.text
+    assert client.get("/agreements/ecnu-tencent-2027/").status_code == 404
+
+
+def test_the_address_of_an_agreement_never_public_is_not_found(client, publisher):
+    draft = AgreementFactory(slug="ecnu-tencent-2027")
+    PartyFactory(agreement=draft)
+    draft.submit(by=None)
+    draft.send_back(by=publisher, comment="Not signed yet")
+    draft.slug = "ecnu-tencent-2028"
+    draft.save()
+    AgreementFactory(slug="deleted-draft").delete()
+
+    for key in ("ecnu-tencent-2027", "ecnu-tencent-2028", "deleted-draft", "no-such-key"):
+        response = client.get(f"/agreements/{key}/")
+        assert response.status_code == 404, key
