@@ -701,7 +701,13 @@ class AgreementAdmin(SearchRefreshedOnce, HistoryAdmin):
         # public's, and the version an edit conflict is told by); unless a part changed, which
         # save_related finds out once the formsets are saved.
         if not saved_as_opened(form, change):
+            renamed = change and obj.status == Agreement.Status.PUBLISHED and key_changed(obj)
             super().save_model(request, obj, form, change)
+            if renamed:
+                # The records of the published agreements related to it give its key: dated,
+                # so that a mirror reading what changed since reads them again, as a move
+                # dates them.
+                Agreement.objects.published().related_to(obj).parts_changed()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -724,6 +730,13 @@ def saved_as_opened(form, change):
     version restored from the history is not: its form opened on that version's values."""
     restoring = getattr(form.instance, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None) is not None
     return change and not restoring and not form.has_changed()
+
+
+def key_changed(agreement):
+    """Whether `agreement`, changed and not yet saved, is to be saved under another key than
+    the one stored (by its form, or a version restored from the history)."""
+    stored = Agreement.objects.filter(pk=agreement.pk).values_list("slug", flat=True).first()
+    return stored != agreement.slug
 
 
 def saved_since_opened(request, agreement):

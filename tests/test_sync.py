@@ -55,6 +55,10 @@ def exported(agreement):
     return json.loads("".join(export_lines(Agreement.objects.filter(pk=agreement.pk))))
 
 
+def exported_all():
+    return [json.loads(record) for record in export_lines(Agreement.objects.all())]
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -610,3 +614,37 @@ def test_the_address_of_an_agreement_never_public_is_not_found(client, publisher
     for key in ("ecnu-tencent-2027", "ecnu-tencent-2028", "deleted-draft", "no-such-key"):
         response = client.get(f"/agreements/{key}/")
         assert response.status_code == 404, key
+
+
+def test_a_key_changed_while_published_dates_the_published_agreements_naming_it(
+    publisher_client,
+):
+    agreement = published(slug="ecnu-huawei-2019")
+    naming = published(slug="ecnu-huawei-2019-addendum")
+    named = published(slug="ecnu-huawei-2015")
+    RelationFactory(source=naming, target=agreement, type="implements")
+    RelationFactory(source=agreement, target=named, type="renews")
+    dated_long_ago(naming, named)
+    data = form_data(publisher_client.get(change_url(agreement)))
+    data["slug"] = "ecnu-huawei-2019-strategic"
+
+    assert_saved(publisher_client.post(change_url(agreement), data))
+
+    assert updated_at(naming) > LONG_AGO and updated_at(named) > LONG_AGO
+    (record,) = [r for r in exported_all() if r["key"] == naming.slug]
+    assert record["relations"] == [{"type": "implements", "key": "ecnu-huawei-2019-strategic"}]
+
+
+def test_a_draft_given_another_key_dates_no_published_agreement(publisher_client):
+    # Guard: no public record names a draft.
+    draft = AgreementFactory(slug="ecnu-tencent-2027")
+    PartyFactory(agreement=draft)
+    naming = published(slug="ecnu-tencent-2019")
+    RelationFactory(source=naming, target=draft, type="implements")
+    dated_long_ago(naming)
+    data = form_data(publisher_client.get(change_url(draft)))
+    data["slug"] = "ecnu-tencent-2028"
+
+    assert_saved(publisher_client.post(change_url(draft), data))
+
+    assert updated_at(naming) == LONG_AGO
