@@ -89,6 +89,20 @@ class AgreementType(models.Model):
         }
 
 
+def last_public_under(key):
+    """The id of the agreement last public under `key`, now or before (its key since
+    changed, or it withdrawn or deleted: the history keeps its versions), or None for a key
+    never public, a draft's or none, of which nothing may be said. For an address no
+    agreement the visitor may see has."""
+    return (
+        Agreement.history.filter(slug=key, status=Agreement.Status.PUBLISHED)
+        .exclude(history_type="-")  # a deletion's record repeats the version before it
+        .order_by("-history_date", "-history_id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
 def same_period(one, other):
     """Whether two dates of signing (PartialDate or None) may be the same day: their periods
     (a day, a month, a year) overlap; an unknown date may be any."""

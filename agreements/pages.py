@@ -35,6 +35,7 @@ from agreements.models import (
     Party,
     RelationType,
     Role,
+    last_public_under,
 )
 from agreements.public import (
     InstitutionTree,
@@ -81,13 +82,7 @@ def former_key(request, slug):
     address where its key was changed while published, and answers 410 Gone where it left the
     public record (withdrawn, deleted), that search engines drop it; a key never public (a
     draft's, or none) is not found, as it was never anything to the public."""
-    last_public = (
-        Agreement.history.filter(slug=slug, status=Agreement.Status.PUBLISHED)
-        .exclude(history_type="-")
-        .order_by("-history_date", "-history_id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    last_public = last_public_under(slug)
     if last_public is None:
         raise Http404("No agreement was ever public under this key.")
     now = Agreement.objects.published().filter(pk=last_public).first()

@@ -84,7 +84,7 @@ def json_response(schema):
     return {"description": "OK", "content": {"application/json": {"schema": schema}}}
 
 
-def endpoint(path, item, summary, parameters=(), one=None):
+def endpoint(path, item, summary, parameters=(), one=None, *, detail_responses=None):
     """A list of `item`s and its records, each `one` (default: an `item`) at its own address."""
     return {
         f"/api/{path}/": {
@@ -98,7 +98,12 @@ def endpoint(path, item, summary, parameters=(), one=None):
             "get": {
                 "summary": f"One of the public {summary}",
                 "parameters": [SLUG],
-                "responses": {"200": json_response(ref(one or item)), "404": ERRORS, **FAILURES},
+                "responses": {
+                    "200": json_response(ref(one or item)),
+                    "404": ERRORS,
+                    **(detail_responses or {}),
+                    **FAILURES,
+                },
             }
         },
     }
@@ -336,7 +341,19 @@ def document():
                     "responses": {"200": json_response({"type": "object"}), **FAILURES},
                 }
             },
-            **endpoint("agreements", "Agreement", "agreements", agreement_parameters),
+            **endpoint(
+                "agreements",
+                "Agreement",
+                "agreements",
+                agreement_parameters,
+                detail_responses={
+                    "301": {
+                        "description": "a key changed while published: the record under its "
+                        "new key (Location)"
+                    },
+                    "410": {**ERRORS, "description": "a key once public, withdrawn or deleted"},
+                },
+            ),
             "/api/withdrawn/": {
                 "get": {
                     "summary": "The keys once public and no longer: agreements withdrawn or "

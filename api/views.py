@@ -8,13 +8,14 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from agreements.facets import result_count
 from agreements.filters import ApiAgreementFilter, InstantField, search_query
-from agreements.models import Agreement
+from agreements.models import Agreement, last_public_under
 from agreements.public import (
     InstitutionTree,
     agreement_counts,
@@ -165,7 +166,16 @@ def agreements(request):
 @read_only
 def agreement(request, slug):
     keys = Agreement.objects.published().values_list("pk", flat=True)
-    return detail(request, keys, slug, serialize_agreements)
+    found = detail(request, keys, slug, serialize_agreements)
+    if found.status_code != 404 or (last_public := last_public_under(slug)) is None:
+        return found
+    # A key once public, as the agreement's page answers it: sent on for good to the record
+    # under its new key, or gone (the withdrawn list says since when).
+    now = keys.filter(pk=last_public).values_list("slug", flat=True).first()
+    if now is not None:
+        return redirect(reverse("api:agreement", args=[now]), permanent=True)
+    message = _("“%(slug)s” is no longer public: it was withdrawn or removed.")
+    return error(410, {"slug": [message % {"slug": slug[:100]}]})
 
 
 class WithdrawnForm(forms.Form):

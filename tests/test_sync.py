@@ -384,6 +384,8 @@ def test_the_openapi_description_names_updated_since_and_the_withdrawn_list(clie
     assert since["schema"] == {"type": "string", "format": "date-time"}
     (sort,) = [p for p in parameters if p["name"] == "sort"]
     assert "updated" in sort["schema"]["enum"]
+    detail = document["paths"]["/api/agreements/{slug}/"]["get"]["responses"]
+    assert {"200", "301", "404", "410"} <= set(detail)
     withdrawn = document["paths"]["/api/withdrawn/"]["get"]
     assert [p["name"] for p in withdrawn["parameters"]] == ["since", "page"]
     assert set(document["components"]["schemas"]["Withdrawal"]["properties"]) == {
@@ -648,3 +650,22 @@ def test_a_draft_given_another_key_dates_no_published_agreement(publisher_client
     assert_saved(publisher_client.post(change_url(draft), data))
 
     assert updated_at(naming) == LONG_AGO
+
+
+def test_the_apis_record_at_an_old_key_is_sent_on_or_gone(client, publisher):
+    renamed = published(slug="ecnu-huawei-2019")
+    renamed.slug = "ecnu-huawei-2019-strategic"
+    renamed.save()
+    withdraw(published(slug="withdrawn-pact", title="Secret title"), publisher, LONG_AGO)
+    draft = AgreementFactory(slug="ecnu-tencent-2027")
+    draft.slug = "ecnu-tencent-2028"
+    draft.save()
+
+    response = client.get("/api/agreements/ecnu-huawei-2019/")
+    assert response.status_code == 301
+    assert response.url == "/api/agreements/ecnu-huawei-2019-strategic/"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    gone = api(client, "/api/agreements/withdrawn-pact/", status=410)
+    assert list(gone["errors"]) == ["slug"] and "Secret" not in json.dumps(gone)
+    for key in ("ecnu-tencent-2027", "ecnu-tencent-2028", "no-such-key"):
+        api(client, f"/api/agreements/{key}/", status=404)
