@@ -662,9 +662,12 @@ def test_nothing_unpublished_is_public(client, unpublished):
     assert not Agreement.objects.published().exists()
     assert "Zebrafish" not in client.get("/agreements/?q=zebrafish").content.decode()
     assert json.loads(client.get("/api/agreements/?q=zebrafish").content)["count"] == 0
-    for agreement in unpublished:
-        assert client.get(agreement.get_absolute_url()).status_code == 404
-        assert client.get(f"/api/agreements/{agreement.slug}/").status_code == 404
+    # Never public: not found. Withdrawn: gone, and said to be so, nothing of it more.
+    for agreement, status in zip(unpublished, (404, 404, 410), strict=True):
+        page = client.get(agreement.get_absolute_url())
+        record = client.get(f"/api/agreements/{agreement.slug}/")
+        assert (page.status_code, record.status_code) == (status, status)
+        assert "Zebrafish" not in page.text + record.text
     for export in ("csv", "jsonl"):
         response = client.get(f"/agreements/export.{export}")
         assert b"Zebrafish" not in b"".join(response.streaming_content)
