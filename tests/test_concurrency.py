@@ -370,46 +370,57 @@ def test_two_staff_adding_the_same_record_at_once(form_class, data):
     assert list(model.objects.values_list(name, flat=True)) == ["Qubit Works"]
 
 
-def test_two_staff_making_two_institutions_part_of_each_other_at_once():
-    """Each form, read alone, finds no loop; the second to save waits for the first, then is
-    told, rather than both saving a loop (which nothing then walks out of)."""
-    telecom = InstitutionFactory(name="China Telecom", kind="company")
-    branch = InstitutionFactory(name="China Telecom Tianjin Branch", kind="company")
-    ParentForm = modelform_factory(
+def parent_form(institution, parent):
+    """`institution`'s form as the admin posts it, moving it under `parent`."""
+    stored = Institution.objects.get(pk=institution.pk)
+    data = {"name": stored.name, "slug": stored.slug, "kind": stored.kind}
+    data |= {"parent": parent.pk, "loaded_version": stored.updated_at.isoformat()}
+    form = modelform_factory(
         Institution, form=InstitutionForm, fields=["name", "slug", "kind", "parent"]
     )
+    return form(data=data, instance=stored)
+
+
+def errors_of_the_second_move(first, second):
+    """Two staff moving institutions at once, each (institution, new parent): the first is
+    saved and held open, as the admin saves, until the second waits for it; the second's
+    form's errors."""
     saved, release = threading.Event(), threading.Event()
 
-    def form(institution, parent):
-        stored = Institution.objects.get(pk=institution.pk)
-        data = {"name": stored.name, "slug": stored.slug, "kind": stored.kind}
-        data |= {"parent": parent.pk, "loaded_version": stored.updated_at.isoformat()}
-        return ParentForm(data=data, instance=stored)
-
-    def move_branch(thread):
-        with transaction.atomic():  # as the admin saves: held open until the test says
-            moved = form(branch, telecom)
+    def move_first(thread):
+        with transaction.atomic():
+            moved = parent_form(*first)
             assert moved.is_valid(), moved.errors
             moved.save()
             saved.set()
             release.wait(30)
 
-    def move_telecom(thread):
+    def move_second(thread):
         with transaction.atomic():
-            moved = form(telecom, branch)
+            moved = parent_form(*second)
             if moved.is_valid():
                 moved.save()
             return moved.errors
 
-    first = in_django_thread(move_branch)
-    first.start()
-    assert saved.wait(30)
-    second = in_django_thread(move_telecom)
-    second.start()
-    second.wait_until_blocked()
+    first_thread = in_django_thread(move_first)
+    first_thread.start()
+    assert saved.wait(30), first_thread.error
+    second_thread = in_django_thread(move_second)
+    second_thread.start()
+    second_thread.wait_until_blocked()
     release.set()
-    first.finish()
-    errors = second.finish()
+    first_thread.finish()
+    return second_thread.finish()
+
+
+def test_two_staff_making_two_institutions_part_of_each_other_at_once():
+    """Each form, read alone, finds no loop; the second to save waits for the first, then is
+    told, rather than both saving a loop (which nothing then walks out of)."""
+    telecom = InstitutionFactory(name="China Telecom", kind="company")
+    branch = InstitutionFactory(name="China Telecom Tianjin Branch", kind="company")
+
+    errors = errors_of_the_second_move((branch, telecom), (telecom, branch))
+
     assert errors["parent"] == ["An institution cannot be part of itself."]
     assert dict(Institution.objects.values_list("name", "parent__name")) == {
         "China Telecom": None,
@@ -427,41 +438,9 @@ def test_two_staff_whose_moves_together_take_a_unit_out_of_what_it_signed_for():
     centre = InstitutionFactory(name="Brain Centre", parent=tju)
     lab = InstitutionFactory(name="Brain-inspired Computing Lab", parent=college)
     PartyFactory(agreement=AgreementFactory(title="Brain lab"), institution=tju, unit=lab)
-    ParentForm = modelform_factory(
-        Institution, form=InstitutionForm, fields=["name", "slug", "kind", "parent"]
-    )
-    saved, release = threading.Event(), threading.Event()
 
-    def form(institution, parent):
-        stored = Institution.objects.get(pk=institution.pk)
-        data = {"name": stored.name, "slug": stored.slug, "kind": stored.kind}
-        data |= {"parent": parent.pk, "loaded_version": stored.updated_at.isoformat()}
-        return ParentForm(data=data, instance=stored)
+    errors = errors_of_the_second_move((lab, centre), (centre, ecnu))
 
-    def move_lab(thread):
-        with transaction.atomic():  # as the admin saves: held open until the test says
-            moved = form(lab, centre)
-            assert moved.is_valid(), moved.errors
-            moved.save()
-            saved.set()
-            release.wait(30)
-
-    def move_centre(thread):
-        with transaction.atomic():
-            moved = form(centre, ecnu)
-            if moved.is_valid():
-                moved.save()
-            return moved.errors
-
-    first = in_django_thread(move_lab)
-    first.start()
-    assert saved.wait(30), first.error
-    second = in_django_thread(move_centre)
-    second.start()
-    second.wait_until_blocked()
-    release.set()
-    first.finish()
-    errors = second.finish()
     assert "Brain-inspired Computing Lab signed for Tianjin University in" in errors["parent"][0]
     assert dict(Institution.objects.values_list("name", "parent__name")) == {
         "Tianjin University": None,
@@ -479,18 +458,12 @@ def test_an_institution_moved_while_a_merge_or_import_holds_the_tree_is_no_deadl
     (which, each waiting on the other, was a deadlock)."""
     telecom = InstitutionFactory(name="China Telecom", kind="company")
     branch = InstitutionFactory(name="China Telecom Tianjin Branch", kind="company")
-    ParentForm = modelform_factory(
-        Institution, form=InstitutionForm, fields=["name", "slug", "kind", "parent"]
-    )
     writer = connect()
     writer.execute("SELECT pg_advisory_xact_lock(%s)", [locks.INSTITUTION_TREE])
 
     def move_branch(thread):
         with transaction.atomic():
-            stored = Institution.objects.get(pk=branch.pk)
-            data = {"name": stored.name, "slug": stored.slug, "kind": stored.kind}
-            data |= {"parent": telecom.pk, "loaded_version": stored.updated_at.isoformat()}
-            moved = ParentForm(data=data, instance=stored)
+            moved = parent_form(branch, telecom)
             if moved.is_valid():
                 moved.save()
             return moved.errors
