@@ -5,6 +5,7 @@ write is whole or not there."""
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -76,6 +77,79 @@ def test_a_report_into_a_missing_folder_is_an_error_naming_it(tmp_path, demo):
 
     with pytest.raises(CommandError, match=f"cannot write {output}: No such file"):
         call_command("report", "countries", "--output", str(output), stdout=io.StringIO())
+
+
+class Terminal(io.TextIOWrapper):
+    def isatty(self):
+        return True
+
+
+def standard_output(terminal=False):
+    """What a command writes to standard output, in bytes as a pipe takes them."""
+    return (Terminal if terminal else io.TextIOWrapper)(io.BytesIO(), encoding="utf-8")
+
+
+def test_an_export_to_dash_writes_to_standard_output(tmp_path, demo, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = standard_output()
+
+    call_command("export_agreements", "--output", "-", stdout=out)
+
+    out.flush()
+    assert out.buffer.getvalue() == DEMO.read_bytes()
+    assert list(tmp_path.iterdir()) == []  # not a file named "-"
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx", "pdf"])
+def test_a_report_to_dash_writes_to_standard_output_and_says_so_on_standard_error(
+    tmp_path, demo, monkeypatch, format
+):
+    monkeypatch.chdir(tmp_path)
+    call_command("report", "countries", "--format", format, "-o", "file", stdout=io.StringIO())
+    out, err = standard_output(), io.StringIO()
+
+    call_command("report", "countries", "--format", format, "-o", "-", stdout=out, stderr=err)
+
+    out.flush()
+    written = out.buffer.getvalue()
+    if format == "csv":
+        assert written == Path("file").read_bytes()
+    else:  # the same file but for the time it was made
+        assert written[:4] == Path("file").read_bytes()[:4] and len(written) > 1000
+    assert re.fullmatch(r"Wrote standard output \(\d+ rows\)\.\n", err.getvalue())
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]  # none named "-"
+
+
+def test_a_file_named_dash_is_written_as_dot_slash_dash(tmp_path, demo, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    call_command("report", "countries", "-o", "./-", stdout=io.StringIO())
+
+    assert b"China" in (tmp_path / "-").read_bytes()
+
+
+@pytest.mark.parametrize("format", ["xlsx", "pdf"])
+def test_a_binary_report_is_not_written_to_a_terminal(tmp_path, demo, monkeypatch, format):
+    monkeypatch.chdir(tmp_path)
+    out = standard_output(terminal=True)
+
+    with pytest.raises(CommandError, match=f"^--format {format} is not written to a terminal"):
+        call_command("report", "countries", "--format", format, "-o", "-", stdout=out)
+
+    out.flush()
+    assert out.buffer.getvalue() == b""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_csv_report_may_be_read_in_a_terminal(tmp_path, demo, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = standard_output(terminal=True)
+
+    call_command("report", "countries", "-o", "-", stdout=out, stderr=io.StringIO())
+
+    out.flush()
+    assert b"China" in out.buffer.getvalue()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.fixture

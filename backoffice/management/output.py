@@ -11,6 +11,9 @@ from django.core.management import base
 from django.core.management.base import CommandError, OutputWrapper
 
 CLOSED = "standard output was closed before all was written (a reader that stopped, | head)"
+# The file named so is standard output, as for cat, tar or curl: written to one named `-`, a
+# file that `rm -` then could not remove.
+STANDARD_OUTPUT = "-"
 
 
 class ClosedOutput:
@@ -18,6 +21,10 @@ class ClosedOutput:
 
     def write(self, text):
         raise BrokenPipeError(CLOSED)
+
+    @property
+    def buffer(self):
+        return self  # bytes, a report's, fail as text does
 
 
 class BaseCommand(base.BaseCommand):

@@ -2,7 +2,7 @@ import logging
 
 from agreements.models import Agreement
 from backoffice.interchange import export_lines
-from backoffice.management.output import BaseCommand, written_whole
+from backoffice.management.output import STANDARD_OUTPUT, BaseCommand, written_whole
 
 logger = logging.getLogger(__name__)
 
@@ -14,9 +14,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", "-o", help="the file to write (default: standard output)")
+        parser.add_argument(
+            "--output", "-o", help="the file to write (default, or -: standard output)"
+        )
 
     def handle(self, *args, output, **options):
+        if output == STANDARD_OUTPUT:
+            output = None
         lines = export_lines(Agreement.objects.all())
         if output is None:
             for line in lines:

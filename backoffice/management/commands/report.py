@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from backoffice.management.output import BaseCommand, written_whole
+from backoffice.management.output import STANDARD_OUTPUT, BaseCommand, written_whole
 from backoffice.report_files import FORMATS, report_file, report_words
 from backoffice.reports import DEFAULT_SCOPE, REPORTS, SCOPES, run
 from registry.models import InstitutionKind
@@ -41,7 +41,10 @@ class Command(BaseCommand):
         parser.add_argument("name", choices=sorted(REPORTS), help="the report")
         parser.add_argument("--format", choices=list(FORMATS), default="csv", help="default csv")
         parser.add_argument(
-            "--output", "-o", type=Path, help="the file to write (default: NAME-DATE.FORMAT)"
+            "--output",
+            "-o",
+            help="the file to write (default: NAME-DATE.FORMAT; -: standard output, for an XLSX "
+            "or a PDF only into a pipe or a file, not a terminal)",
         )
         parser.add_argument(
             "--status",
@@ -79,11 +82,25 @@ class Command(BaseCommand):
                 for field, errors in result.errors.items()
             ]
             raise CommandError("; ".join(problems))
-        output = output or Path(file_name(*report_words(result), extension=format))
         content = report_file(result, format)
-        with written_whole(output, "wb") as file:
-            file.write(content)
-        self.stdout.write(f"Wrote {output} ({len(result.rows)} rows).")
+        if output == STANDARD_OUTPUT:  # as a string: `-o ./-` is a file so named
+            if format != "csv" and self.stdout.isatty():
+                # Bytes that make no sense to read, and may upset the terminal.
+                raise CommandError(
+                    f"--format {format} is not written to a terminal: give --output FILE, "
+                    "or redirect standard output (> FILE, | COMMAND)."
+                )
+            self.stdout.flush()
+            self.stdout.buffer.write(content)
+            output = "standard output"
+            # Said on standard output, it would be the end of the file written there.
+            said = self.stderr
+        else:
+            output = output or Path(file_name(*report_words(result), extension=format))
+            with written_whole(output, "wb") as file:
+                file.write(content)
+            said = self.stdout
+        said.write(f"Wrote {output} ({len(result.rows)} rows).")
         logger.info(
             "Report %s written to %r: rows=%d status=%s",
             name,
