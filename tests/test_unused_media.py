@@ -106,3 +106,10 @@ def test_a_young_file_is_left_its_row_may_not_be_committed_yet():
 
     assert run("--delete", "--with-history") == "0 files removed.\n"
     assert image.storage.exists(image.name)
+
+
+def test_no_media_folder_yet_is_said_as_no_files(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # nothing uploaded yet
+
+    assert run("--delete") == "0 files removed.\n"
+    assert run() == ""  # as for an empty folder: no file to list

@@ -58,13 +58,14 @@ class Command(BaseCommand):
             # version named them.
             raise CommandError("--with-history goes with --delete: it says what to remove.")
         storage = default_storage
-        if not storage.exists(""):
-            return
+        # No folder yet (nothing uploaded) has no file to list: said as for an empty one, where
+        # a return said nothing at all, even to --delete.
+        stored = sorted(stored_files(storage)) if storage.exists("") else []
         used = names_in(FILE_FIELDS)
         in_history = names_in([(model.history.model, fields) for model, fields in FILE_FIELDS])
         young = timezone.now() - YOUNGEST
         removed = unused = 0
-        for name in sorted(stored_files(storage)):
+        for name in stored:
             if name in used or storage.get_modified_time(name) > young:
                 continue
             kept = name in in_history and not with_history
