@@ -19,6 +19,7 @@ from agreements.models import Agreement
 from backoffice.interchange import import_lines
 from backoffice.management.commands import export_agreements, generate_data, import_agreements
 from backoffice.management.output import written_whole
+from registry.management.commands import wait_for_database
 from registry.models import FocusArea, Institution
 
 DEMO = Path(settings.BASE_DIR) / "demo" / "agreements.jsonl"
@@ -251,6 +252,23 @@ def test_a_report_given_another_reports_option_is_refused(tmp_path, name, option
         call_command("report", name, option, "30", "--output", output, stdout=io.StringIO())
 
     assert not output.exists()
+
+
+def test_waiting_for_the_database_a_negative_time_is_refused(monkeypatch):
+    tries = []
+
+    class Connection:
+        def ensure_connection(self):
+            tries.append(1)
+
+    monkeypatch.setattr(wait_for_database, "connection", Connection())
+
+    with pytest.raises(CommandError, match=r"^--timeout -3: give a number of seconds, 0 or more"):
+        call_command("wait_for_database", "--timeout", "-3")
+
+    assert tries == []
+    call_command("wait_for_database", "--timeout", "0")  # one try
+    assert tries == [1]
 
 
 OUR_COMMANDS = [

@@ -11,9 +11,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--timeout", type=int, default=60, help="seconds (default 60)")
+        parser.add_argument(
+            "--timeout", type=int, default=60, help="seconds, 0 or more (default 60; 0: one try)"
+        )
 
     def handle(self, *args, timeout, **options):
+        if timeout < 0:
+            # It was taken as 0 (one try), as if the operator had meant that.
+            raise CommandError(f"--timeout {timeout}: give a number of seconds, 0 or more.")
         deadline = time.monotonic() + timeout
         while True:
             try:
