@@ -5,11 +5,11 @@ import pytest
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -1280,6 +1280,34 @@ def test_demo_accounts_print_logins_that_work_at_the_address_served(settings):
     for line in accounts:
         username, password = line.split()[:2]
         assert Client().login(username=username, password=password)
+
+
+def test_demo_accounts_without_their_groups_change_no_account(settings):
+    settings.DEBUG = True
+    Group.objects.filter(name="Publishers").delete()
+
+    with pytest.raises(CommandError, match="^A staff group .* missing: Publishers .*no account"):
+        call_command("demo_accounts", stdout=io.StringIO())
+
+    assert not User.objects.filter(username__in=["admin", "editor", "publisher"]).exists()
+
+
+def test_demo_accounts_reset_all_or_none(settings, monkeypatch):
+    settings.DEBUG = True
+    call_command("demo_accounts", stdout=io.StringIO())
+    before = dict(User.objects.values_list("username", "password"))
+
+    def fails_at_the_last(user, *args, **kwargs):
+        if user.username == "publisher":
+            raise DatabaseError("the database went away")
+        saving(user, *args, **kwargs)
+
+    saving = User.save
+    monkeypatch.setattr(User, "save", fails_at_the_last)
+    with pytest.raises(DatabaseError):
+        call_command("demo_accounts", stdout=io.StringIO())
+
+    assert dict(User.objects.values_list("username", "password")) == before
 
 
 def test_demo_accounts_refuse_to_reset_passwords_without_debug(settings):
