@@ -444,6 +444,18 @@ def test_report_command_refuses_bad_filters(demo, tmp_path):
         call_command("report", "countries", signed_from="soon", output=tmp_path / "x.csv")
 
 
+def test_report_command_says_each_bad_filter_in_a_sentence(demo, tmp_path):
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "report", "countries", kind=["x"], signed_from="soon", output=tmp_path / "x.csv"
+        )
+
+    assert str(refused.value) == (
+        "--kind: Select a valid choice. x is not one of the available choices. "
+        "--signed-from: Enter a whole number."
+    )
+
+
 def test_formula_like_cells_are_neutralised_in_csv_and_xlsx(publisher_client):
     agreement = AgreementFactory(title="=cmd|' /C calc'!A0", status="published")
     PartyFactory(

@@ -30,6 +30,11 @@ MEANING = {
 }
 
 
+def sentence(text):
+    text = str(text).strip()
+    return text if text.endswith((".", "?", "!", "。")) else f"{text}."
+
+
 class Command(BaseCommand):
     help = (
         "Write a back-office report as CSV, XLSX or PDF: the same file as its download in the "
@@ -77,11 +82,13 @@ class Command(BaseCommand):
         if result.errors:
             # Named as the operator typed them: --signed-from, not the form's signed_from.
             named = {field: f"--{field.replace('_', '-')}" for field in fields}
+            # Django's messages are sentences, with their full stop: joined by "; " they read
+            # "...choices.; --signed-after: ...".
             problems = [
-                f"{named.get(field, field)}: {' '.join(errors)}"
+                f"{named.get(field, field)}: {' '.join(map(sentence, errors))}"
                 for field, errors in result.errors.items()
             ]
-            raise CommandError("; ".join(problems))
+            raise CommandError(" ".join(problems))
         content = report_file(result, format)
         if output == STANDARD_OUTPUT:  # as a string: `-o ./-` is a file so named
             if format != "csv" and self.stdout.isatty():
