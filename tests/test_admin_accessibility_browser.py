@@ -228,6 +228,45 @@ def test_an_autocompletes_help_is_read_with_the_box_it_draws(page):
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
 
 
+def test_an_autocompletes_error_is_told_with_the_box_it_draws(page):
+    """Django marks the <select> of a field with an error aria-invalid; the box select2 draws
+    over it, which a screen reader reads, was not: in a form, in a row of an inline and in a
+    report's filters (a box of several values)."""
+    call_command("import_agreements", str(DEMO), stdout=io.StringIO())
+    agreement = Agreement.objects.get(slug="ecnu-huawei-2019")
+    institution = agreement.parties.order_by("pk").first().institution
+    log_in(page, UserFactory(group="Publishers"), f"/admin/registry/institution/{institution.pk}/")
+    box = page.locator("#id_parent + .select2 [role=combobox]")
+    expect(box).not_to_have_attribute("aria-invalid", "true")
+    # Itself as its parent: the form's error.
+    page.locator("#id_parent").evaluate(
+        "(select, [pk, name]) => django.jQuery(select).append(new Option(name, pk, true, true))"
+        ".trigger('change')",
+        [institution.pk, institution.name],
+    )
+    page.locator("[name=_continue]").click()
+    expect(page.locator("#id_parent")).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_attribute("aria-invalid", "true")
+
+    page.goto(f"/admin/agreements/agreement/{agreement.pk}/change/")
+    row = page.locator("#id_parties-0-institution")
+    row.evaluate("select => django.jQuery(select).val(null).trigger('change')")
+    page.locator("[name=_continue]").click()
+    expect(row).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_parties-0-institution + .select2 [role=combobox]")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    # The other rows' boxes are not.
+    other = page.locator("#id_parties-1-institution + .select2 [role=combobox]")
+    expect(other).to_have_accessible_name(re.compile("^Institution ."))
+    expect(other).not_to_have_attribute("aria-invalid", "true")
+
+    page.goto("/admin/reports/countries/?institution=nowhere")
+    expect(page.locator("#id_institution + .select2 .select2-search__field")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+
+
 def test_a_published_agreements_read_only_rows_scroll_by_keyboard_at_200_percent_zoom(page):
     """To an editor a published agreement's rows are text: its photos' table, wider than a
     laptop's window at 200% zoom, scrolls in its own box, which the keyboard must reach."""

@@ -4,9 +4,9 @@
 // is named by its field's label (its <label>, or in a table of inline rows the aria-label
 // the server gives it) and then its value, and described as its field is: the <select>
 // carries the field's help (aria-describedby, or in a table of inline rows the
-// aria-description the server gives it), the box a screen reader reads did not. select2
-// draws a box when the page is ready and whenever a row is added, so boxes are named and
-// described as they appear.
+// aria-description the server gives it) and its error (aria-invalid), the box a screen
+// reader reads did not. select2 draws a box when the page is ready and whenever a row is
+// added, so boxes are named and described as they appear.
 "use strict";
 {
   const labelOf = (select) =>
@@ -22,7 +22,8 @@
     const focused = container.querySelectorAll(
       ".select2-selection--single, .select2-search__field",
     );
-    for (const attribute of ["aria-describedby", "aria-description"]) {
+    // And its error: Django marks the <select> of a field with one aria-invalid.
+    for (const attribute of ["aria-describedby", "aria-description", "aria-invalid"]) {
       const description = select.getAttribute(attribute);
       if (description) {
         focused.forEach((box) => box.setAttribute(attribute, description));
