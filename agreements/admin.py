@@ -146,7 +146,12 @@ class ParticipationInline(TabularInline):
     extra = 1
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("party__institution", "party__unit")
+        # With what an institution's choice_label reads (for "signed on behalf of").
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("party__institution__parent", "party__unit__parent")
+        )
 
     # The form's field, read: where the inline is read-only (an editor's view of an agreement
     # in review) the admin shows this rather than the form's field.

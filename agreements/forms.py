@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import AgreementRelation, Participation, Role
-from registry.admin import ReadableAutocompleteSelect
+from registry.admin import ReadableAutocompleteSelect, label_relations
 from registry.forms import KeyForm, PartialDatesForm, SavedVersionForm
 from registry.models import Institution
 
@@ -43,6 +43,11 @@ class ParticipationForm(forms.ModelForm):
     def __init__(self, *args, party_institutions=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.party_institutions = party_institutions
+        # Named as the autocomplete names its choices (with a unit's parent).
+        institutions = admin.site.get_model_admin(Institution)
+        on_behalf_of = self.fields["on_behalf_of"]
+        on_behalf_of.label_from_instance = institutions.choice_label
+        on_behalf_of.queryset = on_behalf_of.queryset.select_related(*label_relations(institutions))
         if party := self.instance.party:
             # The unit that signed for the party, where one did: what the editor chose (the
             # party is the same either way, so saving it again changes nothing).

@@ -41,6 +41,7 @@ from agreements.filters import (
 )
 from agreements.models import Agreement, Participation, Party, Role
 from labs.models import Lab, LabAgreement
+from registry.admin import label_relations
 from registry.dates import DatePrecision, truncate
 from registry.models import FocusArea, Institution, InstitutionKind
 
@@ -66,10 +67,15 @@ class InstitutionAutocomplete(AutocompleteSelectMultiple):
         return reverse("reports:institutions")
 
     def optgroups(self, name, value, attr=None):
+        institutions = admin.site.get_model_admin(Institution)
         chosen = Institution.objects.filter(slug__in=value).order_by("name")
         options = [
-            self.create_option(name, institution.slug, str(institution), True, index)
-            for index, institution in enumerate(chosen)
+            self.create_option(
+                name, institution.slug, institutions.choice_label(institution), True, index
+            )
+            for index, institution in enumerate(
+                chosen.select_related(*label_relations(institutions))
+            )
         ]
         return [(None, options, 0)]
 

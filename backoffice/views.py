@@ -28,6 +28,7 @@ from backoffice.report_files import (
     report_words,
 )
 from backoffice.reports import REPORTS, UNUSED_FILTERS, ReportOptions, query_data, run
+from registry.admin import label_relations
 from registry.logs import staff
 from registry.models import Institution
 from registry.text import attachment
@@ -91,11 +92,14 @@ def institution_choices(request):
     found, _duplicates = institutions.get_search_results(
         request, Institution.objects.order_by("name", "pk"), request.GET.get("term", "")
     )
+    found = found.select_related(*label_relations(institutions))
     # A page as long as the admin's own autocompletes give.
     page = Paginator(found, AutocompleteJsonView.paginate_by).get_page(request.GET.get("page"))
     return JsonResponse(
         {
-            "results": [{"id": record.slug, "text": str(record)} for record in page],
+            "results": [
+                {"id": record.slug, "text": institutions.choice_label(record)} for record in page
+            ],
             "pagination": {"more": page.has_next()},
         }
     )

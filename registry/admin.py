@@ -89,10 +89,22 @@ def readable(field, value):
     return True
 
 
+def label_relations(model_admin):
+    """The relations a model admin's `choice_label` reads, to select with the records it names
+    (an institution's parent): not one query per record named."""
+    return getattr(model_admin, "choice_label_related", [])
+
+
 class LabelledAutocompleteJsonView(AutocompleteJsonView):
     """Django's autocomplete, naming each record as its model admin's `choice_label(record)`
     does where it has one, rather than by its `__str__`: an agreement and its renewal often
     share a title, and chosen by title alone, a relation could be made to the wrong one."""
+
+    def get_queryset(self):
+        found = super().get_queryset().select_related(*label_relations(self.model_admin))
+        # Records of one name (units of different companies) in a lasting order: by name
+        # alone, PostgreSQL gave them in any, and a page of 20 could repeat or skip one.
+        return found.order_by(*(found.query.order_by or found.model._meta.ordering), "pk")
 
     def serialize_result(self, obj, to_field_name):
         result = super().serialize_result(obj, to_field_name)
@@ -120,6 +132,8 @@ class ReadableAutocompletes:
             related_admin = self.admin_site.get_model_admin(db_field.related_model)
             if label := getattr(related_admin, "choice_label", None):
                 formfield.label_from_instance = label
+                related = label_relations(related_admin)
+                formfield.queryset = formfield.queryset.select_related(*related)
         return formfield
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -203,7 +217,17 @@ class TabularInline(ReadableAutocompletes, admin.TabularInline):
         rows = super().get_queryset(request)
         # (select_related() of no field would follow every foreign key.)
         autocompletes = self.get_autocomplete_fields(request)
-        return rows.select_related(*autocompletes) if autocompletes else rows
+        if not autocompletes:
+            return rows
+        # And what each record's choice_label reads (an institution's parent).
+        labels = [
+            f"{name}__{related}"
+            for name in autocompletes
+            for related in label_relations(
+                self.admin_site.get_model_admin(self.model._meta.get_field(name).related_model)
+            )
+        ]
+        return rows.select_related(*autocompletes, *labels)
 
 
 class ReadOnlyInline(TabularInline):
@@ -589,6 +613,18 @@ class InstitutionAdmin(PopupFormAdmin, HistoryAdmin):
             .annotate(agreement_count=counted(Institution, "parties"))
             .prefetch_related("aliases")
         )
+
+    choice_label_related = ["parent"]
+
+    def choice_label(self, institution):
+        """How an autocomplete names an institution: with its parent, where it has one, as
+        units of different companies often share a name ("Tianjin Branch")."""
+        if institution.parent_id is None:
+            return institution.name
+        return _("%(unit)s (%(parent)s)") % {
+            "unit": institution.name,
+            "parent": institution.parent.name,
+        }
 
     @admin.display(description=_("logo thumbnail"))
     def logo_preview(self, institution):

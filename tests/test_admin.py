@@ -1045,14 +1045,16 @@ def test_change_pages_queries_do_not_grow_with_the_parts(editor_client):
     assert [queries_for(editor_client, url) for url in urls] == with_1
     # Every row still shows what it holds.
     html = editor_client.get(change_url(agreement)).content.decode()
+    named = admin.site.get_model_admin(Institution).choice_label  # with a unit's parent
     for participation in agreement.participations.select_related("person", "organisation"):
-        for record in (participation.person, participation.organisation):
-            assert f'<option value="{record.pk}" selected>{record}</option>' in html
+        assert f'<option value="{participation.person.pk}" selected>{participation.person}<' in html
+        organisation = participation.organisation
+        assert f'<option value="{organisation.pk}" selected>{named(organisation)}<' in html
     for party in agreement.parties.select_related("institution", "unit"):
         for record in (party.institution, party.unit):
-            assert f'<option value="{record.pk}" selected>{record}</option>' in html
+            assert f'<option value="{record.pk}" selected>{named(record)}</option>' in html
         # the signatory's "on behalf of", as its unit
-        assert html.count(f'<option value="{party.unit.pk}" selected>{party.unit}<') == 3
+        assert html.count(f'<option value="{party.unit.pk}" selected>{named(party.unit)}<') == 3
 
 
 def test_institutions_are_found_by_native_name_acronym_and_alias(editor_client):
@@ -1163,6 +1165,50 @@ def test_an_autocomplete_lists_each_match_once(editor_client):
         },
     )
     assert [row["id"] for row in response.json()["results"]] == [str(company.pk)]
+
+
+@pytest.fixture
+def two_companies_branches():
+    """Two companies, each with a unit named "Tianjin Branch", and China Telecom's a unit too."""
+    telecom = InstitutionFactory(name="China Telecom")
+    branch = InstitutionFactory(name="Tianjin Branch", parent=telecom)
+    InstitutionFactory(name="Binhai Office", parent=branch)
+    unicom = InstitutionFactory(name="China Unicom")
+    InstitutionFactory(name="Tianjin Branch", parent=unicom)
+    InstitutionFactory(name="Tianjin University")
+    return telecom, unicom
+
+
+def test_an_institution_is_named_with_its_parent_by_every_autocomplete(
+    editor_client, publisher_client, two_companies_branches
+):
+    # Units of different companies often share a name: "Tianjin Branch" told neither.
+    _telecom, unicom = two_companies_branches
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "agreements",
+            "model_name": "participation",
+            "field_name": "organisation",
+            "term": "tianjin",
+        },
+    )
+    assert [row["text"] for row in response.json()["results"]] == [
+        "Tianjin Branch (China Telecom)",
+        "Tianjin Branch (China Unicom)",
+        "Tianjin University",
+    ]
+    reports = publisher_client.get(reverse("reports:institutions"), {"term": "branch"})
+    assert [row["text"] for row in reports.json()["results"]] == [
+        "Tianjin Branch (China Telecom)",
+        "Tianjin Branch (China Unicom)",
+    ]
+    # and the value chosen, as the form shows it
+    unit = unicom.units.get()
+    agreement = SignedAgreementFactory()
+    PartyFactory(agreement=agreement, institution=unicom, unit=unit)
+    page = editor_client.get(change_url(agreement)).content.decode()
+    assert f'<option value="{unit.pk}" selected>Tianjin Branch (China Unicom)</option>' in page
 
 
 @pytest.mark.parametrize(

@@ -28,19 +28,22 @@ pytestmark = [
 ]
 
 TITLE = "TJU, China Telecom and Huawei: strategic cooperation on 5G"
+# The branch as the autocompletes name it: with its parent.
+BRANCH = "China Telecom Tianjin Branch (China Telecom)"
 # (row, person, role, title, on behalf of), as the article names them.
 PEOPLE = [
     ("Hu Qinghua", "signatory", "Vice Dean", "Tianjin University"),
-    ("Su Weifeng", "signatory", "Deputy General Manager", "China Telecom Tianjin Branch"),
+    ("Su Weifeng", "signatory", "Deputy General Manager", BRANCH),
     ("Zhu Yubing", "witness", "Deputy Secretary General", None),
     ("Yuan Yingjin", "witness", "Vice President", None),
 ]
 
 
-def choose(page, field, text):
-    """Pick exactly `text` in the select2 autocomplete inside `field` (a cell's locator)."""
+def choose(page, field, text, typed=None):
+    """Pick exactly `text` in the select2 autocomplete inside `field` (a cell's locator),
+    having typed `typed` (default: `text`; a unit's label, with its parent, is no search)."""
     field.locator(".select2-selection").click()
-    page.locator(".select2-container--open .select2-search__field").fill(text)
+    page.locator(".select2-container--open .select2-search__field").fill(typed or text)
     page.locator(".select2-results__option").get_by_text(text, exact=True).click()
 
 
@@ -95,7 +98,7 @@ def test_an_editor_enters_an_agreement_and_a_mistake_in_one_row_loses_nothing(pa
 
     choose(page, page.locator("#parties-0 .field-institution"), "Tianjin University")
     choose(page, page.locator("#parties-1 .field-institution"), "China Telecom")
-    choose(page, page.locator("#parties-1 .field-unit"), "China Telecom Tianjin Branch")
+    choose(page, page.locator("#parties-1 .field-unit"), BRANCH, "Tianjin Branch")
     page.locator("#parties-group .add-row a").click()
     # Huawei is not in the registry yet: added through the "+" beside the field.
     with page.expect_popup() as opened:
@@ -116,7 +119,8 @@ def test_an_editor_enters_an_agreement_and_a_mistake_in_one_row_loses_nothing(pa
         page.select_option(f"#id_participations-{row}-role", role)
         page.fill(f"#id_participations-{row}-title", title)
         if behalf:
-            choose(page, page.locator(f"#participations-{row} .field-on_behalf_of"), behalf)
+            typed = behalf.split(" (")[0]
+            choose(page, page.locator(f"#participations-{row} .field-on_behalf_of"), behalf, typed)
     page.fill("#id_sources-0-url", "http://news.tju.edu.cn/info/1003/55000.htm")
     page.fill("#id_sources-0-publisher", "Tianjin University")
     page.fill("#id_sources-0-published_on", "2020-10")
@@ -142,7 +146,7 @@ def test_an_editor_enters_an_agreement_and_a_mistake_in_one_row_loses_nothing(pa
         "China Telecom",
         "Huawei Technologies",
     ]
-    assert chosen(page, "#parties-1 .field-unit") == ["China Telecom Tianjin Branch"]
+    assert chosen(page, "#parties-1 .field-unit") == [BRANCH]
     assert chosen(page, ".dynamic-participations .field-person") == [
         "Hu Qinghua",
         "Su Weifeng",
@@ -152,7 +156,7 @@ def test_an_editor_enters_an_agreement_and_a_mistake_in_one_row_loses_nothing(pa
     assert [page.input_value(f"#id_participations-{row}-title") for row in range(4)] == [
         title for _, _, title, _ in PEOPLE
     ]
-    assert chosen(page, "#participations-1 .field-on_behalf_of") == ["China Telecom Tianjin Branch"]
+    assert chosen(page, "#participations-1 .field-on_behalf_of") == [BRANCH]
     assert page.input_value("#id_sources-0-published_on") == "2020-10"
     assert page.input_value("#id_photos-0-caption") == "The signing ceremony"
     # The photo cannot be kept by the browser: said at the top and beside its box, by name;
