@@ -132,6 +132,7 @@ class PartyInline(TabularInline):
     formset = PartyFormSet
     fields = ["institution", "unit", "position"]
     autocomplete_fields = ["institution", "unit"]
+    units_of = {"unit": "institution"}  # and so the autocomplete's unit_fields (registry/urls)
 
     def get_extra(self, request, obj=None, **kwargs):
         return 0 if obj else 2  # most agreements have two parties

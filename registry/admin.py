@@ -15,7 +15,12 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.forms import BoundField
@@ -32,7 +37,7 @@ from simple_history.utils import get_m2m_reverse_field_name
 
 from registry.forms import FocusAreaForm, InstitutionForm
 from registry.history import date_of, part_changes, partial
-from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias
+from registry.models import FocusArea, FocusAreaGroup, Institution, InstitutionAlias, with_units
 
 # The back office's name in its header and its pages' titles, rather than Django's.
 admin.site.site_header = _("Partnership Registry: back office")
@@ -98,13 +103,33 @@ def label_relations(model_admin):
 class LabelledAutocompleteJsonView(AutocompleteJsonView):
     """Django's autocomplete, naming each record as its model admin's `choice_label(record)`
     does where it has one, rather than by its `__str__`: an agreement and its renewal often
-    share a title, and chosen by title alone, a relation could be made to the wrong one."""
+    share a title, and chosen by title alone, a relation could be made to the wrong one.
+
+    A field of `unit_fields` (a party's signing unit, which must be a unit of the party's
+    institution: Party.clean) offers units only, and given `within=<institution id>` (the
+    row's institution, sent by static/js/admin.js) only the units below that institution, at
+    any depth: offered every institution of the registry, an editor picked a branch of the
+    wrong company, and learnt of it only when the whole form was refused."""
+
+    unit_fields = ()
 
     def get_queryset(self):
         found = super().get_queryset().select_related(*label_relations(self.model_admin))
         # Records of one name (units of different companies) in a lasting order: by name
         # alone, PostgreSQL gave them in any, and a page of 20 could repeat or skip one.
-        return found.order_by(*(found.query.order_by or found.model._meta.ordering), "pk")
+        found = found.order_by(*(found.query.order_by or found.model._meta.ordering), "pk")
+        if self.source_field not in self.unit_fields:
+            return found
+        within = self.request.GET.get("within", "")
+        if not within:  # no institution chosen yet
+            return found.filter(parent__isnull=False)
+        key = Institution._meta.pk
+        try:
+            # Within the database's range too: a larger number failed in the query (a 500).
+            within = key.clean(within, None)
+        except ValidationError as error:
+            raise BadRequest(f"within: {within!r} is not an institution's id.") from error
+        return found.filter(pk__in=with_units(within)).exclude(pk=within)
 
     def serialize_result(self, obj, to_field_name):
         result = super().serialize_result(obj, to_field_name)
@@ -140,10 +165,21 @@ class ReadableAutocompletes:
         self.readable(ReadableAutocompleteSelectMultiple, db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    # {a field: the field of the same form or row whose institution's units it offers}, as
+    # the autocomplete's `within` (LabelledAutocompleteJsonView, static/js/admin.js).
+    units_of = {}
+
     def readable(self, widget, db_field, request, kwargs):
         """Give an autocomplete field `widget`, where Django would give its own."""
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = widget(db_field, self.admin_site, using=kwargs.get("using"))
+            attrs = (
+                {"data-units-of": self.units_of[db_field.name]}
+                if db_field.name in self.units_of
+                else None
+            )
+            kwargs["widget"] = widget(
+                db_field, self.admin_site, attrs=attrs, using=kwargs.get("using")
+            )
 
 
 class Cell(BoundField):

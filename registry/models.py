@@ -150,15 +150,8 @@ class Institution(models.Model):
         while the agreement counted towards the new parent on the public pages."""
         # Agreements' parties, reached through the relation: the registry imports no app.
         parties = self._meta.get_field("parties_as_unit").related_model._base_manager
-        table = connection.ops.quote_name(self._meta.db_table)
-        below = RawSQL(  # noqa: S611 - a table name, and a parameter
-            f"WITH RECURSIVE below (id) AS (SELECT id FROM {table} WHERE id = %s "  # noqa: S608
-            f"UNION SELECT i.id FROM {table} i JOIN below b ON i.parent_id = b.id) "
-            "SELECT id FROM below",
-            [self.pk],
-        )
         stranded = (
-            parties.filter(institution__in=left, unit__in=below)
+            parties.filter(institution__in=left, unit__in=with_units(self.pk))
             .select_related("agreement", "institution", "unit")
             .order_by(
                 "unit__name",
@@ -197,6 +190,18 @@ class Institution(models.Model):
             chain.append(node)
             node = node.parent
         return chain
+
+
+def with_units(pk):
+    """The ids of institution `pk` and of every institution below it, at any depth, as a
+    subquery (one recursive query, run inside the query that uses it)."""
+    table = connection.ops.quote_name(Institution._meta.db_table)
+    return RawSQL(  # noqa: S611 - a table name, and a parameter
+        f"WITH RECURSIVE below (id) AS (SELECT id FROM {table} WHERE id = %s "  # noqa: S608
+        f"UNION SELECT i.id FROM {table} i JOIN below b ON i.parent_id = b.id) "
+        "SELECT id FROM below",
+        [pk],
+    )
 
 
 def stored_line(pk):

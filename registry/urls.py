@@ -6,6 +6,7 @@ from django.contrib.sitemaps import views as sitemaps
 from django.urls import include, path
 
 from agreements import pages
+from agreements.models import Party
 from backoffice.merge_views import KINDS, follow_merges
 from backoffice.views import agreements_jsonl
 from registry import admin as registry_admin
@@ -69,11 +70,14 @@ urlpatterns = [
         "admin/r/<int:content_type_id>/<path:object_id>/",
         admin.site.admin_view(registry_admin.view_on_site),
     ),
-    # Before the admin's own autocomplete, which this one extends (naming records more fully).
+    # Before the admin's own autocomplete, which this one extends (naming records more fully,
+    # offering a party's signing unit among its institution's units only).
     path(
         "admin/autocomplete/",
         admin.site.admin_view(
-            registry_admin.LabelledAutocompleteJsonView.as_view(admin_site=admin.site),
+            registry_admin.LabelledAutocompleteJsonView.as_view(
+                admin_site=admin.site, unit_fields=[Party._meta.get_field("unit")]
+            ),
             cacheable=False,
         ),
     ),

@@ -1167,6 +1167,14 @@ def test_an_autocomplete_lists_each_match_once(editor_client):
     assert [row["id"] for row in response.json()["results"]] == [str(company.pk)]
 
 
+def unit_choices(client, **asked):
+    """The names a party's signing unit's autocomplete offers, as asked (`within`, `term`)."""
+    fields = {"app_label": "agreements", "model_name": "party", "field_name": "unit"}
+    response = client.get(reverse("admin:autocomplete"), {**fields, **asked})
+    assert response.status_code == 200, response.content
+    return [row["text"] for row in response.json()["results"]]
+
+
 @pytest.fixture
 def two_companies_branches():
     """Two companies, each with a unit named "Tianjin Branch", and China Telecom's a unit too."""
@@ -1177,6 +1185,80 @@ def two_companies_branches():
     InstitutionFactory(name="Tianjin Branch", parent=unicom)
     InstitutionFactory(name="Tianjin University")
     return telecom, unicom
+
+
+def test_a_partys_unit_is_offered_among_the_units_of_its_rows_institution(
+    editor_client, two_companies_branches
+):
+    # Offered every institution, an editor picked the Tianjin Branch of the wrong company and
+    # learnt of it only when the whole form was refused.
+    telecom, unicom = two_companies_branches
+
+    assert unit_choices(editor_client, within=telecom.pk) == [
+        "Binhai Office (Tianjin Branch)",
+        "Tianjin Branch (China Telecom)",
+    ]
+    assert unit_choices(editor_client, within=unicom.pk, term="tianjin") == [
+        "Tianjin Branch (China Unicom)"
+    ]
+    # No institution chosen yet: every unit of something, as only a unit may sign for one.
+    assert sorted(unit_choices(editor_client)) == [
+        "Binhai Office (Tianjin Branch)",
+        "Tianjin Branch (China Telecom)",
+        "Tianjin Branch (China Unicom)",
+    ]
+    assert unit_choices(editor_client, within="") == unit_choices(editor_client)
+    # An institution of no units has none to offer.
+    assert (
+        unit_choices(editor_client, within=Institution.objects.get(name="Binhai Office").pk) == []
+    )
+
+
+def test_within_narrows_a_partys_unit_only(editor_client, two_companies_branches):
+    telecom, _unicom = two_companies_branches
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "agreements",
+            "model_name": "party",
+            "field_name": "institution",
+            "term": "china",
+            "within": telecom.pk,
+        },
+    )
+    assert [row["text"] for row in response.json()["results"]] == [
+        "China Telecom",
+        "China Unicom",
+    ]
+
+
+def test_the_units_of_a_partys_institution_are_found_in_a_fixed_number_of_queries(
+    editor_client, two_companies_branches
+):
+    telecom, _unicom = two_companies_branches
+    unit_choices(editor_client, within=telecom.pk)  # the session, the user: read once
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            found = unit_choices(editor_client, within=telecom.pk)
+        return len(captured), len(found)
+
+    few, shown = queries()
+    assert shown == 2  # China Telecom's units
+    parent = Institution.objects.get(name="Binhai Office")
+    for _ in range(3):  # deeper, and wider
+        parent = InstitutionFactory(parent=parent)
+        InstitutionFactory(parent=telecom)
+    assert queries() == (few, shown + 6)
+
+
+@pytest.mark.parametrize("within", ["abc", "1.5", "-", str(2**63), "9" * 30])
+def test_a_within_that_is_no_institutions_id_is_a_bad_request(editor_client, within):
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "agreements", "model_name": "party", "field_name": "unit", "within": within},
+    )
+    assert response.status_code == 400
 
 
 def test_an_institution_is_named_with_its_parent_by_every_autocomplete(
@@ -1209,6 +1291,19 @@ def test_an_institution_is_named_with_its_parent_by_every_autocomplete(
     PartyFactory(agreement=agreement, institution=unicom, unit=unit)
     page = editor_client.get(change_url(agreement)).content.decode()
     assert f'<option value="{unit.pk}" selected>Tianjin Branch (China Unicom)</option>' in page
+
+
+def test_a_unit_not_below_the_partys_institution_is_still_refused_on_save(
+    editor_client, two_companies_branches
+):
+    telecom, unicom = two_companies_branches
+    data = new_agreement_data(editor_client, title="The wrong branch")
+    set_row(data, "parties", 0, institution=telecom.pk, unit=unicom.units.get().pk)
+
+    response = editor_client.post(add_agreement_url(), data)
+
+    assert "Tianjin Branch is not part of China Telecom." in errors(response)
+    assert not Agreement.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -259,3 +259,47 @@ def test_in_chinese_the_form_s_labels_dates_and_errors_are_chinese_and_nothing_i
         re.compile("“signing.jpg”")
     )
     context.close()
+
+
+def test_a_partys_unit_is_chosen_among_the_units_of_the_rows_institution(page):
+    # Offered every institution of the registry, an editor picked the Tianjin Branch of the
+    # wrong company and learnt of it only when the whole form was refused.
+    telecom = InstitutionFactory(name="China Telecom")
+    branch = InstitutionFactory(name="Tianjin Branch", parent=telecom)
+    InstitutionFactory(name="Binhai Office", parent=branch)
+    unicom = InstitutionFactory(name="China Unicom")
+    InstitutionFactory(name="Tianjin Branch", parent=unicom)
+    InstitutionFactory(name="Tianjin University")
+    log_in(page, UserFactory(group="Editors"), "/admin/agreements/agreement/add/")
+
+    def offers(row, typed, expected):
+        """The unit's box of party `row`, searched for `typed`, offers `expected` alone."""
+        page.locator(f"#parties-{row} .field-unit .select2-selection").click()
+        page.locator(".select2-container--open .select2-search__field").fill(typed)
+        options = page.locator(".select2-container--open .select2-results__option")
+        expect(options).to_have_text(expected)
+        # Closed by a click elsewhere: after Escape, select2 left out the next search typed.
+        page.locator("h1").click()
+
+    choose(page, page.locator("#parties-0 .field-institution"), "China Telecom")
+    offers(0, "tianjin", ["Tianjin Branch (China Telecom)"])
+    offers(0, "", ["Binhai Office (Tianjin Branch)", "Tianjin Branch (China Telecom)"])
+    # The list follows the row's institution.
+    choose(page, page.locator("#parties-0 .field-institution"), "China Unicom")
+    offers(0, "tianjin", ["Tianjin Branch (China Unicom)"])
+    choose(page, page.locator("#parties-0 .field-unit"), "Tianjin Branch (China Unicom)", "tianjin")
+
+    # In a row added since, with no institution yet: the units of any, and only units.
+    page.locator("#parties-group .add-row a").click()
+    offers(2, "tianjin", ["Tianjin Branch (China Telecom)", "Tianjin Branch (China Unicom)"])
+    choose(page, page.locator("#parties-2 .field-institution"), "China Telecom")
+    offers(2, "tianjin", ["Tianjin Branch (China Telecom)"])
+    choose(
+        page, page.locator("#parties-2 .field-unit"), "Tianjin Branch (China Telecom)", "tianjin"
+    )
+
+    assert chosen(page, ".dynamic-parties .field-unit") == [
+        "Tianjin Branch (China Unicom)",
+        "",
+        "Tianjin Branch (China Telecom)",
+    ]

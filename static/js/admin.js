@@ -99,3 +99,46 @@
   window.addEventListener("load", reachable);
   window.addEventListener("resize", reachable);
 }
+
+// A party's signing unit must be a unit of its institution (Party.clean): its autocomplete
+// asks the server for the units below the institution chosen in the same row (`within`),
+// read each time it looks, so that it follows a change of that institution, in rows added
+// since too. The field whose units it offers is named by `data-units-of` (the server's
+// ReadableAutocompletes.units_of). Django's autocomplete.js gives select2 the parameters it
+// sends (its ajax `data`); `within` is added to them as select2 is started on such a field.
+{
+  const $ = window.django?.jQuery;
+  const select2 = $?.fn.select2;
+
+  // The row's field: "parties-2-unit" beside "parties-2-institution".
+  const within = (select) => {
+    const name = select.name.replace(/[^-]*$/, select.dataset.unitsOf);
+    const field = select.form?.elements.namedItem(name);
+    return field instanceof HTMLSelectElement ? field.value : "";
+  };
+
+  const narrowed = (options, select) => {
+    const data = options.ajax.data;
+    return {
+      ...options,
+      ajax: {
+        ...options.ajax,
+        data(params) {
+          return { ...data.call(this, params), within: within(select) };
+        },
+      },
+    };
+  };
+
+  if (select2) {
+    $.fn.select2 = Object.assign(function (options, ...rest) {
+      if (typeof options?.ajax?.data !== "function") {
+        return select2.call(this, options, ...rest);
+      }
+      return this.each((index, select) => {
+        const own = select.dataset.unitsOf ? narrowed(options, select) : options;
+        select2.call($(select), own, ...rest);
+      });
+    }, select2);
+  }
+}
