@@ -180,3 +180,15 @@ def logged_in(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def two_companies_with_branches():
+    """Two companies, each with a unit named "Tianjin Branch" (China Telecom's with a unit of
+    its own), and a university: units of one name, told apart by their parent."""
+    telecom = InstitutionFactory(name="China Telecom")
+    branch = InstitutionFactory(name="Tianjin Branch", parent=telecom)
+    InstitutionFactory(name="Binhai Office", parent=branch)
+    unicom = InstitutionFactory(name="China Unicom")
+    InstitutionFactory(name="Tianjin Branch", parent=unicom)
+    InstitutionFactory(name="Tianjin University")
+    return telecom, unicom

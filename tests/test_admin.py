@@ -33,6 +33,7 @@ from tests.factories import (
     RelationFactory,
     SignedAgreementFactory,
     SourceFactory,
+    two_companies_with_branches,
 )
 
 pytestmark = pytest.mark.django_db
@@ -1177,14 +1178,7 @@ def unit_choices(client, **asked):
 
 @pytest.fixture
 def two_companies_branches():
-    """Two companies, each with a unit named "Tianjin Branch", and China Telecom's a unit too."""
-    telecom = InstitutionFactory(name="China Telecom")
-    branch = InstitutionFactory(name="Tianjin Branch", parent=telecom)
-    InstitutionFactory(name="Binhai Office", parent=branch)
-    unicom = InstitutionFactory(name="China Unicom")
-    InstitutionFactory(name="Tianjin Branch", parent=unicom)
-    InstitutionFactory(name="Tianjin University")
-    return telecom, unicom
+    return two_companies_with_branches()
 
 
 def test_a_partys_unit_is_offered_among_the_units_of_its_rows_institution(

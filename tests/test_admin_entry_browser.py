@@ -19,6 +19,7 @@ from tests.factories import (
     PersonFactory,
     SignedAgreementFactory,
     UserFactory,
+    two_companies_with_branches,
 )
 from tests.test_admin_browser import log_in
 
@@ -264,12 +265,7 @@ def test_in_chinese_the_form_s_labels_dates_and_errors_are_chinese_and_nothing_i
 def test_a_partys_unit_is_chosen_among_the_units_of_the_rows_institution(page):
     # Offered every institution of the registry, an editor picked the Tianjin Branch of the
     # wrong company and learnt of it only when the whole form was refused.
-    telecom = InstitutionFactory(name="China Telecom")
-    branch = InstitutionFactory(name="Tianjin Branch", parent=telecom)
-    InstitutionFactory(name="Binhai Office", parent=branch)
-    unicom = InstitutionFactory(name="China Unicom")
-    InstitutionFactory(name="Tianjin Branch", parent=unicom)
-    InstitutionFactory(name="Tianjin University")
+    two_companies_with_branches()
     log_in(page, UserFactory(group="Editors"), "/admin/agreements/agreement/add/")
 
     def offers(row, typed, expected):
