@@ -17,13 +17,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
+from agreements.models import Agreement
+from backoffice.interchange import AgreementRecords
+from backoffice.interchange.exporting import CHUNK_SIZE
+
 # (column, what it holds). Column names are what the header row must say (any case).
 COLUMNS = [
     (
         "key",
         gettext_lazy(
-            "A stable identifier, such as ecnu-huawei-2019. A row whose key is stored updates that "
-            "agreement; without a key the row adds a new agreement each time."
+            "A stable identifier, such as ecnu-huawei-2019. A row whose key is stored changes "
+            "what its cells say of that agreement (an empty cell keeps the stored value); "
+            "without a key the row adds a new agreement each time."
         ),
     ),
     ("title", gettext_lazy("Required.")),
@@ -38,7 +43,8 @@ COLUMNS = [
     (
         "status",
         gettext_lazy(
-            "draft (when empty), review or published. Publishing needs the permission to publish."
+            "draft, review or published; when empty, draft for a new agreement, and unchanged "
+            "for a stored one. Publishing needs the permission to publish."
         ),
     ),
     (
@@ -104,12 +110,13 @@ SIMPLE_PATHS = {
     "term.ends_on": "term_ends_on",
     "term.years": "term_years",
     "term": "term_years",
-    "sources[0].url": "source_url",
-    "sources[0].title": "source_title",
-    "sources[0].publisher": "source_publisher",
-    "sources[0].published_on": "source_published_on",
 }
+# A source's field, at whatever place the row's source has among a stored agreement's.
+SOURCE_PATH = re.compile(r"^sources\[\d+\]\.(?P<field>url|title|publisher|published_on)$")
 ROLES = {"signatories": "signatory", "witnesses": "witness", "attendees": "attendee"}
+ROLE_COLUMNS = {role: column for column, role in ROLES.items()}
+# The columns of one value each, named as the interchange's keys.
+SCALARS = ("key", "title", "agreement_type", "status", "signed_on", "place", "summary")
 # "Name [kind]" or "Name [kind, country]": an institution the row may add.
 DESCRIBED = re.compile(
     r"^(?P<name>.*?)\s*\[\s*(?P<kind>[^,\]]*?)\s*(?:,\s*(?P<country>[^\]]*?)\s*)?\]$"
@@ -181,6 +188,8 @@ class Sheet:
 def column_of(path, participant_columns):
     if path in SIMPLE_PATHS:
         return SIMPLE_PATHS[path]
+    if source := SOURCE_PATH.match(path):
+        return f"source_{source['field']}"
     head = re.match(r"^[a-z_]+", path)
     head = head.group(0) if head else ""
     if head == "participants":
@@ -278,6 +287,7 @@ def translate(numbered_rows):
     """(row number, [cell values]) into a Sheet; the first row is the header."""
     sheet = Sheet()
     header = None
+    records = []  # (record, the column of each of its participants), a row's each
     for number, cells in numbered_rows:
         if header is None:
             header = read_header(cells, sheet)
@@ -286,7 +296,7 @@ def translate(numbered_rows):
             continue
         if all(is_empty(value) for value in cells):
             continue
-        if len(sheet.lines) >= MAX_ROWS:
+        if len(records) >= MAX_ROWS:
             sheet.errors.append(
                 _(
                     "More than %(rows)d rows: split the file, or import it with "
@@ -324,14 +334,15 @@ def translate(numbered_rows):
                         "name | title | organisation"
                     )
                     sheet.errors.append(message % {"row": number, "column": column, "item": item})
-        record, participant_columns = to_record(values)
-        sheet.lines.append(json.dumps(record, ensure_ascii=False))
+        records.append(to_record(values))
         sheet.rows.append(number)
-        sheet.participant_columns.append(participant_columns)
     if header is None:
         sheet.errors.append(_("The file is empty: the first row must name the columns."))
-    elif not sheet.lines and not sheet.errors:
+    elif not records and not sheet.errors:
         sheet.errors.append(_("The file has a header row but no agreements."))
+    for record, participant_columns in with_stored(records):
+        sheet.lines.append(json.dumps(record, ensure_ascii=False))
+        sheet.participant_columns.append(participant_columns)
     return sheet
 
 
@@ -403,11 +414,9 @@ def to_record(values):
     """One row's values (by column) as an interchange record, and the column each participant
     came from."""
     record = {}
-    for name in ("key", "title", "agreement_type", "status", "place", "summary"):
+    for name in SCALARS:
         if name in values:
             record[name] = text(values[name])
-    if "signed_on" in values:
-        record["signed_on"] = text(values["signed_on"])
     term = {}
     for column, key in (("term_starts_on", "starts_on"), ("term_ends_on", "ends_on")):
         if column in values:
@@ -416,14 +425,15 @@ def to_record(values):
         term["years"] = whole_number(values["term_years"])
     if term:
         record["term"] = term
-    parties = []
+    parties = []  # given only when the cell is: a stored agreement keeps its own otherwise
     for item in items(values.get("parties", "")):
         institution_part, _slash, unit_part = item.partition(" / ")
         party = {"institution": institution(institution_part.strip())}
         if unit_part.strip():
             party["unit"] = institution(unit_part.strip())
         parties.append(party)
-    record["parties"] = parties
+    if parties:
+        record["parties"] = parties
     participants, columns = [], []
     for column, role in ROLES.items():
         for item in items(values.get(column, "")):
@@ -453,6 +463,69 @@ def to_record(values):
     if source:
         record["sources"] = [source]
     return record, columns
+
+
+def with_stored(records):
+    """Each (record, participant columns) of a row, that of a row whose key is a stored
+    agreement's completed from what is stored: a row changes what its cells say, and an empty
+    cell, a column the file lacks or what no spreadsheet can say (photos, relations, other
+    sources, a lab's outcome) keeps the stored value. Otherwise the importer, which takes a
+    line for the whole agreement, would clear all of that for a row correcting a title."""
+    keys = {record["key"] for record, _columns in records if record.get("key")}
+    pks = list(Agreement.objects.filter(slug__in=keys).values_list("pk", flat=True))
+    stored = {}
+    exporter = AgreementRecords()
+    for start in range(0, len(pks), CHUNK_SIZE):
+        for found in exporter.read(pks[start : start + CHUNK_SIZE]):
+            stored[found["key"]] = found
+    for record, columns in records:
+        if record.get("key") in stored:
+            yield updated(stored[record["key"]], record, columns)
+        else:
+            yield record, columns
+
+
+def updated(stored, record, columns):
+    """The stored agreement's `stored` record changed by a row's `record` (what its cells
+    said), and the column of each participant of the result."""
+    merged = {**stored, **{key: value for key, value in record.items() if key in SCALARS}}
+    merged["term"] = {**stored["term"], **record.get("term", {})}
+    merged["parties"] = record.get("parties", stored["parties"])
+    # A role's cell lists all of that role, in place of the stored ones; the other roles stay.
+    given = record.get("participants", [])
+    roles = {participant["role"] for participant in given}
+    participants, placed = [], set()
+    for participant in stored["participants"]:
+        role = participant["role"]
+        if role not in roles:
+            participants.append(participant)
+        elif role not in placed:
+            participants += [other for other in given if other["role"] == role]
+            placed.add(role)
+    participants += [other for other in given if other["role"] not in placed]
+    merged["participants"] = participants
+    if "focus_areas" in record:
+        merged["focus_areas"] = record["focus_areas"]
+    if "labs" in record:
+        # A lab named again keeps what the agreement says of it (its outcome).
+        linked = {lab["name"].casefold(): lab for lab in stored["labs"]}
+        merged["labs"] = [linked.get(lab["name"].casefold(), lab) for lab in record["labs"]]
+    if "sources" in record:
+        merged["sources"] = with_source(stored["sources"], record["sources"][0])
+    return merged, [ROLE_COLUMNS[participant["role"]] for participant in participants]
+
+
+def with_source(sources, source):
+    """A stored agreement's sources with the row's: the one of its address (or, the row giving
+    none, of its title; giving neither, the first) takes the row's values, else it is added."""
+    for index, stored in enumerate(sources):
+        if source.get("url"):
+            same = stored["url"] == source["url"]
+        else:
+            same = "title" not in source or stored["title"] == source["title"]
+        if same:
+            return [*sources[:index], {**stored, **source}, *sources[index + 1 :]]
+    return [*sources, source]
 
 
 def template_csv():

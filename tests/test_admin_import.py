@@ -5,6 +5,7 @@ backoffice/spreadsheet.py)."""
 import csv
 import datetime
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -19,9 +20,9 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 from pytest_django.asserts import assertContains
 
-from agreements.models import Agreement, StatusChange
+from agreements.models import Agreement, AgreementRelation, StatusChange
 from backoffice import import_views, spreadsheet
-from backoffice.interchange import import_lines
+from backoffice.interchange import export_lines, import_lines
 from people.models import Person
 from registry.models import Institution, InstitutionKind
 from tests.factories import AgreementFactory, InstitutionFactory, UserFactory
@@ -319,6 +320,127 @@ def test_dates_and_numbers_typed_as_such_in_xlsx_are_read(editor_client):
         3,
         "draft",
     )
+
+
+# A row of a stored agreement's key: it changes what its cells say, and loses nothing else
+
+
+def stored_demo():
+    """The demo's agreements (photos, a source, labs with outcomes, people in three roles), one
+    related to the other, as exported: [(key, record)]."""
+    assert not import_lines(DEMO.read_text().splitlines(keepends=True)).errors
+    ecnu, tju = Agreement.objects.order_by("slug")
+    AgreementRelation.objects.create(source=tju, target=ecnu, type="follows")
+    return exported()
+
+
+def exported():
+    return {json.loads(line)["key"]: json.loads(line) for line in export_lines(Agreement.objects)}
+
+
+def imported(client, rows, header):
+    shown = preview(client, csv_file(rows, header=header))
+    assert "token" in shown.context, problems(shown)
+    assert confirm(client, shown).status_code == 302
+    return shown
+
+
+@pytest.mark.parametrize(
+    "header", [["key", "title", "agreement_type", "parties"], spreadsheet.NAMES]
+)
+def test_a_row_correcting_a_title_changes_the_title_alone(publisher_client, header):
+    """A row was taken for the whole agreement: one correcting a title cleared the summary, the
+    people, the labs, the source, the photos and the relations, and the preview said only "1
+    updated". Columns the file lacks and empty cells now keep what is stored."""
+    before = stored_demo()
+    key = "tju-china-telecom-huawei-2020"
+
+    shown = imported(publisher_client, [{"key": key, "title": "Corrected title"}], header)
+
+    assert shown.context["lines"][0]["outcome"] == "updated"
+    assert shown.context["withdrawn"] == []  # an empty status keeps it published
+    after = exported()
+    assert after[key] == {**before[key], "title": "Corrected title"}
+    assert after[key]["photos"] and after[key]["relations"] and after[key]["participants"]
+    assert Agreement.objects.get(slug=key).photos.count() == 3
+
+
+def test_a_row_saying_an_agreement_as_stored_changes_nothing(publisher_client):
+    before = stored_demo()
+    key = "ecnu-huawei-2019"
+    record = before[key]
+    same = {
+        "key": key,
+        "title": record["title"],
+        "agreement_type": record["agreement_type"],
+        "status": "published",
+        "signed_on": record["signed_on"],
+        "parties": "East China Normal University; Huawei Technologies / Huawei Shanghai",
+        "focus_areas": "; ".join(record["focus_areas"]),
+        "labs": "; ".join(lab["name"].upper() for lab in record["labs"]),  # any case
+        "source_url": record["sources"][0]["url"],
+    }
+    counts = row_counts()
+
+    shown = imported(publisher_client, [same], spreadsheet.NAMES)
+
+    assert shown.context["lines"][0]["outcome"] == "unchanged"
+    assert exported() == before
+    assert row_counts() == counts
+
+
+def test_a_role_given_replaces_that_role_alone_in_its_place(publisher_client):
+    before = stored_demo()
+    key = "ecnu-huawei-2019"
+
+    imported(
+        publisher_client,
+        [{"key": key, "witnesses": "Li Wei | Director | Huawei Technologies"}],
+        spreadsheet.NAMES,
+    )
+
+    participants = exported()[key]["participants"]
+    assert [(p["role"], p["person"]["name"]) for p in participants] == [
+        *((p["role"], p["person"]["name"]) for p in before[key]["participants"][:2]),
+        ("witness", "Li Wei"),
+        *((p["role"], p["person"]["name"]) for p in before[key]["participants"][4:]),
+    ]
+    assert participants[:2] == before[key]["participants"][:2]
+    assert participants[3:] == before[key]["participants"][4:]
+
+
+def test_a_source_updates_the_stored_one_of_its_address_or_is_added(publisher_client):
+    before = stored_demo()
+    key = "ecnu-huawei-2019"
+    stored = before[key]["sources"][0]
+
+    imported(
+        publisher_client,
+        [{"key": key, "source_url": stored["url"], "source_publisher": "ECNU News"}],
+        spreadsheet.NAMES,
+    )
+    assert exported()[key]["sources"] == [{**stored, "publisher": "ECNU News"}]
+
+    imported(
+        publisher_client,
+        [{"key": key, "source_url": "https://example.org/more", "source_title": "More"}],
+        spreadsheet.NAMES,
+    )
+    sources = exported()[key]["sources"]
+    assert [source["url"] for source in sources] == [stored["url"], "https://example.org/more"]
+
+
+def test_problems_of_a_kept_part_name_its_column(publisher_client):
+    stored_demo()
+    # The signatories are kept, and one signed for a party this row takes away.
+    shown = preview(
+        publisher_client,
+        csv_file(
+            [{"key": "ecnu-huawei-2019", "parties": "East China Normal University"}],
+            header=["key", "title", "agreement_type", "parties"],
+        ),
+    )
+    assert any(problem.startswith("row 2, column signatories:") for problem in problems(shown))
 
 
 # Files that are not what they say
