@@ -24,7 +24,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext
 from django.views.decorators.http import require_POST
 
 from agreements.models import Agreement
@@ -334,12 +334,19 @@ def render_preview(request, chosen, token, report, lines, *, warning=""):
             for kind in KINDS_SHOWN
             for outcome_of, labels_of in sorted(summary.get(kind, {}).items())
         ]
+        outcome_shown = _(OUTCOMES_SHOWN[outcome]) if outcome else ""
+        if changed := summary.get("changed"):
+            # What of a stored agreement the line changes, by the file's keys (as problems
+            # name them): "updated: title, summary".
+            fields = pgettext("between the names of fields", ", ").join(changed)
+            outcome_shown = _("%(label)s: %(value)s") % {"label": outcome_shown, "value": fields}
         lines_done.append(
             {
                 "place": lines.place(number),
                 "agreement": labels[0],
                 "outcome": outcome,
-                "outcome_shown": _(OUTCOMES_SHOWN[outcome]) if outcome else "",
+                "changed": changed or [],
+                "outcome_shown": outcome_shown,
                 "records": records,
                 "records_shown": [
                     _(RECORDS_SHOWN[kind, outcome_of]) % {"names": "; ".join(labels_of)}

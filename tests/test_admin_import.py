@@ -325,6 +325,25 @@ def test_dates_and_numbers_typed_as_such_in_xlsx_are_read(editor_client):
 # A row of a stored agreement's key: it changes what its cells say, and loses nothing else
 
 
+def test_the_preview_says_what_each_line_changes_of_a_stored_agreement(
+    publisher_client, in_english_afterwards
+):
+    """ "1 updated" told nothing of what a line would change: a summary emptied, people dropped."""
+    assert not import_lines([agreement(status="published", summary="Old.")]).errors
+    changed = agreement(status="published", summary="New.", place="Tianjin", signed_on="2020")
+    same = agreement(status="published", summary="Old.")
+
+    shown = preview(publisher_client, SimpleUploadedFile("a.jsonl", changed.encode()))
+    kept = preview(publisher_client, SimpleUploadedFile("b.jsonl", same.encode()))
+
+    assert shown.context["lines"][0]["changed"] == ["signed_on", "place", "summary"]
+    assert "updated: signed_on, place, summary" in shown.text
+    assert kept.context["lines"][0]["changed"] == []
+    upload = SimpleUploadedFile("a.jsonl", changed.encode())
+    shown = publisher_client.post(UPLOAD, {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "更新：signed_on、place、summary" in shown.text
+
+
 def stored_demo():
     """The demo's agreements (photos, a source, labs with outcomes, people in three roles), one
     related to the other, as exported: [(key, record)]."""
@@ -358,6 +377,7 @@ def test_a_row_correcting_a_title_changes_the_title_alone(publisher_client, head
     shown = imported(publisher_client, [{"key": key, "title": "Corrected title"}], header)
 
     assert shown.context["lines"][0]["outcome"] == "updated"
+    assert shown.context["lines"][0]["changed"] == ["title"]
     assert shown.context["withdrawn"] == []  # an empty status keeps it published
     after = exported()
     assert after[key] == {**before[key], "title": "Corrected title"}

@@ -14,6 +14,7 @@ rolled back, so that importing a file again adds no rows and no history, and the
 as unchanged.
 """
 
+import json
 import os
 import re
 from collections import Counter
@@ -120,6 +121,9 @@ class Report:
     # key": most often a file imported twice. Added all the same (the format says a
     # line without a key is a new agreement), but always told.
     added_again: list = field(default_factory=list)
+    # With details, what each line updating a stored agreement changes of it: line number ->
+    # [the keys of its interchange record that differ], so that a preview says it.
+    changed: dict = field(default_factory=dict)
 
     def record(self, kind, instance, outcome):
         pk = instance.pk
@@ -149,6 +153,8 @@ class Report:
             for outcomes in summary.values():
                 for labels in outcomes.values():
                     labels.sort()
+            if number in self.changed:
+                summary["changed"] = self.changed[number]
             result.append((number, summary))
         return result
 
@@ -682,7 +688,10 @@ class Importer:
         delete(old_rows)
         parts_changed |= bool(old_rows or old_participations or old_parties)
 
-        outcome = UPDATED if later or self.export(agreement.pk) != before else UNCHANGED
+        after = self.export(agreement.pk)
+        outcome = UPDATED if later or after != before else UNCHANGED
+        if outcome == UPDATED and self.report.details:
+            self.report.changed[data.line.number] = changed_keys(before, after, later)
         status = self.reviewed.get(data.key)
         if outcome == UPDATED and status and not self.may_publish():
             # As in the admin, editors change drafts only: what is in review or published
@@ -974,6 +983,16 @@ def assign(instance, **values):
 def delete(rows):
     for row in rows:
         row.delete()
+
+
+def changed_keys(before, after, later):
+    """The keys of an agreement's record (its export line) that differ between `before` and
+    `after`, in the record's order; `later`: relations to agreements yet to be written."""
+    before, after = json.loads(before), json.loads(after)
+    keys = [key for key in after if before.get(key) != after[key]]
+    if later and "relations" not in keys:
+        keys.append("relations")
+    return keys
 
 
 def delete_images(photos):
