@@ -312,6 +312,30 @@ def test_a_long_import_says_on_standard_error_how_far_it_has_read(monkeypatch):
     assert out.getvalue().startswith("agreements: 2 created")  # the results alone
 
 
+def test_an_import_of_minus_reads_standard_input(monkeypatch, tmp_path):
+    """`export_agreements -o - | import_agreements -`, as cat reads `-`: it looked for a file
+    named `-`."""
+    (tmp_path / "-").write_text("not JSON\n")  # a file of that name is not what is read
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(DEMO.read_bytes())))
+    out = io.StringIO()
+
+    call_command("import_agreements", "-", stdout=out)
+
+    assert out.getvalue().startswith("agreements: 2 created")
+    assert Agreement.objects.count() == 2
+
+
+def test_a_bad_line_on_standard_input_is_told_by_its_number(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"{}\n")))
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match=r"problem\(s\) in standard input; nothing"):
+        call_command("import_agreements", "-", stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue().startswith("line 1: ")
+
+
 def test_a_long_generation_says_on_standard_error_how_far_it_is(monkeypatch):
     monkeypatch.setattr(generate_data, "BATCH", 1)
     monkeypatch.setattr(generate_data, "PROGRESS", 2)

@@ -1,4 +1,6 @@
+import contextlib
 import logging
+import sys
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -20,7 +22,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="the .jsonl file to import")
+        parser.add_argument(
+            "file", type=Path, help="the .jsonl file to import; - reads standard input"
+        )
         parser.add_argument(
             "--dry-run",
             action="store_true",
@@ -28,17 +32,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, dry_run, **options):
-        try:
-            lines = file.open("rb")
-        except OSError as error:
-            raise CommandError(f"cannot read {file}: {error.strerror}") from None
-        with lines:
+        if str(file) == "-":  # standard input, as for cat
+            # Kept open after: it is the process's. Relative photo paths are the folder's it
+            # runs in.
+            lines, base_dir = contextlib.nullcontext(sys.stdin.buffer), Path.cwd()
+            file = "standard input"
+        else:
             try:
-                # Photos given as relative paths are found next to the file.
+                lines = file.open("rb")
+            except OSError as error:
+                raise CommandError(f"cannot read {file}: {error.strerror}") from None
+            base_dir = file.resolve().parent  # relative photo paths are the file's neighbours
+        with lines as read:
+            try:
                 report = import_lines(
-                    self.told(lines, options["verbosity"]),
-                    dry_run=dry_run,
-                    base_dir=file.resolve().parent,
+                    self.told(read, options["verbosity"]), dry_run=dry_run, base_dir=base_dir
                 )
             except OSError as error:
                 # Storing a photo (in MEDIA_ROOT), or reading the file further: rolled back.
