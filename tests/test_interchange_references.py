@@ -6,7 +6,7 @@ import json
 import pytest
 
 from agreements.models import Agreement, Participation
-from backoffice.interchange import import_lines
+from backoffice.interchange import export_lines, import_lines
 from labs.models import Lab, LabAgreement
 from people.models import Person
 from registry.models import FocusArea, Institution, InstitutionKind
@@ -17,8 +17,10 @@ from tests.factories import (
     InstitutionFactory,
     LabFactory,
     LabHostFactory,
+    PartyFactory,
     PersonAliasFactory,
     PersonFactory,
+    two_companies_with_branches,
 )
 
 pytestmark = pytest.mark.django_db
@@ -256,6 +258,72 @@ def test_a_unit_of_another_institution_is_an_error():
     assert report.errors == [
         "line 1: parties[0].unit: Huawei Shanghai is not part of Huawei Technologies"
     ]
+
+
+def branches_of_two_companies():
+    """Two agreements with the same-named unit of two companies, as exported."""
+    telecom, unicom = two_companies_with_branches()
+    for company in (telecom, unicom):
+        agreement = AgreementFactory(slug=f"with-{company.slug}")
+        PartyFactory(agreement=agreement, institution=company, unit=company.units.get())
+    return list(export_lines(Agreement.objects.all()))
+
+
+def test_units_of_one_name_are_told_apart_by_their_parent_when_imported_again():
+    """The export named both "Tianjin Branch" with its parent, and the import refused each as
+    a name that matches two institutions."""
+    exported = branches_of_two_companies()
+
+    report = import_lines(exported)
+
+    assert report.errors == []
+    assert report.counts("agreements") == {"unchanged": 2}
+
+
+def test_units_of_one_name_round_trip_through_an_empty_database():
+    """Into an empty database, the second company's branch was taken for the first's (one of
+    that name was known by then), and refused as not part of it."""
+    exported = branches_of_two_companies()
+    Agreement.objects.all().delete()
+    while Institution.objects.exists():  # units first: their parents are protected
+        Institution.objects.filter(units__isnull=True).delete()
+
+    imported(*exported)
+
+    assert list(export_lines(Agreement.objects.all())) == exported
+    branches = Institution.objects.filter(name="Tianjin Branch").values_list("parent__name")
+    assert sorted(branches) == [("China Telecom",), ("China Unicom",)]
+
+
+def test_a_partys_unit_named_alone_is_found_within_the_partys_institution():
+    telecom, unicom = two_companies_with_branches()
+    record = {
+        **json.loads(line()),
+        "parties": [{"institution": "China Unicom", "unit": "Tianjin Branch"}],
+    }
+
+    imported(json.dumps(record))
+
+    assert Agreement.objects.get().parties.get().unit == unicom.units.get()
+
+
+def test_a_unit_of_another_parent_is_another_institution_of_the_same_name():
+    """An object giving a parent names a unit of that parent: one of its name elsewhere is
+    another institution (both are "Tianjin Branch"). The preview lists it as created."""
+    telecom = InstitutionFactory(name="China Telecom")
+    InstitutionFactory(name="Tianjin Branch", parent=telecom)
+    InstitutionFactory(name="China Unicom")
+    unit = {"name": "Tianjin Branch", "kind": "company", "parent": "China Unicom"}
+    record = {
+        **json.loads(line()),
+        "parties": [{"institution": "China Unicom", "unit": unit}],
+    }
+
+    report = imported(json.dumps(record))
+
+    assert report.counts("institutions")["created"] == 1
+    party = Agreement.objects.get().parties.get()
+    assert (party.unit.name, party.unit.parent.name) == ("Tianjin Branch", "China Unicom")
 
 
 def test_a_parent_that_would_make_a_cycle_is_an_error():

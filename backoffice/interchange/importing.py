@@ -729,7 +729,7 @@ class Importer:
         line, parties = data.line, []
         for party in data.parties:
             institution = party.institution and self.institutions.resolve(party.institution, line)
-            unit = party.unit and self.institutions.resolve(party.unit, line)
+            unit = party.unit and self.institutions.resolve(party.unit, line, within=institution)
             if institution and unit:
                 self.institutions.attach_unit(unit, institution, party.unit.path, line)
             if institution and institution in (other for other, _unit in parties):

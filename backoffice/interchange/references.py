@@ -97,10 +97,20 @@ class Institutions:
             return {self.by_ror[ref.details["ror"]]}
         return self.names.find(*ref.names())
 
-    def resolve(self, ref, line):
-        """The institution a reference names, or adds; None once the problem is reported."""
+    def resolve(self, ref, line, *, within=None):
+        """The institution a reference names, or adds; None once the problem is reported.
+
+        Units of one name are told apart by what they are part of ("Tianjin Branch" of two
+        companies): an object giving a parent names one within that parent (or one part of
+        nothing yet, which becomes part of it), and a name given as a party's unit, one
+        `within` the party's institution. Otherwise the registry's own export could not be
+        imported again once two units shared a name."""
         parent = self.resolve(ref.parent, line) if ref.parent else None
         pks = self.matches(ref)
+        if parent is not None:
+            pks = {pk for pk in pks if self.placed_within(parent, pk)}
+        elif within is not None and len(pks) > 1:
+            pks = {pk for pk in pks if pk != within.pk and self.contains(within, self.by_pk[pk])}
         if len(pks) > 1:
             message = _("%(name)s matches more than one institution: %(records)s")
             line.error(
@@ -189,6 +199,10 @@ class Institutions:
             return False
         institution.parent = parent
         return True
+
+    def placed_within(self, parent, pk):
+        institution = self.by_pk[pk]
+        return institution.parent_id is None or self.contains(parent, institution)
 
     def contains(self, outer, inner):
         """Whether `inner` is `outer` or part of it, however deep."""
