@@ -406,6 +406,19 @@ def institution(reference):
     return described
 
 
+def organisation(reference):
+    """An institution as in parties, "Name" or "Name [kind]", or a unit of one after " / ":
+    "China Unicom / Tianjin Branch", which tells apart units of one name."""
+    parent, _slash, unit = reference.partition(" / ")
+    if not unit.strip():
+        return institution(reference)
+    unit = institution(unit.strip())
+    return {
+        **(unit if isinstance(unit, dict) else {"name": unit}),
+        "parent": institution(parent.strip()),
+    }
+
+
 def name_of(reference):
     return reference["name"] if isinstance(reference, dict) else reference
 
@@ -444,7 +457,7 @@ def to_record(values):
             if other:
                 # An organisation may be new (a witness from a municipal government); the party
                 # signed for is one of the row's parties, by name.
-                participant["organisation"] = institution(other)
+                participant["organisation"] = organisation(other)
                 if role == "signatory":
                     participant["on_behalf_of"] = name_of(participant["organisation"])
             participants.append(participant)

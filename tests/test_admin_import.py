@@ -20,12 +20,17 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 from pytest_django.asserts import assertContains
 
-from agreements.models import Agreement, AgreementRelation, StatusChange
+from agreements.models import Agreement, AgreementRelation, Participation, StatusChange
 from backoffice import import_views, spreadsheet
 from backoffice.interchange import export_lines, import_lines
 from people.models import Person
 from registry.models import Institution, InstitutionKind
-from tests.factories import AgreementFactory, InstitutionFactory, UserFactory
+from tests.factories import (
+    AgreementFactory,
+    InstitutionFactory,
+    UserFactory,
+    two_companies_with_branches,
+)
 from tests.test_admin import undescribed
 from tests.test_interchange import agreement, row_counts
 
@@ -448,6 +453,28 @@ def test_a_source_updates_the_stored_one_of_its_address_or_is_added(publisher_cl
     )
     sources = exported()[key]["sources"]
     assert [source["url"] for source in sources] == [stored["url"], "https://example.org/more"]
+
+
+def test_a_persons_organisation_may_be_a_unit_named_with_its_parent(editor_client):
+    """ "Tianjin Branch" alone matches the branches of two companies; the columns of people
+    said an organisation is "as in parties", where " / " names a unit, but took "China Unicom /
+    Tianjin Branch" for one name, which no institution has."""
+    telecom, unicom = two_companies_with_branches()
+    people = {
+        "witnesses": "Li Wei | Manager | China Unicom / Tianjin Branch",
+        "attendees": "Wang Fang | Engineer | China Unicom / Beijing Branch [company, CN]",
+    }
+
+    sheet = row(parties="Tianjin University; China Telecom", signatories="", **people)
+    imported(editor_client, [sheet], spreadsheet.NAMES)
+
+    organisations = Participation.objects.order_by("role").values_list(
+        "role", "organisation__name", "organisation__parent"
+    )
+    assert list(organisations) == [
+        ("attendee", "Beijing Branch", unicom.pk),
+        ("witness", "Tianjin Branch", unicom.pk),
+    ]
 
 
 def test_problems_of_a_kept_part_name_its_column(publisher_client):
