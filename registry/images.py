@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 # The extensions a file of each format may be named with: a name that says otherwise is a
@@ -64,6 +64,10 @@ def process_image(upload):
         with Image.open(io.BytesIO(data)) as image:
             draft(image, image_format)
             image.load()
+            # A phone stores a photo held upright as its sensor saw it, with an orientation
+            # to turn it by in its metadata, which is not kept: turned here, or it would show
+            # on its side.
+            image = ImageOps.exif_transpose(image)
             return ProcessedImage(
                 image=_encode(image, image_format, settings.IMAGE_MAX_SIDE),
                 thumbnail=_encode(image, image_format, settings.THUMBNAIL_SIDE),

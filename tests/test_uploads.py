@@ -181,6 +181,27 @@ def test_a_stored_jpeg_keeps_no_metadata():
         assert b"alert(1)" not in data
 
 
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_a_photo_taken_upright_is_stored_upright(image_format):
+    """A phone held upright saves the picture as its sensor saw it (on its side) and says in
+    its metadata to turn it. The metadata is dropped, so the photo showed on its side."""
+    sideways = Image.new("RGB", (40, 20), "red")
+    sideways.paste("blue", (20, 0, 40, 20))  # the sensor's right half: the photo's bottom
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turn 90° clockwise to show
+    buffer = io.BytesIO()
+    sideways.save(buffer, format=image_format, exif=exif)
+
+    processed = process_image(upload(f"IMG_0002.{image_format.lower()}", buffer.getvalue()))
+
+    for stored in (processed.image, processed.thumbnail):
+        with Image.open(io.BytesIO(stored.read())) as image:
+            assert image.size == (20, 40)
+            top, bottom = image.convert("RGB").getpixel((10, 5)), image.getpixel((10, 35))
+            assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]  # red above blue
+            assert not image.getexif()
+
+
 def test_a_phones_jpeg_with_more_pictures_in_it_is_stored_as_its_photo():
     """Some phones write MPO: a JPEG followed by more pictures (a preview, a depth map)."""
     buffer = io.BytesIO()
