@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
+from agreements.exports import FORMULA_FIRST
 from agreements.models import Agreement
 from backoffice.interchange import AgreementRecords
 from backoffice.interchange.exporting import CHUNK_SIZE
@@ -210,11 +211,21 @@ def read_csv(content):
     if "\x00" in text:
         raise SpreadsheetError(_("This is not a CSV file."))
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = [
+            [unneutralised(cell) for cell in row]
+            for row in csv.reader(io.StringIO(text, newline=""))
+        ]
     except csv.Error as error:  # a cell of more than 131,072 characters, say
         message = _("This CSV file cannot be read: %(error)s") % {"error": error}
         raise SpreadsheetError(message) from None
     return translate(enumerate(rows, start=1))
+
+
+def unneutralised(cell):
+    """A CSV cell as it was before a download prefixed it with ' so that a spreadsheet would not
+    run it as a formula (agreements.exports.neutralise): a CSV this registry exported imports
+    back as it was, whether the spreadsheet program kept the ' or hid it."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_FIRST else cell
 
 
 def read_xlsx(content):
@@ -392,7 +403,11 @@ def whole_number(value):
 
 
 def items(value):
-    return [item.strip() for item in text(value).split(";") if item.strip()]
+    """A cell's list: separated by ;, or one item a line, when a ; is part of an item (a title
+    such as "Academician; Head of the School"). A ; ending a line separates nothing more."""
+    value = text(value)
+    parts = value.splitlines() if "\n" in value else value.split(";")
+    return [item for part in parts if (item := part.strip().removesuffix(";").strip())]
 
 
 def institution(reference):

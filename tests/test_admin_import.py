@@ -841,3 +841,31 @@ def test_the_preview_tells_what_the_import_would_do_in_the_language_of_the_page(
     assert line["outcome"] == "created"
     assert confirm(editor_client, shown).status_code == 302
     assert Agreement.objects.get().slug == "tju-huawei-2020"
+
+
+def test_a_csv_cell_prefixed_against_formulas_is_read_without_the_prefix():
+    """Whether the spreadsheet program kept the ' a download wrote or hid it, the import reads
+    the value the registry exported; a ' before anything else is the text's own."""
+    content = "title,agreement_type,parties,place,summary\n'=1+1,MoU,'-Uni,'Tianjin,=2\n"
+    sheet = spreadsheet.read_csv(content.encode())
+    record = json.loads(sheet.lines[0])
+    assert (record["title"], record["parties"], record["place"], record["summary"]) == (
+        "=1+1",
+        [{"institution": "-Uni"}],
+        "'Tianjin",
+        "=2",
+    )
+
+
+def test_a_list_may_hold_one_item_a_line_so_that_an_item_may_hold_a_semicolon():
+    content = (
+        "title,agreement_type,parties,attendees\n"
+        'Joint lab,MoU,"ECNU;\r\nHuawei","He Jifeng | Academician; Head of the School\n'
+        'Wang Yan"\n'
+    )
+    record = json.loads(spreadsheet.read_csv(content.encode()).lines[0])
+    assert record["parties"] == [{"institution": "ECNU"}, {"institution": "Huawei"}]
+    assert [(p["person"]["name"], p.get("title")) for p in record["participants"]] == [
+        ("He Jifeng", "Academician; Head of the School"),
+        ("Wang Yan", None),
+    ]
