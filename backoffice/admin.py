@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from agreements.admin import SearchRefreshedOnce
 from agreements.exports import csv_lines, page_addresses, xlsx_bytes
 from agreements.models import Agreement
+from backoffice import spreadsheet
 from backoffice.attention import AttentionFilter
 from backoffice.interchange import export_lines
 from backoffice.merge_views import KINDS, may_merge, warn_of_likely_duplicates
@@ -42,6 +43,17 @@ EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": REPORT_FORMATS["xlsx"],
     "jsonl": "application/jsonl; charset=utf-8",
+    # The spreadsheet importer's own columns (backoffice.spreadsheet), to correct and import back.
+    "import.xlsx": REPORT_FORMATS["xlsx"],
+    "import.csv": "text/csv; charset=utf-8",
+}
+# How the buttons above the list name the formats.
+EXPORT_LABELS = {
+    "csv": "CSV",
+    "xlsx": "XLSX",
+    "jsonl": "JSONL",
+    "import.xlsx": _("spreadsheet to import (XLSX)"),
+    "import.csv": _("spreadsheet to import (CSV)"),
 }
 
 
@@ -58,10 +70,17 @@ def export_response(request, agreements, format):
         response = StreamingHttpResponse(
             export_lines(agreements), content_type=EXPORT_FORMATS[format]
         )
+    elif format == "import.csv":
+        response = StreamingHttpResponse(
+            spreadsheet.export_csv(agreements), content_type=EXPORT_FORMATS[format]
+        )
     elif format == "xlsx":
         # openpyxl writes the whole workbook at the end; its write-only mode keeps the rows
-        # out of memory, but not the file.
+        # out of memory, but not the file. (So for import.xlsx.)
         content = xlsx_bytes(agreements, absolute_url=absolute_url, with_status=True)
+        response = HttpResponse(content, content_type=EXPORT_FORMATS[format])
+    elif format == "import.xlsx":
+        content = spreadsheet.export_xlsx(agreements)
         response = HttpResponse(content, content_type=EXPORT_FORMATS[format])
     else:
         raise Http404
@@ -77,7 +96,10 @@ def export_response(request, agreements, format):
         counts["total"],
         counts["unpublished"],
     )
-    return attachment(response, "agreements", timezone.localdate().isoformat(), extension=format)
+    # agreements-to-import-2026-12-07.xlsx for import.xlsx
+    purpose, _dot, extension = format.rpartition(".")
+    words = ["agreements", "to", purpose] if purpose else ["agreements"]
+    return attachment(response, *words, timezone.localdate().isoformat(), extension=extension)
 
 
 admin.site.unregister(Agreement)
@@ -85,7 +107,10 @@ admin.site.unregister(Agreement)
 
 @admin.register(Agreement)
 class AgreementAdmin(AgreementWithLabsAdmin):
-    actions = [*AgreementWithLabsAdmin.actions, "export_csv", "export_xlsx", "export_jsonl"]
+    actions = [
+        *AgreementWithLabsAdmin.actions,
+        *("export_csv", "export_xlsx", "export_jsonl", "export_import_xlsx", "export_import_csv"),
+    ]
     # What the needs-attention page links to (backoffice/attention.py).
     list_filter = [*AgreementWithLabsAdmin.list_filter, AttentionFilter]
 
@@ -106,6 +131,20 @@ class AgreementAdmin(AgreementWithLabsAdmin):
     )
     def export_jsonl(self, request, queryset):
         return export_response(request, queryset, "jsonl")
+
+    @admin.action(
+        description=_("Export selected agreements as a spreadsheet to import (XLSX)"),
+        permissions=["export"],
+    )
+    def export_import_xlsx(self, request, queryset):
+        return export_response(request, queryset, "import.xlsx")
+
+    @admin.action(
+        description=_("Export selected agreements as a spreadsheet to import (CSV)"),
+        permissions=["export"],
+    )
+    def export_import_csv(self, request, queryset):
+        return export_response(request, queryset, "import.csv")
 
     def get_urls(self):
         export = path(
@@ -129,7 +168,7 @@ class AgreementAdmin(AgreementWithLabsAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_export": self.has_export_permission(request),
-            "export_formats": list(EXPORT_FORMATS),
+            "export_formats": EXPORT_LABELS.items(),
         }
         return super().changelist_view(request, extra_context)
 

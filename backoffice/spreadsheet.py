@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from agreements.exports import FORMULA_FIRST
+from agreements.exports import FORMULA_FIRST, SEND_SIZE, neutralise
 from agreements.models import Agreement
-from backoffice.interchange import AgreementRecords
+from backoffice.interchange import AgreementRecords, export_records
 from backoffice.interchange.exporting import CHUNK_SIZE
 
 # (column, what it holds). Column names are what the header row must say (any case).
@@ -577,3 +579,96 @@ def template_xlsx():
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def exported_rows(agreements):
+    """Each agreement as a row of the columns (NAMES), as `to_record` reads it back: exported,
+    corrected and imported, a row changes only what was corrected. Written from the
+    interchange records (backoffice.interchange), a chunk at a time. What a row cannot say
+    (docs/spreadsheet-import.md) is left out."""
+    for record in export_records(agreements):
+        term, source = record["term"], (record["sources"] or [{}])[0]
+        values = {
+            **{name: record[name] for name in ("key", "title", "agreement_type", "status")},
+            **{name: record[name] for name in ("signed_on", "place", "summary")},
+            "term_starts_on": term["starts_on"],
+            "term_ends_on": term["ends_on"],
+            "term_years": term["years"],
+            "parties": listed(
+                " / ".join(part["name"] for part in (party["institution"], party["unit"]) if part)
+                for party in record["parties"]
+            ),
+            **{
+                column: listed(
+                    participant_cell(participant)
+                    for participant in record["participants"]
+                    if participant["role"] == role
+                )
+                for column, role in ROLES.items()
+            },
+            "focus_areas": listed(record["focus_areas"]),
+            "labs": listed(lab["name"] for lab in record["labs"]),
+            **{
+                f"source_{key}": source.get(key)
+                for key in ("url", "title", "publisher", "published_on")
+            },
+        }
+        yield [values[name] for name in NAMES]
+
+
+def listed(items):
+    """A list as `items` reads it back: one item a line when an item holds a ;."""
+    items = list(items)
+    return ("\n" if any(";" in item for item in items) else "; ").join(items)
+
+
+def participant_cell(participant):
+    """name | title | organisation, without the empty parts at its end. A signatory's
+    organisation is also the party signed for, as the row is read (to_record)."""
+    organisation = participant["organisation"]
+    parts = [
+        participant["person"]["name"],
+        participant["title"] or "",
+        organisation["name"] if organisation else participant["on_behalf_of"] or "",
+    ]
+    while not parts[-1]:
+        parts.pop()
+    return " | ".join(parts)
+
+
+def export_csv(agreements):
+    """The rows as CSV text, in pieces of about SEND_SIZE characters. A cell that would run as
+    a formula is prefixed with ', which read_csv takes off again."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(NAMES)
+    for row in exported_rows(agreements):
+        writer.writerow([neutralise(value) for value in row])
+        if buffer.tell() >= SEND_SIZE:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def export_xlsx(agreements):
+    """The rows as an XLSX workbook. Every text is a string cell, which no spreadsheet runs as
+    a formula (openpyxl would make a formula of a text starting with =): so nothing is prefixed,
+    and read_xlsx reads back exactly what was written."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("agreements")
+    sheet.append(NAMES)
+    for row in exported_rows(agreements):
+        sheet.append([string_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def string_cell(sheet, value):
+    if not isinstance(value, str) or not value:
+        return value or None  # a number of years, or nothing
+    # The control characters no spreadsheet holds (openpyxl refuses the cell) are left out.
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    return cell

@@ -256,11 +256,13 @@ def test_an_export_from_the_admin_says_who_took_how_many_drafts_in_which_format(
         {"action": "export_xlsx", "_selected_action": [draft.pk, published.pk]},
     )
     publisher_client.get(reverse("admin:agreements_agreement_export", args=["jsonl"]))
+    publisher_client.get(reverse("admin:agreements_agreement_export", args=["import.xlsx"]))
 
     who = f"{publisher.username}#{publisher.pk}"
     assert lines(caplog, "backoffice.admin") == [
         f"Export of agreements as xlsx by {who}: agreements=2 unpublished=1",
         f"Export of agreements as jsonl by {who}: agreements=2 unpublished=1",
+        f"Export of agreements as import.xlsx by {who}: agreements=2 unpublished=1",
     ]
 
 

@@ -21,15 +21,20 @@ CHUNK_SIZE = 500
 
 
 def export_lines(agreements):
-    """One JSON line, ending in a newline, per agreement of the queryset, ordered by key.
+    """One JSON line, ending in a newline, per agreement of the queryset, ordered by key."""
+    for record in export_records(agreements):
+        yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def export_records(agreements):
+    """The record of each agreement of the queryset, ordered by key.
 
     A generator, so that a download can stream it; the queries it runs do not grow with the
     number of agreements (a chunk is read at a time, a query per table)."""
     records = AgreementRecords()
     keys = agreements.order_by("slug").values_list("pk", flat=True).iterator(CHUNK_SIZE)
     while chunk := list(islice(keys, CHUNK_SIZE)):
-        for record in records.read(chunk):
-            yield json.dumps(record, ensure_ascii=False) + "\n"
+        yield from records.read(chunk)
 
 
 def photo_address(photo):
