@@ -38,8 +38,8 @@ def test_publishers_see_the_exports_and_download_the_list(page):
     draft = AgreementFactory(title="A draft to export")
     ParticipationFactory(agreement=draft, person__name="Liu Gang", role="signatory")
     open_changelist(page, UserFactory(group="Publishers"))
-    expect(page.locator("select[name=action] option[value^=export_]")).to_have_count(3)
-    expect(page.locator("a.export-link")).to_have_count(3)
+    expect(page.locator("select[name=action] option[value^=export_]")).to_have_count(5)
+    expect(page.locator("a.export-link")).to_have_count(5)
     with page.expect_download() as download:
         page.get_by_role("link", name="Export list as CSV").click()
     assert "A draft to export" in download.value.path().read_text()
