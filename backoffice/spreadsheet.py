@@ -624,12 +624,17 @@ def listed(items):
 
 def participant_cell(participant):
     """name | title | organisation, without the empty parts at its end. A signatory's
-    organisation is also the party signed for, as the row is read (to_record)."""
+    organisation is also the party signed for, as the row is read (to_record). A unit is
+    named with its parent, "China Unicom / Tianjin Branch", as units may share a name."""
     organisation = participant["organisation"]
+    if organisation and organisation["parent"]:
+        organisation = f"{organisation['parent']['name']} / {organisation['name']}"
+    elif organisation:
+        organisation = organisation["name"]
     parts = [
         participant["person"]["name"],
         participant["title"] or "",
-        organisation["name"] if organisation else participant["on_behalf_of"] or "",
+        organisation or participant["on_behalf_of"] or "",
     ]
     while not parts[-1]:
         parts.pop()
