@@ -105,46 +105,42 @@ def export_response(request, agreements, format):
 admin.site.unregister(Agreement)
 
 
+def export_action(name, format, description):
+    """An action of the list exporting the selected agreements as `format`."""
+
+    @admin.action(description=description, permissions=["export"])
+    def export(modeladmin, request, queryset):
+        return export_response(request, queryset, format)
+
+    export.__name__ = name  # the action's name in the form, and so in its address
+    return export
+
+
 @admin.register(Agreement)
 class AgreementAdmin(AgreementWithLabsAdmin):
     actions = [
         *AgreementWithLabsAdmin.actions,
-        *("export_csv", "export_xlsx", "export_jsonl", "export_import_xlsx", "export_import_csv"),
+        export_action("export_csv", "csv", _("Export selected agreements as CSV")),
+        export_action("export_xlsx", "xlsx", _("Export selected agreements as XLSX")),
+        export_action(
+            "export_jsonl", "jsonl", _("Export selected agreements as JSON Lines (interchange)")
+        ),
+        export_action(
+            "export_import_xlsx",
+            "import.xlsx",
+            _("Export selected agreements as a spreadsheet to import (XLSX)"),
+        ),
+        export_action(
+            "export_import_csv",
+            "import.csv",
+            _("Export selected agreements as a spreadsheet to import (CSV)"),
+        ),
     ]
     # What the needs-attention page links to (backoffice/attention.py).
     list_filter = [*AgreementWithLabsAdmin.list_filter, AttentionFilter]
 
     def has_export_permission(self, request):
         return request.user.has_perm(EXPORT_PERMISSION)
-
-    @admin.action(description=_("Export selected agreements as CSV"), permissions=["export"])
-    def export_csv(self, request, queryset):
-        return export_response(request, queryset, "csv")
-
-    @admin.action(description=_("Export selected agreements as XLSX"), permissions=["export"])
-    def export_xlsx(self, request, queryset):
-        return export_response(request, queryset, "xlsx")
-
-    @admin.action(
-        description=_("Export selected agreements as JSON Lines (interchange)"),
-        permissions=["export"],
-    )
-    def export_jsonl(self, request, queryset):
-        return export_response(request, queryset, "jsonl")
-
-    @admin.action(
-        description=_("Export selected agreements as a spreadsheet to import (XLSX)"),
-        permissions=["export"],
-    )
-    def export_import_xlsx(self, request, queryset):
-        return export_response(request, queryset, "import.xlsx")
-
-    @admin.action(
-        description=_("Export selected agreements as a spreadsheet to import (CSV)"),
-        permissions=["export"],
-    )
-    def export_import_csv(self, request, queryset):
-        return export_response(request, queryset, "import.csv")
 
     def get_urls(self):
         export = path(
