@@ -21,6 +21,10 @@ COLUMNS = [
     "type",
     "signed_on",
     "place",
+    # Named as the spreadsheet import names them (backoffice/spreadsheet.py).
+    "term_starts_on",
+    "term_ends_on",
+    "term_years",
     "parties",
     "units",
     "signatories",
@@ -28,6 +32,8 @@ COLUMNS = [
     "focus_areas",
     "labs",
     "sources",
+    # The longest text, where it hides no other column.
+    "summary",
     "url",
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,6 +43,8 @@ FORMULA_FIRST = frozenset(FORMULA_STARTS)
 CHUNK_SIZE = 500
 # Bytes of CSV gathered before they are sent: one write per row cost more than the rows.
 SEND_SIZE = 64 * 1024
+# The most a spreadsheet cell holds, in UTF-16 code units (what Excel counts).
+XLSX_CELL_UNITS = 32767
 REFERENCED = ["parties", "units", "signatories", "witnesses", "focus_areas", "labs", "sources"]
 
 
@@ -71,19 +79,38 @@ def rows(agreements, *, absolute_url, with_status=False):
         "signed_on",
         "signed_on_precision",
         "place",
+        *("starts_on", "starts_on_precision", "ends_on", "ends_on_precision", "term_years"),
+        "summary",
         "status",
     )
-    for _pk, slug, title, kind, signed_on, precision, place, status, *related in _read(
-        agreements, fields
-    ):
-        signed = PartialDate.from_fields(signed_on, precision)
+    for (
+        _pk,
+        slug,
+        title,
+        kind,
+        signed_on,
+        signed_precision,
+        place,
+        starts_on,
+        starts_precision,
+        ends_on,
+        ends_precision,
+        years,
+        summary,
+        status,
+        *related,
+    ) in _read(agreements, fields):
         row = [
             slug,
             title,
             kind,
-            signed.isoformat() if signed else "",
+            iso(signed_on, signed_precision),
             place,
+            iso(starts_on, starts_precision),
+            iso(ends_on, ends_precision),
+            "" if years is None else str(years),
             *related,
+            summary,
             absolute_url(slug),
         ]
         if with_status:
@@ -93,6 +120,12 @@ def rows(agreements, *, absolute_url, with_status=False):
         if ILLEGAL_CHARACTERS_RE.search("".join(row)):
             row = [ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row]
         yield [f"'{cell}" if cell[:1] in FORMULA_FIRST else cell for cell in row]
+
+
+def iso(date, precision):
+    """A date as stored, to its precision (`2019`, `2019-07`, `2019-07-03`); "" if unknown."""
+    partial = PartialDate.from_fields(date, precision)
+    return partial.isoformat() if partial else ""
 
 
 def _read(agreements, fields):
@@ -171,11 +204,32 @@ def csv_lines(agreements, *, absolute_url, with_status=False):
 
 
 def xlsx_bytes(agreements, *, absolute_url, with_status=False):
+    """The workbook: the CSV's cells, but a number of years is a number, and a cell longer
+    than a spreadsheet holds is cut (xlsx_cell)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("agreements")
     sheet.append(columns(with_status))
+    years = COLUMNS.index("term_years")
     for row in rows(agreements, absolute_url=absolute_url, with_status=with_status):
+        if max(map(len, row)) > XLSX_CELL_UNITS // 2:
+            row = [xlsx_cell(cell) for cell in row]
+        if row[years]:
+            row[years] = int(row[years])
         sheet.append(row)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def xlsx_cell(text):
+    """`text`, or as much of it as fits in a cell, ending in "…": a summary has no limit,
+    and Excel opens a file with a cell of more than 32,767 UTF-16 code units only after
+    offering to "repair" it. The whole text is on the agreement's page and in the CSV."""
+    if len(text) <= XLSX_CELL_UNITS // 2:  # two code units a character at most
+        return text
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * XLSX_CELL_UNITS:
+        return text
+    # A pair of surrogates cut in two leaves half a character, which decoding drops.
+    kept = units[: 2 * (XLSX_CELL_UNITS - 1)].decode("utf-16-le", errors="ignore")
+    return f"{kept}…"

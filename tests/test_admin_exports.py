@@ -133,14 +133,18 @@ def test_json_lines_export_is_the_interchange_format(publisher_client):
 
 
 def test_formula_like_cells_are_neutralised_in_csv_and_xlsx_exports(publisher_client):
-    AgreementFactory(title='=HYPERLINK("https://evil.example","click")', place="+1-2")
+    AgreementFactory(
+        title='=HYPERLINK("https://evil.example","click")', place="+1-2", summary="@SUM(A1)"
+    )
     (row,) = csv_rows(publisher_client.get(export_url("csv")))
     assert row["title"] == '\'=HYPERLINK("https://evil.example","click")'
     assert row["place"] == "'+1-2"
+    assert row["summary"] == "'@SUM(A1)"
     sheet = load_workbook(io.BytesIO(publisher_client.get(export_url("xlsx")).content)).active
-    _header, cells = sheet.values
+    header, cells = sheet.values
     assert cells[1] == '\'=HYPERLINK("https://evil.example","click")'
     assert cells[4] == "'+1-2"
+    assert cells[header.index("summary")] == "'@SUM(A1)"
 
 
 def test_a_control_character_a_spreadsheet_cannot_hold_is_left_out_of_csv_and_xlsx(
@@ -148,13 +152,20 @@ def test_a_control_character_a_spreadsheet_cannot_hold_is_left_out_of_csv_and_xl
 ):
     """Saved before the importer refused them, or typed in the admin: the download still
     works (openpyxl refuses such a cell, which made every XLSX holding it a server error)."""
-    AgreementFactory(title="Strategic\u0007cooperation", place="Tianjin\u000b")
+    AgreementFactory(
+        title="Strategic\u0007cooperation",
+        place="Tianjin\u000b",
+        summary="A lab\u001b.\nTwo\tcentres.",
+    )
     (row,) = csv_rows(publisher_client.get(export_url("csv")))
     assert (row["title"], row["place"]) == ("Strategiccooperation", "Tianjin")
+    # Line breaks and tabs are kept: a spreadsheet holds them.
+    assert row["summary"] == "A lab.\nTwo\tcentres."
     response = publisher_client.get(export_url("xlsx"))
     assert response.status_code == 200
-    _header, cells = load_workbook(io.BytesIO(response.content)).active.values
+    header, cells = load_workbook(io.BytesIO(response.content)).active.values
     assert (cells[1], cells[4]) == ("Strategiccooperation", "Tianjin")
+    assert cells[header.index("summary")] == "A lab.\nTwo\tcentres."
 
 
 def make_agreements(start, stop):

@@ -9,7 +9,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from agreements import facets
+from agreements import exports, facets
 from agreements.facets import Facet, FacetValue
 from agreements.filters import search_terms
 from agreements.models import Agreement
@@ -525,6 +525,79 @@ def test_xlsx_download_has_exactly_the_rows_shown(client, seeds):
     sheet = load_workbook(io.BytesIO(response.content)).active
     keys = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert keys == shown
+
+
+def download_rows(client, query):
+    """The CSV's and the XLSX's rows, header first, for the same search."""
+    body = b"".join(client.get(f"/agreements/export.csv?{query}").streaming_content).decode()
+    workbook = load_workbook(io.BytesIO(client.get(f"/agreements/export.xlsx?{query}").content))
+    return list(csv.reader(io.StringIO(body))), list(workbook.active.values)
+
+
+def test_downloads_give_the_summary_and_the_term_as_stored(client):
+    """The page shows them and the JSON Lines carry them: the CSV and XLSX did not. Dates at
+    their precision, as signed_on; the summary whole, line breaks and all."""
+    termed = AgreementFactory(
+        slug="termed",
+        title="Orrery accord",
+        status="published",
+        signed_on=datetime.date(2019, 7, 3),
+        signed_on_precision="day",
+        place="Tianjin",
+        starts_on=datetime.date(2019, 7, 1),
+        starts_on_precision="month",
+        ends_on=datetime.date(2024, 1, 1),
+        ends_on_precision="year",
+        term_years=5,
+        summary='Joint research.\nA lab, "Orrery", in 2020;\r\nfive years.',
+    )
+    PartyFactory(agreement=termed, institution__name="Orrery University")
+    PartyFactory(agreement=AgreementFactory(slug="untermed", title="Orrery", status="published"))
+    header = [
+        *("key", "title", "type", "signed_on", "place"),
+        *("term_starts_on", "term_ends_on", "term_years"),
+        *("parties", "units", "signatories", "witnesses", "focus_areas", "labs", "sources"),
+        *("summary", "url"),
+    ]
+
+    csv_rows, xlsx_rows = download_rows(client, "q=orrery&sort=title")
+
+    assert csv_rows[0] == header and list(xlsx_rows[0]) == header
+    # "Orrery" before "Orrery accord".
+    (csv_untermed, csv_termed), (xlsx_untermed, xlsx_termed) = csv_rows[1:], xlsx_rows[1:]
+    term = slice(header.index("term_starts_on"), header.index("term_years") + 1)
+    summary = header.index("summary")
+    assert csv_termed[term] == ["2019-07", "2024", "5"]
+    assert csv_termed[summary] == termed.summary
+    assert csv_termed[header.index("parties")] == "Orrery University"
+    assert csv_termed[-1] == "http://testserver/agreements/termed/"
+    assert csv_untermed[0] == "untermed"
+    assert csv_untermed[term] == ["", "", ""] and csv_untermed[summary] == ""
+    # A number of years is a number in the workbook; the dates are text, as signed_on.
+    assert list(xlsx_termed[term]) == ["2019-07", "2024", 5]
+    assert xlsx_termed[summary] == termed.summary
+    assert list(xlsx_untermed[term]) == [None, None, None] and xlsx_untermed[summary] is None
+
+
+def test_a_summary_longer_than_a_spreadsheet_cell_is_cut_in_the_xlsx_only(client):
+    """A summary has no limit, and Excel holds 32,767 UTF-16 code units in a cell (a character
+    beyond the Basic Multilingual Plane is two): the workbook stays valid, the CSV whole."""
+    rare = "\U00020000"  # 𠀀, CJK Extension B: two UTF-16 code units
+    summary = "Research." + rare * 20000
+    long = AgreementFactory(title="Prolix accord", status="published", summary=summary)
+    PartyFactory(agreement=long)
+
+    (header, csv_row), (_header, xlsx_row) = download_rows(client, "q=prolix")
+
+    at = header.index("summary")
+    assert csv_row[at] == summary
+    cut = xlsx_row[at]
+    # 9 characters, then as many whole pairs as fit before the "…": no half of one.
+    assert cut == summary[:9] + rare * 16378 + "…"
+    assert len(cut.encode("utf-16-le")) // 2 == 32766
+    assert list(xlsx_row[at + 1 :]) == csv_row[at + 1 :]
+    assert exports.xlsx_cell("x" * 32767) == "x" * 32767
+    assert exports.xlsx_cell("x" * 32768) == "x" * 32766 + "…"
 
 
 def test_downloads_neutralise_formulas(client, seeds):
