@@ -166,6 +166,13 @@ class Lines:
             "message": match["message"],
         }
 
+    def fields(self, keys):
+        """The keys of an agreement's record that a line changes, as the file names them: by
+        its columns, for a spreadsheet."""
+        if self.sheet is None:
+            return keys
+        return list(dict.fromkeys(spreadsheet.COLUMNS_OF.get(key, key) for key in keys))
+
     def place(self, number):
         """Where a line of the import is in the file: its row, for a spreadsheet."""
         if self.sheet is None:
@@ -338,7 +345,7 @@ def render_preview(request, chosen, token, report, lines, *, warning=""):
         if changed := summary.get("changed"):
             # What of a stored agreement the line changes, by the file's keys (as problems
             # name them): "updated: title, summary".
-            fields = pgettext("between the names of fields", ", ").join(changed)
+            fields = pgettext("between the names of fields", ", ").join(lines.fields(changed))
             outcome_shown = _("%(label)s: %(value)s") % {"label": outcome_shown, "value": fields}
         lines_done.append(
             {

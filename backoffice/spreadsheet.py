@@ -118,6 +118,13 @@ SIMPLE_PATHS = {
 SOURCE_PATH = re.compile(r"^sources\[\d+\]\.(?P<field>url|title|publisher|published_on)$")
 ROLES = {"signatories": "signatory", "witnesses": "witness", "attendees": "attendee"}
 ROLE_COLUMNS = {role: column for column, role in ROLES.items()}
+# The columns that say a key of an agreement's interchange record, where they are not named as
+# it (what a row cannot say, such as photos, keeps its key's name).
+COLUMNS_OF = {
+    "term": "term_starts_on/term_ends_on/term_years",
+    "participants": "signatories/witnesses/attendees",
+    "sources": "source_url/source_title/source_publisher/source_published_on",
+}
 # The columns of one value each, named as the interchange's keys.
 SCALARS = ("key", "title", "agreement_type", "status", "signed_on", "place", "summary")
 # "Name [kind]" or "Name [kind, country]": an institution the row may add.

@@ -383,6 +383,7 @@ def test_a_row_correcting_a_title_changes_the_title_alone(publisher_client, head
 
     assert shown.context["lines"][0]["outcome"] == "updated"
     assert shown.context["lines"][0]["changed"] == ["title"]
+    assert "updated: title" in shown.text
     assert shown.context["withdrawn"] == []  # an empty status keeps it published
     after = exported()
     assert after[key] == {**before[key], "title": "Corrected title"}
@@ -418,12 +419,14 @@ def test_a_role_given_replaces_that_role_alone_in_its_place(publisher_client):
     before = stored_demo()
     key = "ecnu-huawei-2019"
 
-    imported(
+    shown = imported(
         publisher_client,
         [{"key": key, "witnesses": "Li Wei | Director | Huawei Technologies"}],
         spreadsheet.NAMES,
     )
 
+    # Said in the sheet's terms: it has no column "participants".
+    assert "updated: signatories/witnesses/attendees" in shown.text
     participants = exported()[key]["participants"]
     assert [(p["role"], p["person"]["name"]) for p in participants] == [
         *((p["role"], p["person"]["name"]) for p in before[key]["participants"][:2]),
