@@ -54,3 +54,27 @@ def test_publishers_see_the_exports_and_download_the_list(page):
     )
     expect(page.locator("svg.report-chart rect")).to_have_count(1)
     expect(page.locator("table.report-table")).to_contain_text("Liu Gang")
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_the_lists_buttons_cover_neither_its_heading_nor_one_another(page, width):
+    """Seven buttons (add, import, five exports) wrapped onto a second line, floated up beside
+    the heading as Django places them, and covered it."""
+    page.set_viewport_size({"width": width, "height": 800})
+    open_changelist(page, UserFactory(group="Publishers"))
+    heading = page.locator("#content h1").bounding_box()
+    buttons = [item.bounding_box() for item in page.locator(".object-tools li").all()]
+
+    assert len(buttons) == 7
+    for index, box in enumerate(buttons):
+        assert not overlap(box, heading)
+        assert not any(overlap(box, other) for other in buttons[index + 1 :])
+
+
+def overlap(one, other):
+    return (
+        one["x"] < other["x"] + other["width"]
+        and other["x"] < one["x"] + one["width"]
+        and one["y"] < other["y"] + other["height"]
+        and other["y"] < one["y"] + one["height"]
+    )
