@@ -194,9 +194,16 @@ def columns(with_status):
 
 def csv_lines(agreements, *, absolute_url, with_status=False):
     """The CSV text, in pieces of whole lines of about SEND_SIZE characters."""
+    found = rows(agreements, absolute_url=absolute_url, with_status=with_status)
+    return csv_pieces(columns(with_status), found)
+
+
+def csv_pieces(header, cells):
+    """A header and rows of text cells as CSV text, in pieces of whole lines of about
+    SEND_SIZE characters."""
     buffer = io.StringIO()
-    buffer.write(csv_line(columns(with_status)))
-    for row in rows(agreements, absolute_url=absolute_url, with_status=with_status):
+    buffer.write(csv_line(header))
+    for row in cells:
         buffer.write(csv_line(row))
         if buffer.tell() >= SEND_SIZE:
             yield buffer.getvalue()

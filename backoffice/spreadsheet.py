@@ -19,7 +19,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from agreements.exports import FORMULA_FIRST, SEND_SIZE, neutralise
+from agreements.exports import FORMULA_FIRST, csv_pieces, neutralise
 from agreements.models import Agreement
 from backoffice.interchange import AgreementRecords, export_records
 from backoffice.interchange.exporting import CHUNK_SIZE
@@ -651,16 +651,9 @@ def participant_cell(participant):
 def export_csv(agreements):
     """The rows as CSV text, in pieces of about SEND_SIZE characters. A cell that would run as
     a formula is prefixed with ', which read_csv takes off again."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(NAMES)
-    for row in exported_rows(agreements):
-        writer.writerow([neutralise(value) for value in row])
-        if buffer.tell() >= SEND_SIZE:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return csv_pieces(
+        NAMES, ([neutralise(value) for value in row] for row in exported_rows(agreements))
+    )
 
 
 def export_xlsx(agreements):
