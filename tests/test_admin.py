@@ -1168,12 +1168,18 @@ def test_an_autocomplete_lists_each_match_once(editor_client):
     assert [row["id"] for row in response.json()["results"]] == [str(company.pk)]
 
 
-def unit_choices(client, **asked):
-    """The names a party's signing unit's autocomplete offers, as asked (`within`, `term`)."""
-    fields = {"app_label": "agreements", "model_name": "party", "field_name": "unit"}
+def offered(client, model_name, field_name, **asked):
+    """The names an agreement's form's autocomplete for a field of `model_name` offers, as
+    asked (`within`, `term`)."""
+    fields = {"app_label": "agreements", "model_name": model_name, "field_name": field_name}
     response = client.get(reverse("admin:autocomplete"), {**fields, **asked})
     assert response.status_code == 200, response.content
     return [row["text"] for row in response.json()["results"]]
+
+
+def unit_choices(client, **asked):
+    """The names a party's signing unit's autocomplete offers."""
+    return offered(client, "party", "unit", **asked)
 
 
 @pytest.fixture
@@ -1210,17 +1216,8 @@ def test_a_partys_unit_is_offered_among_the_units_of_its_rows_institution(
 
 def test_within_narrows_a_partys_unit_only(editor_client, two_companies_branches):
     telecom, _unicom = two_companies_branches
-    response = editor_client.get(
-        reverse("admin:autocomplete"),
-        {
-            "app_label": "agreements",
-            "model_name": "party",
-            "field_name": "institution",
-            "term": "china",
-            "within": telecom.pk,
-        },
-    )
-    assert [row["text"] for row in response.json()["results"]] == [
+    found = offered(editor_client, "party", "institution", term="china", within=telecom.pk)
+    assert found == [
         "China Telecom",
         "China Unicom",
     ]
@@ -1260,16 +1257,7 @@ def test_an_institution_is_named_with_its_parent_by_every_autocomplete(
 ):
     # Units of different companies often share a name: "Tianjin Branch" told neither.
     _telecom, unicom = two_companies_branches
-    response = editor_client.get(
-        reverse("admin:autocomplete"),
-        {
-            "app_label": "agreements",
-            "model_name": "participation",
-            "field_name": "organisation",
-            "term": "tianjin",
-        },
-    )
-    assert [row["text"] for row in response.json()["results"]] == [
+    assert offered(editor_client, "participation", "organisation", term="tianjin") == [
         "Tianjin Branch (China Telecom)",
         "Tianjin Branch (China Unicom)",
         "Tianjin University",
